@@ -1,0 +1,108 @@
+"""Operator commands: ``flask --app app <command>``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from app.domain.errors import ValidationFailed
+
+
+def _db():
+    from app.extensions import db
+
+    return db
+
+
+@click.command("sync-perms")
+@with_appcontext
+def sync_perms() -> None:
+    """Create the built-in roles and every screen's permissions (a deploy step)."""
+    current_app.appbuilder.sm.sync_roles_and_permissions()
+    _db().session.commit()
+    click.echo("roles and permissions synchronised")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Load Taishan's demo units, catalogue, staff and cases (idempotent)."""
+    from app.seed import seed_demo as run
+
+    db = _db()
+    current_app.appbuilder.sm.sync_roles_and_permissions()
+    result = run(db.session)
+    db.session.commit()
+    click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+
+
+staff = AppGroup("staff", help="Staff accounts.")
+
+
+@staff.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--name", required=True, help="Display name, e.g. 张三")
+@click.option("--unit", "unit_code", default=None, help="Unit code (see `units list`)")
+@click.option(
+    "--role", required=True, type=click.Choice(["Admin", "Manager", "Specialist", "Leader"])
+)
+@click.option("--mobile", default=None)
+def staff_create(username, password, name, unit_code, role, mobile) -> None:
+    """Create one account with its specialist record."""
+    from app.domain.staff import create_staff, unit_by_code
+
+    db = _db()
+    unit = None
+    if unit_code:
+        unit = unit_by_code(db.session, unit_code)
+        if unit is None:
+            click.echo(f"error: no unit with code {unit_code}", err=True)
+            sys.exit(2)
+    try:
+        create_staff(
+            db.session,
+            username=username,
+            password=password,
+            name=name,
+            unit=unit,
+            role=role,
+            mobile=mobile,
+        )
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for field, message in exc.errors.items():
+            click.echo(f"error: {field}: {message}", err=True)
+        sys.exit(2)
+    click.echo(f"created {username} ({role}) at {unit.code if unit else '-'}")
+
+
+units = AppGroup("units", help="The unit tree.")
+
+
+@units.command("list")
+def units_list() -> None:
+    """Print CODE<TAB>TIER<TAB>NAME<TAB>PARENT_CODE, one unit a line, in tree order."""
+    from app.models import OrgUnit
+
+    db = _db()
+    parent = sa.orm.aliased(OrgUnit)
+    rows = db.session.execute(
+        sa.select(OrgUnit.code, OrgUnit.tier, OrgUnit.name, parent.code)
+        .outerjoin(parent, OrgUnit.parent_id == parent.id)
+        .order_by(OrgUnit.path)
+    ).all()
+    for code, tier, name, parent_code in rows:
+        click.echo(f"{code}\t{tier.value}\t{name}\t{parent_code or ''}")
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(sync_perms)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(staff)
+    app.cli.add_command(units)

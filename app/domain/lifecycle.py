@@ -1,0 +1,678 @@
+"""The case lifecycle: the one owner of a case's status.
+
+applied → accepted → in progress ⇄ awaiting materials → completed | terminated.
+Each step is a plain function called by views, the API and jobs alike. A step checks its
+guards, changes the case, writes a timeline entry and returns; it never commits (the caller's
+unit of work does), so a refused step changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from app import models as m
+from app.domain import clock
+from app.domain.calendar import load_calendar
+from app.domain.errors import IllegalTransition, ValidationFailed
+from app.domain.numbering import next_case_number
+from app.domain.status import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus
+from app.enums import EventKind, ServiceKind
+
+S = CaseStatus
+
+# The status changes a step may make: step name → {from status: to status}.
+TRANSITIONS: dict[str, dict[CaseStatus, CaseStatus]] = {
+    "confirm": {S.APPLIED: S.ACCEPTED},
+    "submit": {S.ACCEPTED: S.IN_PROGRESS},
+    "notify_missing": {S.ACCEPTED: S.AWAITING_MATERIALS, S.IN_PROGRESS: S.AWAITING_MATERIALS},
+    "supplement": {S.AWAITING_MATERIALS: S.IN_PROGRESS},
+    "complete": {S.IN_PROGRESS: S.COMPLETED},
+    "terminate": {s: S.TERMINATED for s in OPEN_STATUSES},
+}
+
+# Steps that record something without changing the status, and where they are allowed.
+RECORDING_STEPS: dict[str, frozenset[CaseStatus]] = {
+    "update": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS}),
+    "contact": frozenset(OPEN_STATUSES),
+    "fee_guidance": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS}),
+    "problem": frozenset(OPEN_STATUSES),
+    "transfer": frozenset(OPEN_STATUSES),
+    "assign": frozenset(OPEN_STATUSES),
+    "extend": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS}),
+    "joint_review": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS}),
+    "evaluate": TERMINAL_STATUSES,
+    "return_visit": TERMINAL_STATUSES,
+}
+
+
+def allowed_steps(case: m.Case) -> list[str]:
+    """The steps offered on the case's page in its current status."""
+    steps = [name for name, table in TRANSITIONS.items() if case.status in table]
+    steps += [name for name, states in RECORDING_STEPS.items() if case.status in states]
+    return steps
+
+
+def _refuse(message, **params) -> IllegalTransition:
+    return IllegalTransition(message, **params)
+
+
+def _event(
+    session: Session,
+    case: m.Case,
+    kind: EventKind,
+    actor,
+    *,
+    note: str = "",
+    from_status: CaseStatus | None = None,
+    to_status: CaseStatus | None = None,
+    **fields,
+) -> m.CaseEvent:
+    event = m.CaseEvent(
+        case=case,
+        kind=kind,
+        at=clock.now(),
+        actor_id=getattr(actor, "id", None),
+        unit=case.handling_unit,
+        note=note or "",
+        from_status=from_status,
+        to_status=to_status,
+        **fields,
+    )
+    session.add(event)
+    return event
+
+
+def _move(session: Session, case: m.Case, step: str, actor, note: str = "") -> None:
+    """Apply the status change of ``step`` or refuse it; logs the change in the timeline."""
+    table = TRANSITIONS[step]
+    if case.status not in table:
+        raise _refuse(
+            _l("“%(step)s” is not allowed while the case is “%(status)s”."),
+            step=str(STEP_LABELS[step]),
+            status=str(case.status.label),
+        )
+    old = case.status
+    case.status = table[old]
+    _event(
+        session, case, EventKind.STATUS, actor, note=note, from_status=old, to_status=case.status
+    )
+
+
+def _require_step(case: m.Case, step: str) -> None:
+    if case.status not in RECORDING_STEPS[step]:
+        raise _refuse(
+            _l("“%(step)s” is not allowed while the case is “%(status)s”."),
+            step=str(STEP_LABELS[step]),
+            status=str(case.status.label),
+        )
+
+
+STEP_LABELS = {
+    "apply": _l("Apply"),
+    "confirm": _l("Confirm the entrustment"),
+    "submit": _l("Submit to the window"),
+    "notify_missing": _l("One-time notice of missing materials"),
+    "supplement": _l("Materials supplied"),
+    "update": _l("Progress update"),
+    "contact": _l("Contact with applicant"),
+    "fee_guidance": _l("Fee guidance"),
+    "problem": _l("Problem met"),
+    "transfer": _l("Transfer"),
+    "assign": _l("Assign"),
+    "extend": _l("Extend"),
+    "joint_review": _l("Joint review"),
+    "complete": _l("Complete with handover"),
+    "terminate": _l("Terminate the entrustment"),
+    "evaluate": _l("Record the evaluation"),
+    "return_visit": _l("Return visit"),
+}
+
+
+# ---------------------------------------------------------------- application
+
+
+def proxy_eligible(applicant: m.Applicant, major_project: bool, on: dt.date) -> bool:
+    """代办 only for major investment projects, foreign-invested enterprises and 老弱病残."""
+    return bool(major_project or applicant.foreign_invested or applicant.special_group(on))
+
+
+def check_application(case: m.Case) -> None:
+    """The guards of an application (raises ValidationFailed naming each field)."""
+    errors: dict[str, object] = {}
+    for field, message in (
+        ("ack_voluntary", _l("The applicant must confirm the service was requested voluntarily.")),
+        ("ack_free", _l("The applicant must confirm they know the service is free.")),
+        ("ack_truthful", _l("The applicant must confirm responsibility for the materials.")),
+    ):
+        if not getattr(case, field):
+            errors[field] = message
+    if case.kind == ServiceKind.PROXY and case.applicant is not None:
+        if not proxy_eligible(case.applicant, case.major_project, clock.today()):
+            errors["kind"] = _l(
+                "Proxy handling is only for major investment projects, foreign-invested "
+                "enterprises and elderly, weak, sick or disabled applicants."
+            )
+    if case.item is not None and case.handling_unit is not None:
+        if not case.item.accepts(case.handling_unit.tier):
+            errors["item"] = _l("This service item is not accepted at the handling unit's tier.")
+    if errors:
+        raise ValidationFailed(errors, next(iter(errors.values())))
+
+
+def _actor_unit(session: Session, actor) -> m.OrgUnit | None:
+    if actor is None:
+        return None
+    return session.execute(
+        sa.select(m.OrgUnit)
+        .join(m.Specialist, m.Specialist.unit_id == m.OrgUnit.id)
+        .where(m.Specialist.user_id == actor.id)
+    ).scalar_one_or_none()
+
+
+def prepare_new_case(case: m.Case, actor, session: Session | None = None) -> m.Case:
+    """Fill in what an application sets by itself (number, units, status) and check it."""
+    from app.extensions import db
+
+    session = session or db.session
+    with session.no_autoflush:
+        if case.handling_unit is None and case.handling_unit_id is not None:
+            case.handling_unit = session.get(m.OrgUnit, case.handling_unit_id)
+        if case.applicant is None and case.applicant_id is not None:
+            case.applicant = session.get(m.Applicant, case.applicant_id)
+        if case.item is None and case.item_id is not None:
+            case.item = session.get(m.ServiceItem, case.item_id)
+        accepting = _actor_unit(session, actor) or case.handling_unit
+        if case.handling_unit is None:
+            case.handling_unit = accepting
+        case.accepting_unit = accepting
+        case.status = S.APPLIED
+        case.applied_at = clock.now()
+        case.help_types = list(case.help_types or [])
+        case.received_material_ids = list(case.received_material_ids or [])
+        if case.kind == ServiceKind.PROXY:
+            case.help_types = []
+        check_application(case)
+        case.number = next_case_number(session, accepting, clock.today().year)
+        _event(
+            session,
+            case,
+            EventKind.STATUS,
+            actor,
+            to_status=S.APPLIED,
+            note=str(_l("Application received")),
+        )
+    return case
+
+
+def apply(session: Session, actor, **fields) -> m.Case:
+    """Create a case from the application form (帮办代办申请表)."""
+    case = m.Case(**fields)
+    session.add(case)
+    prepare_new_case(case, actor, session)
+    return case
+
+
+# ---------------------------------------------------------------- handling
+
+
+def due_date_for(session: Session, case: m.Case):
+    """The due date: promised + extended working days from confirmation, pauses not counted."""
+    if case.accepted_at is None or case.promised_days is None:
+        return None
+    extra = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(m.Extension.extra_days), 0)).where(
+            m.Extension.case_id == case.id
+        )
+    ).scalar_one()
+    pauses = []
+    for notice in session.execute(
+        sa.select(m.MaterialNotice).where(m.MaterialNotice.case_id == case.id)
+    ).scalars():
+        start = clock.local_date(notice.issued_at)
+        end = clock.local_date(notice.resolved_at)
+        if end is None:
+            pauses.append((start, None))
+        elif end > start:
+            pauses.append((start, end - dt.timedelta(days=1)))
+    calendar = load_calendar(session)
+    return calendar.add_working_days(
+        clock.local_date(case.accepted_at), case.promised_days + int(extra), paused=pauses
+    )
+
+
+def _refresh_due(session: Session, case: m.Case) -> None:
+    session.flush()
+    due = due_date_for(session, case)
+    if due is None or due.paused:
+        return
+    case.due_date = due.day
+    case.due_provisional = due.provisional
+
+
+def confirm(
+    session: Session,
+    case: m.Case,
+    actor,
+    *,
+    process_explained: bool,
+    applicant_signed: bool,
+    received_material_ids: Iterable[int] = (),
+    note: str = "",
+) -> m.Case:
+    """Confirm the entrustment: process explained, materials checked, applicant signed."""
+    errors = {}
+    if not process_explained:
+        errors["process_explained"] = _l("Explain the process to the applicant first.")
+    if not applicant_signed:
+        errors["applicant_signed"] = _l("The applicant's signature is required.")
+    valid_ids = {mat.id for mat in case.item.materials}
+    received = sorted(set(received_material_ids))
+    if set(received) - valid_ids:
+        errors["received_material_ids"] = _l("Unknown material for this service item.")
+    if errors:
+        raise ValidationFailed(errors, next(iter(errors.values())))
+    _move(session, case, "confirm", actor, note)
+    case.process_explained = True
+    case.applicant_signed = True
+    case.received_material_ids = received
+    case.accepted_at = clock.now()
+    case.promised_days = case.item.promised_days
+    _refresh_due(session, case)
+    return case
+
+
+def submit(session: Session, case: m.Case, actor, note: str = "") -> m.Case:
+    """Hand the accepted case to the window for handling."""
+    _move(session, case, "submit", actor, note)
+    case.submitted_at = clock.now()
+    return case
+
+
+def missing_materials(case: m.Case) -> list[m.RequiredMaterial]:
+    """The service item's required materials not yet received, in the catalogue's order."""
+    received = set(case.received_material_ids or [])
+    return [mat for mat in case.item.materials if mat.id not in received]
+
+
+def notify_missing(
+    session: Session,
+    case: m.Case,
+    actor,
+    *,
+    deadline: dt.date,
+    repeat_reason: str = "",
+    note: str = "",
+) -> m.MaterialNotice:
+    """一次性告知: list every missing material at once, with how to obtain each."""
+    missing = missing_materials(case)
+    if not missing:
+        raise ValidationFailed(
+            {"received_material_ids": _l("No material is missing.")},
+            _l("No material is missing: there is nothing to notify."),
+        )
+    if deadline <= clock.today():
+        raise ValidationFailed({"deadline": _l("The deadline must be after today.")})
+    earlier = session.execute(
+        sa.select(sa.func.count(m.MaterialNotice.id)).where(m.MaterialNotice.case_id == case.id)
+    ).scalar_one()
+    if earlier and not repeat_reason.strip():
+        raise ValidationFailed(
+            {"repeat_reason": _l("A second notice needs a reason; it counts as a repeat.")},
+            _l("A second notice needs a reason; it counts as a repeat."),
+        )
+    _move(session, case, "notify_missing", actor, note)
+    notice = m.MaterialNotice(
+        case=case,
+        issued_at=clock.now(),
+        issued_by_id=getattr(actor, "id", None),
+        deadline=deadline,
+        is_repeat=bool(earlier),
+        repeat_reason=repeat_reason.strip(),
+        items=[
+            {
+                "material_id": mat.id,
+                "name": mat.name,
+                "copies": mat.copies,
+                "original": mat.original,
+                "how_to_obtain": mat.how_to_obtain,
+            }
+            for mat in missing
+        ],
+    )
+    session.add(notice)
+    _event(
+        session,
+        case,
+        EventKind.NOTICE,
+        actor,
+        note=note,
+        data={"materials": [mat.name for mat in missing], "deadline": deadline.isoformat()},
+    )
+    return notice
+
+
+def supplement(
+    session: Session, case: m.Case, actor, *, material_ids: Iterable[int], note: str = ""
+) -> m.Case:
+    """Record supplied materials; when none is missing any more, handling resumes."""
+    valid_ids = {mat.id for mat in case.item.materials}
+    supplied = set(material_ids)
+    if not supplied or supplied - valid_ids:
+        raise ValidationFailed({"material_ids": _l("Choose the materials supplied.")})
+    if case.status != S.AWAITING_MATERIALS:
+        raise _refuse(
+            _l("“%(step)s” is not allowed while the case is “%(status)s”."),
+            step=str(STEP_LABELS["supplement"]),
+            status=str(case.status.label),
+        )
+    case.received_material_ids = sorted(set(case.received_material_ids or []) | supplied)
+    _event(
+        session,
+        case,
+        EventKind.SUPPLEMENT,
+        actor,
+        note=note,
+        data={"material_ids": sorted(supplied)},
+    )
+    if missing_materials(case):
+        return case
+    for notice in session.execute(
+        sa.select(m.MaterialNotice).where(
+            m.MaterialNotice.case_id == case.id, m.MaterialNotice.resolved_at.is_(None)
+        )
+    ).scalars():
+        notice.resolved_at = clock.now()
+    _move(session, case, "supplement", actor, note)
+    _refresh_due(session, case)
+    return case
+
+
+def record(session: Session, case: m.Case, actor, step: str, *, note: str, **fields) -> m.CaseEvent:
+    """A progress update, contact, fee guidance or problem: a timeline entry, no status change."""
+    _require_step(case, step)
+    if not (note or "").strip():
+        raise ValidationFailed({"note": _l("Describe what happened.")})
+    kind = {
+        "update": EventKind.UPDATE,
+        "contact": EventKind.CONTACT,
+        "fee_guidance": EventKind.FEE_GUIDANCE,
+        "problem": EventKind.PROBLEM,
+    }[step]
+    if step == "contact":
+        if fields.get("channel") is None:
+            raise ValidationFailed({"channel": _l("Choose how the applicant was contacted.")})
+        case.last_contact_at = clock.now()
+    if step == "problem" and fields.get("problem_category_id") is None:
+        raise ValidationFailed({"problem_category_id": _l("Choose the problem's category.")})
+    return _event(session, case, kind, actor, note=note.strip(), **fields)
+
+
+def transfer(
+    session: Session, case: m.Case, actor, *, to_unit: m.OrgUnit, note: str = ""
+) -> m.Case:
+    """Hand the case to another unit to handle; both sides keep sight of it."""
+    _require_step(case, "transfer")
+    if to_unit.id == case.handling_unit_id:
+        raise ValidationFailed({"to_unit": _l("The case is already handled there.")})
+    if not to_unit.active:
+        raise ValidationFailed({"to_unit": _l("That unit is not active.")})
+    old = case.handling_unit
+    case.handling_unit = to_unit
+    case.specialist = None
+    _event(
+        session,
+        case,
+        EventKind.TRANSFER,
+        actor,
+        note=note,
+        data={"from_unit": old.name if old else "", "to_unit": to_unit.name},
+    )
+    return case
+
+
+def assign(session: Session, case: m.Case, actor, *, specialist: m.Specialist) -> m.Case:
+    """Give the case to a specialist of the handling unit's subtree."""
+    _require_step(case, "assign")
+    if not specialist.active:
+        raise ValidationFailed({"specialist": _l("That specialist is not active.")})
+    case.specialist = specialist
+    _event(session, case, EventKind.ASSIGN, actor, data={"specialist": specialist.name})
+    return case
+
+
+def extend(
+    session: Session,
+    case: m.Case,
+    actor,
+    *,
+    extra_days: int,
+    reason: str,
+    explained_to_applicant: bool,
+) -> m.Extension:
+    """延期: more working days for special circumstances, explained to the applicant."""
+    _require_step(case, "extend")
+    errors = {}
+    if not isinstance(extra_days, int) or extra_days <= 0:
+        errors["extra_days"] = _l("Give a positive number of working days.")
+    if not (reason or "").strip():
+        errors["reason"] = _l("Give the reason for the extension.")
+    if not explained_to_applicant:
+        errors["explained_to_applicant"] = _l("The extension must be explained to the applicant.")
+    if errors:
+        raise ValidationFailed(errors, next(iter(errors.values())))
+    old_due = case.due_date
+    extension = m.Extension(
+        case=case,
+        at=clock.now(),
+        by_id=getattr(actor, "id", None),
+        extra_days=extra_days,
+        reason=reason.strip(),
+        explained_to_applicant=True,
+        old_due=old_due,
+        new_due=old_due or clock.today(),
+    )
+    session.add(extension)
+    _refresh_due(session, case)
+    extension.new_due = case.due_date or extension.new_due
+    _event(
+        session,
+        case,
+        EventKind.EXTENSION,
+        actor,
+        note=reason.strip(),
+        data={"extra_days": extra_days, "new_due": extension.new_due.isoformat()},
+    )
+    return extension
+
+
+def complete(
+    session: Session,
+    case: m.Case,
+    actor,
+    *,
+    results: str,
+    materials_returned: str,
+    signed_by: str,
+    receipt_file: str | None = None,
+) -> m.Handover:
+    """办结: results and originals handed back; the applicant signs for them."""
+    errors = {}
+    if not (results or "").strip():
+        errors["results"] = _l("Say what results were handed over.")
+    if not (signed_by or "").strip():
+        errors["signed_by"] = _l("The person who signed for the results is required.")
+    if errors:
+        raise ValidationFailed(errors, next(iter(errors.values())))
+    _move(session, case, "complete", actor)
+    case.ended_at = clock.now()
+    handover = m.Handover(
+        case=case,
+        at=case.ended_at,
+        by_id=getattr(actor, "id", None),
+        results=results.strip(),
+        materials_returned=(materials_returned or "").strip(),
+        signed_by=signed_by.strip(),
+        signed_at=case.ended_at,
+        receipt_file=receipt_file,
+    )
+    session.add(handover)
+    _event(
+        session,
+        case,
+        EventKind.HANDOVER,
+        actor,
+        note=results.strip(),
+        data={"signed_by": signed_by.strip()},
+    )
+    return handover
+
+
+def terminate(
+    session: Session,
+    case: m.Case,
+    actor,
+    *,
+    reason_type,
+    reason: str,
+    materials_returned: str,
+    applicant_signed: bool,
+    specialist_signed: bool,
+) -> m.Termination:
+    """终止委托: the reason recorded, materials handed back, both sides sign."""
+    errors = {}
+    if reason_type is None:
+        errors["reason_type"] = _l("Choose the reason type.")
+    if not (reason or "").strip():
+        errors["reason"] = _l("Give the reason for the termination.")
+    if not applicant_signed:
+        errors["applicant_signed"] = _l("The applicant's signature is required.")
+    if not specialist_signed:
+        errors["specialist_signed"] = _l("The specialist's signature is required.")
+    if errors:
+        raise ValidationFailed(errors, next(iter(errors.values())))
+    _move(session, case, "terminate", actor, reason)
+    case.ended_at = clock.now()
+    termination = m.Termination(
+        case=case,
+        at=case.ended_at,
+        by_id=getattr(actor, "id", None),
+        reason_type=reason_type,
+        reason=reason.strip(),
+        materials_returned=(materials_returned or "").strip(),
+        applicant_signed=True,
+        specialist_signed=True,
+    )
+    session.add(termination)
+    _event(session, case, EventKind.TERMINATION, actor, note=reason.strip())
+    return termination
+
+
+def evaluate(
+    session: Session,
+    case: m.Case,
+    actor,
+    *,
+    rating,
+    channel,
+    comments: str = "",
+    rectification_days: int = 5,
+) -> m.Evaluation:
+    """评价 after the service ends; 不满意 or worse opens a rectification with a deadline."""
+    _require_step(case, "evaluate")
+    exists = session.execute(
+        sa.select(m.Evaluation.id).where(m.Evaluation.case_id == case.id)
+    ).first()
+    if exists:
+        raise _refuse(_l("This case has already been evaluated."))
+    if rating is None or channel is None:
+        raise ValidationFailed({"rating": _l("Choose the rating and the channel.")})
+    evaluation = m.Evaluation(
+        case=case,
+        at=clock.now(),
+        by_id=getattr(actor, "id", None),
+        rating=rating,
+        channel=channel,
+        comments=(comments or "").strip(),
+    )
+    session.add(evaluation)
+    if rating.is_poor:
+        deadline = load_calendar(session).add_working_days(clock.today(), rectification_days).day
+        session.add(
+            m.Rectification(evaluation=evaluation, deadline=deadline, owner=case.specialist)
+        )
+    _event(
+        session,
+        case,
+        EventKind.EVALUATION,
+        actor,
+        note=(comments or "").strip(),
+        data={"rating": rating.value},
+    )
+    return evaluation
+
+
+def plan_return_visit(
+    session: Session,
+    case: m.Case,
+    actor,
+    *,
+    planned_on: dt.date,
+    channel=None,
+    notes: str = "",
+    done_on: dt.date | None = None,
+) -> m.ReturnVisit:
+    """回访 after the service ends."""
+    _require_step(case, "return_visit")
+    visit = m.ReturnVisit(
+        case=case,
+        planned_on=planned_on,
+        done_on=done_on,
+        channel=channel,
+        notes=(notes or "").strip(),
+        by_id=getattr(actor, "id", None),
+    )
+    session.add(visit)
+    _event(session, case, EventKind.RETURN_VISIT, actor, note=(notes or "").strip())
+    return visit
+
+
+def schedule_joint_review(
+    session: Session,
+    case: m.Case,
+    actor,
+    *,
+    lead_unit: m.OrgUnit,
+    scheduled_at: dt.datetime,
+    departments: list[m.Department],
+    location: str = "",
+) -> m.JointReview:
+    """并联审批: schedule the joint review meeting for an item that needs several departments."""
+    _require_step(case, "joint_review")
+    if not case.item.needs_parallel:
+        raise _refuse(_l("This service item does not need parallel approval."))
+    if len(departments) < 2:
+        raise ValidationFailed({"departments": _l("A joint review needs two or more departments.")})
+    review = m.JointReview(
+        case=case,
+        lead_unit=lead_unit,
+        scheduled_at=scheduled_at,
+        departments=list(departments),
+        location=location,
+    )
+    session.add(review)
+    _event(
+        session,
+        case,
+        EventKind.JOINT_REVIEW,
+        actor,
+        data={"scheduled_at": scheduled_at.isoformat()},
+    )
+    return review
+
+
+StepFunction = Callable[..., object]

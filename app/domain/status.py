@@ -1,0 +1,38 @@
+"""The case status: one enum, owned by the lifecycle (app/domain/lifecycle.py sets it)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.enums import LabelledEnum
+
+
+class CaseStatus(LabelledEnum):
+    APPLIED = "applied"  # set by apply(): application form filled in
+    ACCEPTED = "accepted"  # set by confirm(): entrustment confirmed and signed, clock starts
+    IN_PROGRESS = "in_progress"  # set by submit()/supplement(): at the window
+    AWAITING_MATERIALS = "awaiting_materials"  # set by notify_missing(): clock paused
+    COMPLETED = "completed"  # set by complete(): handover signed
+    TERMINATED = "terminated"  # set by terminate(): entrustment ended
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "applied": _l("Applied"),
+            "accepted": _l("Accepted"),
+            "in_progress": _l("In progress"),
+            "awaiting_materials": _l("Awaiting materials"),
+            "completed": _l("Completed"),
+            "terminated": _l("Terminated"),
+        }
+
+
+OPEN_STATUSES = frozenset(
+    {
+        CaseStatus.APPLIED,
+        CaseStatus.ACCEPTED,
+        CaseStatus.IN_PROGRESS,
+        CaseStatus.AWAITING_MATERIALS,
+    }
+)
+TERMINAL_STATUSES = frozenset({CaseStatus.COMPLETED, CaseStatus.TERMINATED})

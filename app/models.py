@@ -1,0 +1,685 @@
+"""The data model: units, staff, the service catalogue, applicants, cases and their records.
+
+Models are thin: they hold columns, constraints and cheap derived properties. Every change of a
+case's status goes through app/domain/lifecycle.py; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask_appbuilder.models.sqla import Model
+from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.domain.status import CaseStatus
+from app.enums import (
+    ApplicantKind,
+    CenterKind,
+    ContactChannel,
+    EvaluationChannel,
+    EventKind,
+    HolidayKind,
+    NotificationChannel,
+    NotificationStatus,
+    Rating,
+    RectificationState,
+    ReviewDecision,
+    ServiceKind,
+    StaffType,
+    TerminationReason,
+    Tier,
+    WalkInKind,
+)
+from app.validators import (
+    age_on,
+    birth_date_from_resident_id,
+    is_valid_resident_id,
+    mask_mobile,
+    mask_resident_id,
+)
+
+
+def enum_column(enum_cls, **kw) -> sa.Enum:
+    """A portable enum column storing the member's value (e.g. 'city'), checked by the DB."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        length=24,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+        create_constraint=True,
+        **kw,
+    )
+
+
+def now() -> dt.datetime:
+    """Timezone-aware current time (stored as UTC)."""
+    return dt.datetime.now(dt.UTC)
+
+
+TS = sa.DateTime(timezone=True)
+
+
+# ---------------------------------------------------------------- units and staff
+
+
+class OrgUnit(Model):
+    """服务机构: a service center at one of the three tiers.
+
+    ``path`` is the materialized path of ids (``/1/5/23/``): a unit's subtree is every unit whose
+    path starts with its own, one indexed LIKE query.
+    """
+
+    __tablename__ = "org_unit"
+    __table_args__ = (
+        sa.Index("ix_org_unit_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    tier: Mapped[Tier] = mapped_column(enum_column(Tier))
+    kind: Mapped[CenterKind] = mapped_column(enum_column(CenterKind))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    path: Mapped[str] = mapped_column(sa.String(255), default="")
+    address: Mapped[str | None] = mapped_column(sa.String(255))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[OrgUnit]] = relationship(back_populates="parent")
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(Model):
+    """部门: a department stationed in the hall."""
+
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Specialist(Model):
+    """帮办代办专员 and other staff; the profile of a log-in account (``user_id``)."""
+
+    __tablename__ = "specialist"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(50))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"))
+    staff_type: Mapped[StaffType] = mapped_column(enum_column(StaffType))
+    mobile: Mapped[str | None] = mapped_column(sa.String(20))
+    email: Mapped[str | None] = mapped_column(sa.String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+
+    unit: Mapped[OrgUnit] = relationship()
+    department: Mapped[Department | None] = relationship()
+    user = relationship(User)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# ---------------------------------------------------------------- service catalogue
+
+item_parallel_department = sa.Table(
+    "service_item_parallel_department",
+    Model.metadata,
+    sa.Column("item_id", sa.ForeignKey("service_item.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("department_id", sa.ForeignKey("department.id"), primary_key=True),
+)
+
+
+class ServiceItem(Model):
+    """政务服务事项 with its promised time limit (承诺时限) and required materials."""
+
+    __tablename__ = "service_item"
+    __table_args__ = (
+        sa.CheckConstraint("promised_days >= 0", name="ck_item_promised_nonneg"),
+        sa.CheckConstraint("legal_days >= promised_days", name="ck_item_legal_ge_promised"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("department.id"), index=True)
+    accept_city: Mapped[bool] = mapped_column(default=True)
+    accept_town: Mapped[bool] = mapped_column(default=False)
+    accept_village: Mapped[bool] = mapped_column(default=False)
+    promised_days: Mapped[int] = mapped_column()
+    legal_days: Mapped[int] = mapped_column()
+    fee_note: Mapped[str] = mapped_column(sa.String(255), default="")
+    needs_parallel: Mapped[bool] = mapped_column(default=False)
+    online: Mapped[bool] = mapped_column(default=False)
+    mobile: Mapped[bool] = mapped_column(default=False)
+    self_service: Mapped[bool] = mapped_column(default=False)
+    keywords: Mapped[str] = mapped_column(sa.String(255), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    department: Mapped[Department] = relationship()
+    parallel_departments: Mapped[list[Department]] = relationship(
+        secondary=item_parallel_department
+    )
+    materials: Mapped[list[RequiredMaterial]] = relationship(
+        back_populates="item", order_by="RequiredMaterial.position", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def accepts(self, tier: Tier) -> bool:
+        return {Tier.CITY: self.accept_city, Tier.TOWN: self.accept_town}.get(
+            tier, self.accept_village
+        )
+
+
+class RequiredMaterial(Model):
+    """A material the service item requires: how many copies, original or copy, how to get it."""
+
+    __tablename__ = "required_material"
+    __table_args__ = (sa.CheckConstraint("copies >= 1", name="ck_material_copies_pos"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("service_item.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    copies: Mapped[int] = mapped_column(default=1)
+    original: Mapped[bool] = mapped_column(default=False)
+    how_to_obtain: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    item: Mapped[ServiceItem] = relationship(back_populates="materials")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class ProblemCategory(Model):
+    """A category of problem met on cases, for the ledger's analysis of common problems."""
+
+    __tablename__ = "problem_category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# ---------------------------------------------------------------- applicants
+
+
+class Applicant(Model):
+    """申请人: an individual (resident ID) or an enterprise (unified social credit code).
+
+    The applicant stays the applicant of record whatever the specialist does.
+    """
+
+    __tablename__ = "applicant"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(kind = 'person' AND id_number IS NOT NULL) OR "
+            "(kind = 'enterprise' AND credit_code IS NOT NULL)",
+            name="ck_applicant_identity",
+        ),
+        sa.UniqueConstraint("unit_id", "id_number", name="uq_applicant_unit_id_number"),
+        sa.UniqueConstraint("unit_id", "credit_code", name="uq_applicant_unit_credit_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ApplicantKind] = mapped_column(enum_column(ApplicantKind))
+    name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    id_number: Mapped[str | None] = mapped_column(sa.String(18), index=True)
+    credit_code: Mapped[str | None] = mapped_column(sa.String(18), index=True)
+    contact_person: Mapped[str | None] = mapped_column(sa.String(50))
+    mobile: Mapped[str] = mapped_column(sa.String(20))
+    address: Mapped[str | None] = mapped_column(sa.String(255))
+    weak: Mapped[bool] = mapped_column(default=False)
+    sick: Mapped[bool] = mapped_column(default=False)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    foreign_invested: Mapped[bool] = mapped_column(default=False)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+
+    unit: Mapped[OrgUnit] = relationship()
+
+    def __repr__(self) -> str:
+        return self.name
+
+    @property
+    def birth_date(self) -> dt.date | None:
+        if self.kind == ApplicantKind.PERSON and self.id_number:
+            if is_valid_resident_id(self.id_number):
+                return birth_date_from_resident_id(self.id_number)
+        return None
+
+    def age(self, on: dt.date | None = None) -> int | None:
+        if self.birth_date is None:
+            return None
+        return age_on(self.id_number, on or dt.date.today())
+
+    def is_elderly(self, on: dt.date | None = None) -> bool:
+        """60 or over by the birth date in the ID number (老)."""
+        age = self.age(on)
+        return age is not None and age >= 60
+
+    def special_group(self, on: dt.date | None = None) -> bool:
+        """老弱病残: eligible for 代办 as a special-group person."""
+        return self.is_elderly(on) or self.weak or self.sick or self.disabled
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_resident_id(self.id_number) if self.id_number else ""
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile) if self.mobile else ""
+
+
+# ---------------------------------------------------------------- cases
+
+
+class CaseCounter(Model):
+    """Per unit and year sequence for readable case numbers; claimed with UPDATE ... RETURNING."""
+
+    __tablename__ = "case_counter"
+
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class Case(Model):
+    """帮办代办件: one service for one applicant on one service item."""
+
+    __tablename__ = "service_case"
+    __table_args__ = (
+        sa.Index("ix_case_status_due", "status", "due_date"),
+        sa.Index("ix_case_handling_status", "handling_unit_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    applicant_id: Mapped[int] = mapped_column(sa.ForeignKey("applicant.id"), index=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("service_item.id"), index=True)
+    kind: Mapped[ServiceKind] = mapped_column(enum_column(ServiceKind))
+    help_types: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    major_project: Mapped[bool] = mapped_column(default=False)
+    needs: Mapped[str] = mapped_column(sa.Text, default="")
+    accepting_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    handling_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    specialist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specialist.id"), index=True)
+    steward_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specialist.id"))
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.APPLIED)
+    applied_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(TS, index=True)
+    promised_days: Mapped[int | None] = mapped_column()
+    due_date: Mapped[dt.date | None] = mapped_column(sa.Date, index=True)
+    due_provisional: Mapped[bool] = mapped_column(default=False)
+    last_contact_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    ack_voluntary: Mapped[bool] = mapped_column(default=False)
+    ack_free: Mapped[bool] = mapped_column(default=False)
+    ack_truthful: Mapped[bool] = mapped_column(default=False)
+    process_explained: Mapped[bool] = mapped_column(default=False)
+    applicant_signed: Mapped[bool] = mapped_column(default=False)
+    received_material_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    applicant: Mapped[Applicant] = relationship()
+    item: Mapped[ServiceItem] = relationship()
+    accepting_unit: Mapped[OrgUnit] = relationship(foreign_keys=[accepting_unit_id])
+    handling_unit: Mapped[OrgUnit] = relationship(foreign_keys=[handling_unit_id])
+    specialist: Mapped[Specialist | None] = relationship(foreign_keys=[specialist_id])
+    steward: Mapped[Specialist | None] = relationship(foreign_keys=[steward_id])
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.at", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def __repr__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        from app.domain.status import OPEN_STATUSES
+
+        return self.status in OPEN_STATUSES
+
+
+class CaseEvent(Model):
+    """One entry of a case's timeline: who did what, when."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (sa.Index("ix_case_event_case_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id", ondelete="CASCADE"))
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
+    at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"))
+    from_status: Mapped[CaseStatus | None] = mapped_column(
+        enum_column(CaseStatus, name="event_from_status")
+    )
+    to_status: Mapped[CaseStatus | None] = mapped_column(
+        enum_column(CaseStatus, name="event_to_status")
+    )
+    channel: Mapped[ContactChannel | None] = mapped_column(enum_column(ContactChannel))
+    problem_category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("problem_category.id"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor = relationship(User)
+    unit: Mapped[OrgUnit | None] = relationship()
+    problem_category: Mapped[ProblemCategory | None] = relationship()
+
+
+class MaterialNotice(Model):
+    """一次性告知书: every missing material listed at once, with how to obtain each."""
+
+    __tablename__ = "material_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    items: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    deadline: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    is_repeat: Mapped[bool] = mapped_column(default=False)
+    repeat_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+    case: Mapped[Case] = relationship()
+
+
+class Extension(Model):
+    """延期: more working days, with the reason explained to the applicant."""
+
+    __tablename__ = "extension"
+    __table_args__ = (sa.CheckConstraint("extra_days > 0", name="ck_extension_days_pos"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    extra_days: Mapped[int] = mapped_column()
+    old_due: Mapped[dt.date | None] = mapped_column(sa.Date)
+    new_due: Mapped[dt.date] = mapped_column(sa.Date)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    explained_to_applicant: Mapped[bool] = mapped_column(default=False)
+
+    case: Mapped[Case] = relationship()
+
+
+class Handover(Model):
+    """移交签收: results and original materials handed back, signed for by the applicant."""
+
+    __tablename__ = "handover"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), unique=True)
+    at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    results: Mapped[str] = mapped_column(sa.Text)
+    materials_returned: Mapped[str] = mapped_column(sa.Text, default="")
+    signed_by: Mapped[str] = mapped_column(sa.String(50))
+    signed_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    receipt_file: Mapped[str | None] = mapped_column(sa.String(255))
+
+    case: Mapped[Case] = relationship()
+
+
+class Termination(Model):
+    """终止委托: the reason recorded, materials handed back, both sides sign."""
+
+    __tablename__ = "termination"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), unique=True)
+    at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    reason_type: Mapped[TerminationReason] = mapped_column(enum_column(TerminationReason))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    materials_returned: Mapped[str] = mapped_column(sa.Text, default="")
+    applicant_signed: Mapped[bool] = mapped_column(default=False)
+    specialist_signed: Mapped[bool] = mapped_column(default=False)
+
+    case: Mapped[Case] = relationship()
+
+
+review_department = sa.Table(
+    "joint_review_department",
+    Model.metadata,
+    sa.Column("review_id", sa.ForeignKey("joint_review.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("department_id", sa.ForeignKey("department.id"), primary_key=True),
+)
+
+
+class JointReview(Model):
+    """并联审联批会议 for an item that needs several departments."""
+
+    __tablename__ = "joint_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    lead_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    scheduled_at: Mapped[dt.datetime] = mapped_column(TS, index=True)
+    location: Mapped[str] = mapped_column(sa.String(200), default="")
+    minutes: Mapped[str] = mapped_column(sa.Text, default="")
+    decision: Mapped[ReviewDecision] = mapped_column(
+        enum_column(ReviewDecision), default=ReviewDecision.PENDING
+    )
+    escalated_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    escalation_outcome: Mapped[str] = mapped_column(sa.Text, default="")
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+    case: Mapped[Case] = relationship()
+    lead_unit: Mapped[OrgUnit] = relationship()
+    departments: Mapped[list[Department]] = relationship(secondary=review_department)
+    escalated_to = relationship(User)
+
+
+class Evaluation(Model):
+    """评价: the applicant's rating on the five levels of GB/T 39734."""
+
+    __tablename__ = "evaluation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), unique=True)
+    at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    rating: Mapped[Rating] = mapped_column(enum_column(Rating), index=True)
+    channel: Mapped[EvaluationChannel] = mapped_column(enum_column(EvaluationChannel))
+    comments: Mapped[str] = mapped_column(sa.Text, default="")
+
+    case: Mapped[Case] = relationship()
+
+
+class Rectification(Model):
+    """差评整改: a poor rating verified, put right by an owner, closed by a call-back."""
+
+    __tablename__ = "rectification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluation.id"), unique=True)
+    state: Mapped[RectificationState] = mapped_column(
+        enum_column(RectificationState), default=RectificationState.OPEN
+    )
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specialist.id"))
+    deadline: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    verification: Mapped[str] = mapped_column(sa.Text, default="")
+    action_taken: Mapped[str] = mapped_column(sa.Text, default="")
+    callback_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    callback_note: Mapped[str] = mapped_column(sa.Text, default="")
+    appeal_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    appeal_decision: Mapped[str] = mapped_column(sa.Text, default="")
+    closed_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+    evaluation: Mapped[Evaluation] = relationship()
+    owner: Mapped[Specialist | None] = relationship()
+
+
+class ReturnVisit(Model):
+    """回访: planned and done dates, channel, notes."""
+
+    __tablename__ = "return_visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    planned_on: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    done_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    channel: Mapped[ContactChannel | None] = mapped_column(enum_column(ContactChannel))
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+
+    case: Mapped[Case] = relationship()
+
+
+class Attachment(Model):
+    """A file kept with a case (signed receipt scan and the like), stored under a generated name."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column()
+    uploaded_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+
+    case: Mapped[Case] = relationship()
+
+
+# ---------------------------------------------------------------- walk-in help
+
+
+class WalkInHelp(Model):
+    """窗口帮办记录: help at the hall that is not a case; counted in the ledger."""
+
+    __tablename__ = "walk_in_help"
+    __table_args__ = (sa.Index("ix_walk_in_unit_at", "unit_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"))
+    specialist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specialist.id"))
+    kind: Mapped[WalkInKind] = mapped_column(enum_column(WalkInKind))
+    at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    queue_number: Mapped[str | None] = mapped_column(sa.String(20))
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_item.id"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    unit: Mapped[OrgUnit] = relationship()
+    specialist: Mapped[Specialist | None] = relationship()
+    item: Mapped[ServiceItem | None] = relationship()
+
+
+# ---------------------------------------------------------------- notifications and system
+
+
+class Notification(Model):
+    """One message to one recipient on one channel; ``dedup_key`` makes each reminder unique."""
+
+    __tablename__ = "notification"
+    __table_args__ = (sa.Index("ix_notification_status_due", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    channel: Mapped[NotificationChannel] = mapped_column(enum_column(NotificationChannel))
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    recipient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
+    recipient_address: Mapped[str | None] = mapped_column(sa.String(120))
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(200), default="")
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[NotificationStatus] = mapped_column(
+        enum_column(NotificationStatus), default=NotificationStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    not_before: Mapped[dt.datetime | None] = mapped_column(TS)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    read_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+    recipient = relationship(User)
+    case: Mapped[Case | None] = relationship()
+
+
+class Holiday(Model):
+    """A day off (法定节假日) or an adjusted working day (调休) of the official calendar."""
+
+    __tablename__ = "holiday"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(sa.Date, unique=True)
+    kind: Mapped[HolidayKind] = mapped_column(enum_column(HolidayKind))
+    name: Mapped[str] = mapped_column(sa.String(50), default="")
+
+
+class HolidayYear(Model):
+    """A year whose official schedule is loaded; outside these, due dates are provisional."""
+
+    __tablename__ = "holiday_year"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(sa.String(100), default="")
+
+
+class Setting(Model):
+    """A business knob an administrator may change (code defaults in app/settings.py)."""
+
+    __tablename__ = "app_setting"
+
+    key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))
+
+
+class AuditLog(Model):
+    """Append-only record of a change: who, when, from where, before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_table_row", "table_name", "row_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(TS, default=now, index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    username: Mapped[str] = mapped_column(sa.String(100), default="")
+    ip: Mapped[str] = mapped_column(sa.String(64), default="")
+    action: Mapped[str] = mapped_column(sa.String(20))
+    table_name: Mapped[str] = mapped_column(sa.String(60))
+    row_id: Mapped[str] = mapped_column(sa.String(40), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+MODEL_LABELS = {
+    "OrgUnit": _l("Service units"),
+    "Case": _l("Cases"),
+}

@@ -1,0 +1,144 @@
+"""Tier scoping: the one place that decides which rows a user may see.
+
+A user sees their own unit and every unit below it. Units form a tree with a materialized path
+of codes (``/440781/440781100/``), so a subtree is one indexed ``LIKE '/440781/440781100/%'``
+query. Admins see everything; any other account without a unit sees nothing (fail closed).
+
+Every screen (through ``ScopeFilter`` in ``base_filters``), export, chart, API and job asks this
+module for its clause; nothing else writes a scope condition by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import g, has_request_context
+from flask_appbuilder.models.filters import BaseFilter
+
+from app import models as m
+
+ADMIN_ROLE = "Admin"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see: everything, nothing, or the subtree under ``path``."""
+
+    everything: bool = False
+    path: str | None = None
+    unit_id: int | None = None
+
+    @property
+    def nothing(self) -> bool:
+        return not self.everything and self.path is None
+
+    def unit_ids(self) -> sa.Select:
+        """SELECT of the ids of every unit in scope (a subquery for ``IN``)."""
+        query = sa.select(m.OrgUnit.id)
+        if self.everything:
+            return query
+        if self.path is None:
+            return query.where(sa.false())
+        return query.where(m.OrgUnit.path.startswith(self.path, autoescape=True))
+
+    def units_clause(self, *columns) -> sa.ColumnElement[bool]:
+        """True where any of ``columns`` (unit id columns) is a unit in scope."""
+        if self.everything:
+            return sa.true()
+        if self.path is None:
+            return sa.false()
+        ids = self.unit_ids()
+        return sa.or_(*[col.in_(ids) for col in columns])
+
+    def cases(self) -> sa.Select:
+        """SELECT of the ids of every case in scope."""
+        return sa.select(m.Case.id).where(self.clause_for(m.Case))
+
+    def clause_for(self, model) -> sa.ColumnElement[bool]:
+        """The WHERE clause restricting ``model`` to this scope."""
+        if self.everything:
+            return sa.true()
+        if self.path is None:
+            return sa.false()
+        rule = SCOPE_RULES.get(model)
+        if rule is None:
+            # A model with no rule is global reference data (service items, departments...).
+            return sa.true()
+        return rule(self)
+
+    def contains_unit(self, unit: m.OrgUnit | None) -> bool:
+        """Whether a loaded unit is in scope (for write checks)."""
+        if self.everything:
+            return True
+        if unit is None or self.path is None:
+            return False
+        return (unit.path or "").startswith(self.path)
+
+
+def _case_rule(scope: Scope) -> sa.ColumnElement[bool]:
+    # Both sides of a transfer keep sight of the case.
+    return scope.units_clause(m.Case.handling_unit_id, m.Case.accepting_unit_id)
+
+
+def _via_case(model):
+    return lambda scope: model.case_id.in_(scope.cases())
+
+
+SCOPE_RULES = {
+    m.OrgUnit: lambda s: s.units_clause(m.OrgUnit.id),
+    m.Specialist: lambda s: s.units_clause(m.Specialist.unit_id),
+    m.Applicant: lambda s: s.units_clause(m.Applicant.unit_id),
+    m.Case: _case_rule,
+    m.CaseEvent: _via_case(m.CaseEvent),
+    m.MaterialNotice: _via_case(m.MaterialNotice),
+    m.Extension: _via_case(m.Extension),
+    m.Handover: _via_case(m.Handover),
+    m.Termination: _via_case(m.Termination),
+    m.JointReview: _via_case(m.JointReview),
+    m.Evaluation: _via_case(m.Evaluation),
+    m.ReturnVisit: _via_case(m.ReturnVisit),
+    m.Attachment: _via_case(m.Attachment),
+    m.Rectification: lambda s: m.Rectification.evaluation_id.in_(
+        sa.select(m.Evaluation.id).where(m.Evaluation.case_id.in_(s.cases()))
+    ),
+    m.WalkInHelp: lambda s: s.units_clause(m.WalkInHelp.unit_id),
+}
+
+
+def scope_for_user(user) -> Scope:
+    """The scope of a FAB user object (or None / anonymous: nothing)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Scope()
+    if any(role.name == ADMIN_ROLE for role in user.roles):
+        return Scope(everything=True)
+    from app.extensions import db
+
+    row = db.session.execute(
+        sa.select(m.OrgUnit.id, m.OrgUnit.path)
+        .join(m.Specialist, m.Specialist.unit_id == m.OrgUnit.id)
+        .where(m.Specialist.user_id == user.id, m.Specialist.active.is_(True))
+    ).first()
+    if row is None:
+        return Scope()
+    return Scope(path=row.path, unit_id=row.id)
+
+
+def current_scope() -> Scope:
+    """The scope of the user of the current request, computed once per request."""
+    if not has_request_context():
+        return Scope()
+    cached = getattr(g, "_scope", None)
+    if cached is None:
+        cached = scope_for_user(getattr(g, "user", None))
+        g._scope = cached
+    return cached
+
+
+class ScopeFilter(BaseFilter):
+    """FAB base filter applying the current user's scope to a view's model."""
+
+    name = "scope"
+
+    def apply(self, query, value):
+        return query.filter(current_scope().clause_for(self.model))

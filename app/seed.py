@@ -1,0 +1,376 @@
+"""Demo data for Taishan: the real unit tree, the service catalogue, staff and a few hundred cases.
+
+Idempotent: reference data is upserted by code, accounts by user name, and cases are generated
+only when the database has none. Cases are driven through the lifecycle itself (with the clock
+moved back), so the demo shows exactly what the product would have recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import zlib
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import demo_data as dd
+from app import models as m
+from app.domain import clock, lifecycle
+from app.domain.calendar import seed_official_calendar
+from app.domain.staff import create_staff
+from app.domain.workdays import supported_years
+from app.enums import (
+    ApplicantKind,
+    ContactChannel,
+    EvaluationChannel,
+    Rating,
+    ServiceKind,
+    TerminationReason,
+    Tier,
+)
+from app.validators import complete_resident_id, complete_uscc
+
+DEMO_PASSWORD = "BangBan@2026"
+CASE_COUNT = 300
+
+
+def _upsert(session: Session, model, key: str, values: dict):
+    row = session.execute(
+        sa.select(model).where(getattr(model, key) == values[key])
+    ).scalar_one_or_none()
+    if row is None:
+        row = model(**values)
+        session.add(row)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    return row
+
+
+def seed_units(session: Session) -> dict[str, m.OrgUnit]:
+    units: dict[str, m.OrgUnit] = {}
+    city = _upsert(
+        session,
+        m.OrgUnit,
+        "code",
+        {
+            "code": dd.CITY["code"],
+            "name": dd.CITY["name"],
+            "tier": Tier.CITY,
+            "kind": Tier.CITY.center_kind,
+            "parent": None,
+            "address": dd.CITY["address"],
+            "phone": dd.CITY["phone"],
+            "active": True,
+        },
+    )
+    units[city.code] = city
+    for town in dd.TOWNS:
+        row = _upsert(
+            session,
+            m.OrgUnit,
+            "code",
+            {
+                "code": town["code"],
+                "name": town["name"],
+                "tier": Tier.TOWN,
+                "kind": Tier.TOWN.center_kind,
+                "parent": city,
+                "address": town["address"],
+                "phone": town["phone"],
+                "active": True,
+            },
+        )
+        units[row.code] = row
+        for village in dd.VILLAGES[town["code"]]:
+            v = _upsert(
+                session,
+                m.OrgUnit,
+                "code",
+                {
+                    "code": village["code"],
+                    "name": village["name"],
+                    "tier": Tier.VILLAGE,
+                    "kind": Tier.VILLAGE.center_kind,
+                    "parent": row,
+                    "address": village["address"],
+                    "phone": village.get("phone"),
+                    "active": True,
+                },
+            )
+            units[v.code] = v
+    session.flush()
+    return units
+
+
+def seed_catalogue(session: Session) -> None:
+    depts = {}
+    for dept in dd.DEPARTMENTS:
+        depts[dept["code"]] = _upsert(
+            session, m.Department, "code", {"code": dept["code"], "name": dept["name"]}
+        )
+    session.flush()
+    for item in dd.SERVICE_ITEMS:
+        row = _upsert(
+            session,
+            m.ServiceItem,
+            "code",
+            {
+                "code": item["code"],
+                "name": item["name"],
+                "department": depts[item["department"]],
+                "accept_city": "city" in item["tiers"],
+                "accept_town": "town" in item["tiers"],
+                "accept_village": "village" in item["tiers"],
+                "promised_days": item["promised_days"],
+                "legal_days": item["legal_days"],
+                "fee_note": item["fee_note"],
+                "needs_parallel": item["parallel"],
+                "online": item["online"],
+                "mobile": item["mobile"],
+                "self_service": item["self_service"],
+                "keywords": item["keywords"],
+            },
+        )
+        row.parallel_departments = [depts[c] for c in item["parallel_departments"]]
+        if not row.materials:
+            row.materials = [
+                m.RequiredMaterial(
+                    position=i,
+                    name=mat["name"],
+                    copies=mat["copies"],
+                    original=mat["original"],
+                    how_to_obtain=mat["how_to_obtain"],
+                )
+                for i, mat in enumerate(item["materials"])
+            ]
+    for code, name in dd.PROBLEM_CATEGORIES:
+        _upsert(session, m.ProblemCategory, "code", {"code": code, "name": name})
+    session.flush()
+
+
+# (user name, display name, unit code, role): printed by `make run`.
+def demo_accounts() -> list[tuple[str, str, str | None, str]]:
+    names = iter(dd.STAFF_NAMES)
+    accounts = [
+        ("admin", "系统管理员", None, "Admin"),
+        ("city_manager", next(names), dd.CITY["code"], "Manager"),
+        ("city_leader", next(names), dd.CITY["code"], "Leader"),
+        ("city_specialist", next(names), dd.CITY["code"], "Specialist"),
+    ]
+    for i, town in enumerate(dd.TOWNS):
+        accounts.append((f"town{i:02d}_manager", next(names), town["code"], "Manager"))
+        accounts.append((f"town{i:02d}_specialist", next(names), town["code"], "Specialist"))
+    for i, town in enumerate(dd.TOWNS[:4]):
+        village = dd.VILLAGES[town["code"]][0]
+        accounts.append((f"village{i:02d}_specialist", next(names), village["code"], "Specialist"))
+    return accounts
+
+
+def seed_staff(session: Session, units: dict[str, m.OrgUnit]) -> None:
+    from flask import current_app
+
+    sm = current_app.appbuilder.sm
+    for username, name, unit_code, role in demo_accounts():
+        if sm.find_user(username=username) is not None:
+            continue
+        create_staff(
+            session,
+            username=username,
+            password=DEMO_PASSWORD,
+            name=name,
+            unit=units.get(unit_code) if unit_code else None,
+            role=role,
+            mobile=f"139{zlib.crc32(username.encode()) % 10**8:08d}",
+        )
+    session.flush()
+
+
+def _person_id(rng: random.Random, birth: dt.date) -> str:
+    first17 = f"440781{birth:%Y%m%d}{rng.randint(0, 999):03d}"
+    return complete_resident_id(first17)
+
+
+def _credit_code(rng: random.Random) -> str:
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    body = "91440781" + "".join(rng.choice(alphabet) for _ in range(9))
+    return complete_uscc(body)
+
+
+def seed_cases(session: Session, units: dict[str, m.OrgUnit], count: int = CASE_COUNT) -> int:
+    """A few hundred cases over every status, driven through the lifecycle."""
+    if session.execute(sa.select(sa.func.count(m.Case.id))).scalar_one():
+        return 0
+    rng = random.Random(2026)
+    items = session.execute(sa.select(m.ServiceItem).order_by(m.ServiceItem.code)).scalars().all()
+    specialists = (
+        session.execute(sa.select(m.Specialist).where(m.Specialist.user_id.is_not(None)))
+        .scalars()
+        .all()
+    )
+    categories = session.execute(sa.select(m.ProblemCategory)).scalars().all()
+    by_unit: dict[int, list[m.Specialist]] = {}
+    for s in specialists:
+        by_unit.setdefault(s.unit_id, []).append(s)
+    staffed_units = [u for u in units.values() if u.id in by_unit]
+    today = clock.today()
+    made = 0
+    try:
+        for i in range(count):
+            unit = rng.choice(staffed_units)
+            specialist = rng.choice(by_unit[unit.id])
+            actor = specialist.user
+            start = today - dt.timedelta(days=rng.randint(0, 120))
+            clock.set_fixed(dt.datetime.combine(start, dt.time(9, rng.randint(0, 59))))
+            enterprise = rng.random() < 0.3
+            if enterprise:
+                applicant = m.Applicant(
+                    kind=ApplicantKind.ENTERPRISE,
+                    name=rng.choice(dd.ENTERPRISE_NAMES),
+                    credit_code=_credit_code(rng),
+                    contact_person=dd.person_name(i % 300),
+                    mobile=f"13{rng.randint(0, 9)}{rng.randint(0, 10**8 - 1):08d}",
+                    address=f"台山市{rng.choice(dd.STREETS)}{rng.randint(1, 200)}号",
+                    foreign_invested=rng.random() < 0.2,
+                    unit=unit,
+                )
+            else:
+                birth = dt.date(rng.randint(1935, 2004), rng.randint(1, 12), rng.randint(1, 28))
+                applicant = m.Applicant(
+                    kind=ApplicantKind.PERSON,
+                    name=dd.person_name(i % 300),
+                    id_number=_person_id(rng, birth),
+                    mobile=f"13{rng.randint(0, 9)}{rng.randint(0, 10**8 - 1):08d}",
+                    address=f"台山市{rng.choice(dd.STREETS)}{rng.randint(1, 200)}号",
+                    disabled=rng.random() < 0.05,
+                    sick=rng.random() < 0.05,
+                    unit=unit,
+                )
+            session.add(applicant)
+            candidates = [it for it in items if it.accepts(unit.tier)] or items
+            item = rng.choice(candidates)
+            major = enterprise and item.needs_parallel
+            eligible = lifecycle.proxy_eligible(applicant, major, start)
+            kind = ServiceKind.PROXY if eligible and rng.random() < 0.6 else ServiceKind.HELP
+            case = lifecycle.apply(
+                session,
+                actor,
+                applicant=applicant,
+                item=item,
+                kind=kind,
+                major_project=major,
+                needs=f"办理{item.name}",
+                handling_unit=unit,
+                specialist=specialist,
+                help_types=[] if kind == ServiceKind.PROXY else ["form_filling", "online"],
+                ack_voluntary=True,
+                ack_free=True,
+                ack_truthful=True,
+            )
+            session.flush()
+            _advance(session, rng, case, actor, start, categories)
+            made += 1
+            if made % 50 == 0:
+                session.flush()
+    finally:
+        clock.set_fixed(None)
+    return made
+
+
+def _at(start: dt.date, days: int, hour: int = 10) -> None:
+    moment = dt.datetime.combine(start + dt.timedelta(days=days), dt.time(hour, 0))
+    clock.set_fixed(min(moment, dt.datetime.now(clock.TZ).replace(tzinfo=None)))
+
+
+def _advance(session, rng, case, actor, start, categories) -> None:
+    """Drive a case part of the way (or all the way) along its lifecycle."""
+    stage = rng.random()
+    if stage < 0.08:
+        return  # stays applied
+    mats = case.item.materials
+    received = [mat.id for mat in mats if rng.random() < 0.85]
+    lifecycle.confirm(
+        session,
+        case,
+        actor,
+        process_explained=True,
+        applicant_signed=True,
+        received_material_ids=received,
+    )
+    if stage < 0.15:
+        return
+    _at(start, 1)
+    lifecycle.submit(session, case, actor)
+    lifecycle.record(
+        session, case, actor, "contact", note="电话告知申请人办理进度", channel=ContactChannel.PHONE
+    )
+    if len(received) < len(mats):
+        _at(start, 2)
+        lifecycle.notify_missing(
+            session, case, actor, deadline=clock.today() + dt.timedelta(days=7)
+        )
+        if stage < 0.25:
+            return
+        _at(start, 4)
+        lifecycle.supplement(
+            session, case, actor, material_ids=[mat.id for mat in lifecycle.missing_materials(case)]
+        )
+    if rng.random() < 0.1 and categories:
+        lifecycle.record(
+            session,
+            case,
+            actor,
+            "problem",
+            note="系统接口故障，已报修",
+            problem_category_id=rng.choice(categories).id,
+        )
+    if stage < 0.45:
+        return
+    if rng.random() < 0.1:
+        _at(start, 5)
+        lifecycle.extend(
+            session, case, actor, extra_days=5, reason="需现场核查", explained_to_applicant=True
+        )
+    _at(start, rng.randint(5, 15))
+    if stage < 0.92:
+        lifecycle.complete(
+            session,
+            case,
+            actor,
+            results="审批结果文书一份",
+            materials_returned="身份证原件",
+            signed_by=case.applicant.name,
+        )
+    else:
+        lifecycle.terminate(
+            session,
+            case,
+            actor,
+            reason_type=TerminationReason.APPLICANT_REQUEST,
+            reason="申请人主动申请终止",
+            materials_returned="全部原件",
+            applicant_signed=True,
+            specialist_signed=True,
+        )
+    if rng.random() < 0.7:
+        _at(start, 16)
+        rating = rng.choices(list(Rating), weights=[60, 25, 8, 5, 2])[0]
+        lifecycle.evaluate(
+            session,
+            case,
+            actor,
+            rating=rating,
+            channel=rng.choice(list(EvaluationChannel)),
+            comments="",
+        )
+
+
+def seed_demo(session: Session) -> dict[str, int]:
+    """Load everything; safe to run again (changes nothing the second time)."""
+    units = seed_units(session)
+    seed_catalogue(session)
+    added_days = seed_official_calendar(session, supported_years())
+    seed_staff(session, units)
+    cases = seed_cases(session, units)
+    return {"units": len(units), "holidays_added": added_days, "cases_added": cases}

@@ -1,0 +1,842 @@
+"""The screens: one scoped CRUD view per model, grouped in menus by what a user does.
+
+Views are thin. Case status is shown, never edited; creating a case goes through the lifecycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import g
+from flask_appbuilder import IndexView, expose
+from flask_appbuilder.models.sqla.filters import FilterEqualFunction, FilterInFunction
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app import models as m
+from app.domain.status import OPEN_STATUSES
+from app.validators import MobileValidator, ResidentIdValidator, USCCValidator
+from app.viewbase import ScopedModelView
+
+
+def _my_specialist_ids() -> list[int]:
+    from app.extensions import db
+
+    user = g.user
+    if user is None or not user.is_authenticated:
+        return []
+    return list(
+        db.session.execute(
+            sa.select(m.Specialist.id).where(m.Specialist.user_id == user.id)
+        ).scalars()
+    )
+
+
+def _my_user_id():
+    user = g.user
+    return user.id if user is not None and user.is_authenticated else None
+
+
+class HomeView(IndexView):
+    """The landing page: my open cases and what is due."""
+
+    index_template = "home.html"
+
+    @expose("/")
+    def index(self):
+        from app.extensions import db
+        from app.scope import current_scope
+
+        user = g.user
+        summary = None
+        if user is not None and user.is_authenticated:
+            scope = current_scope()
+            base = sa.select(sa.func.count(m.Case.id)).where(scope.clause_for(m.Case))
+            open_filter = m.Case.status.in_(list(OPEN_STATUSES))
+            today = dt.date.today()
+            summary = {
+                "open": db.session.execute(base.where(open_filter)).scalar_one(),
+                "overdue": db.session.execute(
+                    base.where(open_filter, m.Case.due_date < today)
+                ).scalar_one(),
+                "due_soon": db.session.execute(
+                    base.where(
+                        open_filter,
+                        m.Case.due_date >= today,
+                        m.Case.due_date <= today + dt.timedelta(days=3),
+                    )
+                ).scalar_one(),
+            }
+        return self.render_template(
+            self.index_template, appbuilder=self.appbuilder, summary=summary
+        )
+
+
+# ---------------------------------------------------------------- units and staff
+
+
+class OrgUnitView(ScopedModelView):
+    datamodel = SQLAInterface(m.OrgUnit)
+    list_title = _l("Service units")
+    show_title = _l("Service unit")
+    add_title = _l("Add service unit")
+    edit_title = _l("Edit service unit")
+    list_columns = ["code", "name", "tier", "parent", "phone", "active"]
+    show_columns = ["code", "name", "tier", "kind", "parent", "address", "phone", "active"]
+    add_columns = ["code", "name", "tier", "parent", "address", "phone", "active"]
+    edit_columns = add_columns
+    search_columns = ["code", "name", "tier", "parent", "active"]
+    order_columns = ["code", "name", "tier"]
+    base_order = ("path", "asc")
+    label_columns = {
+        "tier": _l("Tier"),
+        "kind": _l("Kind of center"),
+        "parent": _l("Parent unit"),
+    }
+
+    def pre_add(self, item):
+        from app.domain.units import check_placement
+
+        check_placement(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        from app.domain.units import check_placement
+
+        check_placement(item)
+        super().pre_update(item)
+
+
+class DepartmentView(ScopedModelView):
+    datamodel = SQLAInterface(m.Department)
+    list_title = _l("Departments")
+    show_title = _l("Department")
+    add_title = _l("Add department")
+    edit_title = _l("Edit department")
+    list_columns = ["code", "name", "phone", "active"]
+    add_columns = ["code", "name", "phone", "active"]
+    edit_columns = add_columns
+    show_columns = add_columns
+    search_columns = ["code", "name", "active"]
+
+
+class SpecialistView(ScopedModelView):
+    datamodel = SQLAInterface(m.Specialist)
+    list_title = _l("Specialists and staff")
+    show_title = _l("Specialist")
+    add_title = _l("Add specialist")
+    edit_title = _l("Edit specialist")
+    list_columns = ["name", "unit", "staff_type", "department", "mobile", "active"]
+    add_columns = ["name", "unit", "staff_type", "department", "mobile", "email", "active", "user"]
+    edit_columns = add_columns
+    show_columns = add_columns
+    search_columns = ["name", "unit", "staff_type", "department", "active"]
+    label_columns = {
+        "staff_type": _l("Staff type"),
+        "email": _l("Email"),
+        "user": _l("Log-in account"),
+    }
+    validators_columns = {"mobile": [MobileValidator()]}
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+class RequiredMaterialView(ScopedModelView):
+    datamodel = SQLAInterface(m.RequiredMaterial)
+    list_title = _l("Required materials")
+    show_title = _l("Required material")
+    add_title = _l("Add required material")
+    edit_title = _l("Edit required material")
+    list_columns = ["item", "position", "name", "copies", "original", "how_to_obtain"]
+    add_columns = ["item", "position", "name", "copies", "original", "how_to_obtain"]
+    edit_columns = add_columns
+    show_columns = add_columns
+    search_columns = ["item", "name"]
+    label_columns = {
+        "position": _l("Order"),
+        "copies": _l("Copies"),
+        "original": _l("Original required"),
+        "how_to_obtain": _l("How to obtain"),
+    }
+
+
+class ServiceItemView(ScopedModelView):
+    datamodel = SQLAInterface(m.ServiceItem)
+    list_title = _l("Service items")
+    show_title = _l("Service item")
+    add_title = _l("Add service item")
+    edit_title = _l("Edit service item")
+    related_views = [RequiredMaterialView]
+    list_columns = ["code", "name", "department", "promised_days", "legal_days", "needs_parallel"]
+    add_columns = [
+        "code",
+        "name",
+        "department",
+        "accept_city",
+        "accept_town",
+        "accept_village",
+        "promised_days",
+        "legal_days",
+        "fee_note",
+        "needs_parallel",
+        "parallel_departments",
+        "online",
+        "mobile",
+        "self_service",
+        "keywords",
+        "active",
+    ]
+    edit_columns = add_columns
+    show_columns = add_columns
+    search_columns = ["code", "name", "department", "keywords", "needs_parallel", "active"]
+    label_columns = {
+        "accept_city": _l("Accepted at the city center"),
+        "accept_town": _l("Accepted at town centers"),
+        "accept_village": _l("Accepted at village stations"),
+        "promised_days": _l("Promised time limit (working days)"),
+        "legal_days": _l("Legal time limit (working days)"),
+        "fee_note": _l("Fees"),
+        "needs_parallel": _l("Needs parallel approval"),
+        "parallel_departments": _l("Departments in parallel approval"),
+        "online": _l("Online handling"),
+        "mobile": _l("Mobile handling"),
+        "self_service": _l("Self-service terminal"),
+        "keywords": _l("Keywords"),
+    }
+
+
+class ProblemCategoryView(ScopedModelView):
+    datamodel = SQLAInterface(m.ProblemCategory)
+    list_title = _l("Problem categories")
+    show_title = _l("Problem category")
+    add_title = _l("Add problem category")
+    edit_title = _l("Edit problem category")
+    list_columns = ["code", "name"]
+    add_columns = ["code", "name"]
+    edit_columns = add_columns
+    show_columns = add_columns
+
+
+# ---------------------------------------------------------------- applicants
+
+
+class ApplicantView(ScopedModelView):
+    datamodel = SQLAInterface(m.Applicant)
+    list_title = _l("Applicants")
+    show_title = _l("Applicant")
+    add_title = _l("Add applicant")
+    edit_title = _l("Edit applicant")
+    list_columns = ["name", "kind", "masked_id_number", "credit_code", "masked_mobile", "unit"]
+    add_columns = [
+        "kind",
+        "name",
+        "id_number",
+        "credit_code",
+        "contact_person",
+        "mobile",
+        "address",
+        "weak",
+        "sick",
+        "disabled",
+        "foreign_invested",
+        "unit",
+    ]
+    edit_columns = add_columns
+    show_columns = add_columns + ["created_at"]
+    search_columns = ["name", "kind", "id_number", "credit_code", "mobile", "unit"]
+    label_columns = {
+        "id_number": _l("Resident ID number"),
+        "masked_id_number": _l("Resident ID number"),
+        "credit_code": _l("Unified social credit code"),
+        "contact_person": _l("Contact person"),
+        "masked_mobile": _l("Mobile"),
+        "weak": _l("Weak"),
+        "sick": _l("Sick"),
+        "disabled": _l("Disabled"),
+        "foreign_invested": _l("Foreign-invested enterprise"),
+    }
+    validators_columns = {
+        "id_number": [ResidentIdValidator()],
+        "credit_code": [USCCValidator()],
+        "mobile": [MobileValidator()],
+    }
+
+    def pre_add(self, item):
+        _check_applicant_identity(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        _check_applicant_identity(item)
+        super().pre_update(item)
+
+
+def _check_applicant_identity(item: m.Applicant) -> None:
+    from app.domain.errors import ValidationFailed
+    from app.enums import ApplicantKind
+
+    if item.kind == ApplicantKind.PERSON and not item.id_number:
+        raise ValidationFailed(
+            {"id_number": _l("An individual needs a resident ID number.")},
+            _l("An individual needs a resident ID number."),
+        )
+    if item.kind == ApplicantKind.ENTERPRISE and not item.credit_code:
+        raise ValidationFailed(
+            {"credit_code": _l("An enterprise needs a unified social credit code.")},
+            _l("An enterprise needs a unified social credit code."),
+        )
+    item.id_number = item.id_number or None
+    item.credit_code = item.credit_code or None
+
+
+# ---------------------------------------------------------------- cases and their records
+
+CASE_LABELS = {
+    "number": _l("Case number"),
+    "applicant": _l("Applicant"),
+    "help_types": _l("Help given"),
+    "major_project": _l("Major investment project"),
+    "needs": _l("Applicant's needs"),
+    "accepting_unit": _l("Accepting unit"),
+    "handling_unit": _l("Handling unit"),
+    "steward": _l("Project steward"),
+    "applied_at": _l("Applied"),
+    "accepted_at": _l("Accepted"),
+    "submitted_at": _l("Submitted to the window"),
+    "ended_at": _l("Ended"),
+    "promised_days": _l("Promised working days"),
+    "due_date": _l("Due date"),
+    "due_provisional": _l("Due date provisional"),
+    "last_contact_at": _l("Last contact"),
+    "ack_voluntary": _l("Applied voluntarily"),
+    "ack_free": _l("Knows the service is free"),
+    "ack_truthful": _l("Responsible for the truth of the materials"),
+    "process_explained": _l("Process explained"),
+    "applicant_signed": _l("Applicant signed"),
+}
+
+
+class CaseEventView(ScopedModelView):
+    datamodel = SQLAInterface(m.CaseEvent)
+    list_title = _l("Case timeline")
+    show_title = _l("Timeline entry")
+    add_title = _l("Add timeline entry")
+    edit_title = _l("Edit timeline entry")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["case", "at", "kind", "actor", "from_status", "to_status", "note"]
+    show_columns = list_columns + ["channel", "problem_category", "unit", "data"]
+    search_columns = ["case", "kind", "at"]
+    base_order = ("at", "desc")
+    label_columns = {
+        "actor": _l("By"),
+        "from_status": _l("From status"),
+        "to_status": _l("To status"),
+        "problem_category": _l("Problem category"),
+        "data": _l("Details"),
+    }
+
+
+class MaterialNoticeView(ScopedModelView):
+    datamodel = SQLAInterface(m.MaterialNotice)
+    list_title = _l("One-time notices")
+    show_title = _l("One-time notice")
+    add_title = _l("Add one-time notice")
+    edit_title = _l("Edit one-time notice")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["case", "issued_at", "deadline", "is_repeat", "resolved_at"]
+    show_columns = list_columns + ["items", "repeat_reason"]
+    search_columns = ["case", "deadline", "is_repeat"]
+    label_columns = {
+        "issued_at": _l("Issued"),
+        "is_repeat": _l("Repeat notice"),
+        "resolved_at": _l("Materials supplied"),
+        "items": _l("Missing materials"),
+        "repeat_reason": _l("Reason for a repeat notice"),
+    }
+
+
+class ExtensionView(ScopedModelView):
+    datamodel = SQLAInterface(m.Extension)
+    list_title = _l("Extensions")
+    show_title = _l("Extension")
+    add_title = _l("Add extension")
+    edit_title = _l("Edit extension")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["case", "at", "extra_days", "old_due", "new_due", "explained_to_applicant"]
+    show_columns = list_columns + ["reason"]
+    label_columns = {
+        "extra_days": _l("Extra working days"),
+        "old_due": _l("Previous due date"),
+        "new_due": _l("New due date"),
+        "explained_to_applicant": _l("Explained to the applicant"),
+    }
+
+
+class HandoverView(ScopedModelView):
+    datamodel = SQLAInterface(m.Handover)
+    list_title = _l("Handovers")
+    show_title = _l("Handover")
+    add_title = _l("Add handover")
+    edit_title = _l("Edit handover")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["case", "at", "signed_by", "signed_at"]
+    show_columns = list_columns + ["results", "materials_returned"]
+    label_columns = {
+        "signed_by": _l("Signed for by"),
+        "signed_at": _l("Signed"),
+        "results": _l("Results handed over"),
+    }
+
+
+class TerminationView(ScopedModelView):
+    datamodel = SQLAInterface(m.Termination)
+    list_title = _l("Terminations")
+    show_title = _l("Termination")
+    add_title = _l("Add termination")
+    edit_title = _l("Edit termination")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["case", "at", "reason_type", "applicant_signed", "specialist_signed"]
+    show_columns = list_columns + ["reason", "materials_returned"]
+    label_columns = {
+        "reason_type": _l("Reason type"),
+        "applicant_signed": _l("Applicant signed"),
+        "specialist_signed": _l("Specialist signed"),
+    }
+
+
+class JointReviewView(ScopedModelView):
+    datamodel = SQLAInterface(m.JointReview)
+    list_title = _l("Joint reviews")
+    show_title = _l("Joint review")
+    add_title = _l("Add joint review")
+    edit_title = _l("Edit joint review")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["case", "lead_unit", "scheduled_at", "decision", "escalated_at"]
+    show_columns = list_columns + [
+        "departments",
+        "location",
+        "minutes",
+        "escalated_to",
+        "escalation_outcome",
+        "resolved_at",
+    ]
+    label_columns = {
+        "lead_unit": _l("Lead unit"),
+        "scheduled_at": _l("Meeting time"),
+        "decision": _l("Decision"),
+        "escalated_at": _l("Escalated"),
+        "departments": _l("Departments"),
+        "location": _l("Location"),
+        "minutes": _l("Minutes"),
+        "escalated_to": _l("Leader in charge"),
+        "escalation_outcome": _l("Outcome of the escalation"),
+        "resolved_at": _l("Resolved"),
+    }
+
+
+class EvaluationView(ScopedModelView):
+    datamodel = SQLAInterface(m.Evaluation)
+    list_title = _l("Evaluations")
+    show_title = _l("Evaluation")
+    add_title = _l("Add evaluation")
+    edit_title = _l("Edit evaluation")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["case", "at", "rating", "channel"]
+    show_columns = list_columns + ["comments"]
+    search_columns = ["rating", "channel", "at"]
+    label_columns = {"rating": _l("Rating"), "comments": _l("Comments")}
+
+
+class RectificationView(ScopedModelView):
+    datamodel = SQLAInterface(m.Rectification)
+    list_title = _l("Rectifications")
+    show_title = _l("Rectification")
+    add_title = _l("Add rectification")
+    edit_title = _l("Edit rectification")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["evaluation", "state", "owner", "deadline", "closed_at"]
+    show_columns = list_columns + [
+        "verification",
+        "action_taken",
+        "callback_at",
+        "callback_note",
+        "appeal_reason",
+        "appeal_decision",
+    ]
+    label_columns = {
+        "evaluation": _l("Evaluation"),
+        "state": _l("State"),
+        "owner": _l("Owner"),
+        "closed_at": _l("Closed"),
+        "verification": _l("Verification"),
+        "action_taken": _l("Action taken"),
+        "callback_at": _l("Call-back"),
+        "callback_note": _l("Call-back note"),
+        "appeal_reason": _l("Appeal"),
+        "appeal_decision": _l("Appeal decision"),
+    }
+
+
+class ReturnVisitView(ScopedModelView):
+    datamodel = SQLAInterface(m.ReturnVisit)
+    list_title = _l("Return visits")
+    show_title = _l("Return visit")
+    add_title = _l("Add return visit")
+    edit_title = _l("Edit return visit")
+    list_columns = ["case", "planned_on", "done_on", "channel"]
+    add_columns = ["case", "planned_on", "done_on", "channel", "notes"]
+    edit_columns = add_columns
+    show_columns = add_columns
+    label_columns = {"planned_on": _l("Planned"), "done_on": _l("Done")}
+
+
+class AttachmentView(ScopedModelView):
+    datamodel = SQLAInterface(m.Attachment)
+    list_title = _l("Attachments")
+    show_title = _l("Attachment")
+    add_title = _l("Add attachment")
+    edit_title = _l("Edit attachment")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["case", "original_name", "content_type", "size", "uploaded_at"]
+    show_columns = list_columns
+    label_columns = {
+        "original_name": _l("File name"),
+        "content_type": _l("Type"),
+        "size": _l("Size (bytes)"),
+        "uploaded_at": _l("Uploaded"),
+    }
+
+
+class CaseView(ScopedModelView):
+    datamodel = SQLAInterface(m.Case)
+    list_title = _l("Cases")
+    show_title = _l("Case")
+    add_title = _l("New case")
+    edit_title = _l("Edit case")
+    related_views = [CaseEventView, MaterialNoticeView, ExtensionView, AttachmentView]
+    list_columns = [
+        "number",
+        "applicant",
+        "item",
+        "kind",
+        "status",
+        "handling_unit",
+        "specialist",
+        "due_date",
+    ]
+    show_columns = [
+        "number",
+        "applicant",
+        "item",
+        "kind",
+        "help_types",
+        "major_project",
+        "needs",
+        "status",
+        "accepting_unit",
+        "handling_unit",
+        "specialist",
+        "steward",
+        "applied_at",
+        "accepted_at",
+        "submitted_at",
+        "ended_at",
+        "promised_days",
+        "due_date",
+        "due_provisional",
+        "last_contact_at",
+        "ack_voluntary",
+        "ack_free",
+        "ack_truthful",
+        "process_explained",
+        "applicant_signed",
+    ]
+    add_columns = [
+        "applicant",
+        "item",
+        "kind",
+        "major_project",
+        "needs",
+        "handling_unit",
+        "specialist",
+        "ack_voluntary",
+        "ack_free",
+        "ack_truthful",
+    ]
+    edit_columns = ["needs", "specialist", "steward", "major_project"]
+    search_columns = ["number", "applicant", "item", "kind", "status", "handling_unit", "due_date"]
+    base_order = ("applied_at", "desc")
+    label_columns = CASE_LABELS
+
+    def pre_add(self, item):
+        from app.domain import lifecycle
+
+        lifecycle.prepare_new_case(item, actor=g.user)
+        super().pre_add(item)
+
+
+class MyCaseView(CaseView):
+    """The cases assigned to the logged-in specialist."""
+
+    list_title = _l("My cases")
+    base_permissions = ["can_list", "can_show"]
+
+    base_filters = [["specialist_id", FilterInFunction, _my_specialist_ids]]
+
+
+class WalkInHelpView(ScopedModelView):
+    datamodel = SQLAInterface(m.WalkInHelp)
+    list_title = _l("Walk-in help")
+    show_title = _l("Walk-in help")
+    add_title = _l("Record walk-in help")
+    edit_title = _l("Edit walk-in help")
+    list_columns = ["at", "unit", "kind", "specialist", "queue_number", "item"]
+    add_columns = ["unit", "kind", "specialist", "queue_number", "item", "note"]
+    edit_columns = add_columns
+    show_columns = ["at"] + add_columns
+    search_columns = ["unit", "kind", "at"]
+    base_order = ("at", "desc")
+    label_columns = {"queue_number": _l("Queue number")}
+
+
+# ---------------------------------------------------------------- system
+
+
+class NotificationView(ScopedModelView):
+    """The caller's own notifications."""
+
+    datamodel = SQLAInterface(m.Notification)
+    list_title = _l("My notifications")
+    show_title = _l("Notification")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["created_at", "kind", "subject", "case", "read_at"]
+    show_columns = ["created_at", "kind", "subject", "body", "case", "read_at"]
+    base_order = ("created_at", "desc")
+    label_columns = {"subject": _l("Subject"), "body": _l("Message"), "read_at": _l("Read")}
+
+    base_filters = [["recipient_id", FilterEqualFunction, _my_user_id]]
+
+
+class NotificationLogView(ScopedModelView):
+    """Every notification, for administrators."""
+
+    datamodel = SQLAInterface(m.Notification)
+    list_title = _l("Notification log")
+    show_title = _l("Notification")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["created_at", "channel", "kind", "recipient", "status", "attempts", "sent_at"]
+    show_columns = list_columns + [
+        "dedup_key",
+        "recipient_address",
+        "case",
+        "subject",
+        "body",
+        "last_error",
+        "not_before",
+    ]
+    search_columns = ["channel", "kind", "status", "created_at"]
+    base_order = ("created_at", "desc")
+    label_columns = {
+        "recipient": _l("Recipient"),
+        "attempts": _l("Attempts"),
+        "sent_at": _l("Sent"),
+        "dedup_key": _l("De-duplication key"),
+        "recipient_address": _l("Address"),
+        "subject": _l("Subject"),
+        "body": _l("Message"),
+        "last_error": _l("Last error"),
+        "not_before": _l("Not before"),
+    }
+
+
+class HolidayView(ScopedModelView):
+    datamodel = SQLAInterface(m.Holiday)
+    list_title = _l("Holiday calendar")
+    show_title = _l("Calendar day")
+    add_title = _l("Add calendar day")
+    edit_title = _l("Edit calendar day")
+    list_columns = ["day", "kind", "name"]
+    add_columns = ["day", "kind", "name"]
+    edit_columns = add_columns
+    show_columns = add_columns
+    search_columns = ["day", "kind", "name"]
+    base_order = ("day", "desc")
+    label_columns = {"day": _l("Date")}
+
+
+class HolidayYearView(ScopedModelView):
+    datamodel = SQLAInterface(m.HolidayYear)
+    list_title = _l("Calendar years loaded")
+    show_title = _l("Calendar year")
+    add_title = _l("Add calendar year")
+    edit_title = _l("Edit calendar year")
+    list_columns = ["year", "source"]
+    add_columns = ["year", "source"]
+    edit_columns = add_columns
+    show_columns = add_columns
+    label_columns = {"year": _l("Year"), "source": _l("Source")}
+
+
+class SettingView(ScopedModelView):
+    datamodel = SQLAInterface(m.Setting)
+    list_title = _l("Settings")
+    show_title = _l("Setting")
+    add_title = _l("Add setting")
+    edit_title = _l("Edit setting")
+    list_columns = ["key", "value"]
+    add_columns = ["key", "value"]
+    edit_columns = add_columns
+    show_columns = add_columns
+    label_columns = {"key": _l("Setting"), "value": _l("Value")}
+
+
+class AuditLogView(ScopedModelView):
+    datamodel = SQLAInterface(m.AuditLog)
+    list_title = _l("Audit log")
+    show_title = _l("Audit entry")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["at", "username", "ip", "action", "table_name", "row_id"]
+    show_columns = list_columns + ["before", "after"]
+    search_columns = ["username", "action", "table_name", "row_id", "at"]
+    base_order = ("at", "desc")
+    label_columns = {
+        "username": _l("User"),
+        "ip": _l("Address"),
+        "action": _l("Action"),
+        "table_name": _l("Table"),
+        "row_id": _l("Record"),
+        "before": _l("Before"),
+        "after": _l("After"),
+    }
+
+
+# ---------------------------------------------------------------- menus
+
+MENUS = [
+    # (view, name, label, icon, category, category label, category icon)
+    (MyCaseView, "MyCases", _l("My cases"), "fa-briefcase", "MyWork", _l("My work"), "fa-user"),
+    (NotificationView, "MyNotifications", _l("My notifications"), "fa-bell", "MyWork", None, None),
+    (CaseView, "Cases", _l("All cases"), "fa-folder-open", "CaseWork", _l("Cases"), "fa-folder"),
+    (WalkInHelpView, "WalkInHelp", _l("Walk-in help"), "fa-hand-paper-o", "CaseWork", None, None),
+    (CaseEventView, "CaseEvents", _l("Case timeline"), "fa-history", "CaseWork", None, None),
+    (
+        MaterialNoticeView,
+        "MaterialNotices",
+        _l("One-time notices"),
+        "fa-list",
+        "CaseWork",
+        None,
+        None,
+    ),
+    (ExtensionView, "Extensions", _l("Extensions"), "fa-clock-o", "CaseWork", None, None),
+    (JointReviewView, "JointReviews", _l("Joint reviews"), "fa-users", "CaseWork", None, None),
+    (HandoverView, "Handovers", _l("Handovers"), "fa-check", "CaseWork", None, None),
+    (TerminationView, "Terminations", _l("Terminations"), "fa-ban", "CaseWork", None, None),
+    (EvaluationView, "Evaluations", _l("Evaluations"), "fa-star", "CaseWork", None, None),
+    (
+        RectificationView,
+        "Rectifications",
+        _l("Rectifications"),
+        "fa-wrench",
+        "CaseWork",
+        None,
+        None,
+    ),
+    (ReturnVisitView, "ReturnVisits", _l("Return visits"), "fa-phone", "CaseWork", None, None),
+    (AttachmentView, "Attachments", _l("Attachments"), "fa-paperclip", "CaseWork", None, None),
+    (
+        ApplicantView,
+        "Applicants",
+        _l("Applicants"),
+        "fa-address-card",
+        "ApplicantMenu",
+        _l("Applicants"),
+        "fa-address-book",
+    ),
+    (
+        ServiceItemView,
+        "ServiceItems",
+        _l("Service items"),
+        "fa-book",
+        "Catalogue",
+        _l("Service items"),
+        "fa-book",
+    ),
+    (
+        RequiredMaterialView,
+        "RequiredMaterials",
+        _l("Required materials"),
+        "fa-file-text-o",
+        "Catalogue",
+        None,
+        None,
+    ),
+    (
+        ProblemCategoryView,
+        "ProblemCategories",
+        _l("Problem categories"),
+        "fa-tags",
+        "Catalogue",
+        None,
+        None,
+    ),
+    (
+        OrgUnitView,
+        "OrgUnits",
+        _l("Service units"),
+        "fa-sitemap",
+        "Organisation",
+        _l("Units and staff"),
+        "fa-building",
+    ),
+    (DepartmentView, "Departments", _l("Departments"), "fa-university", "Organisation", None, None),
+    (
+        SpecialistView,
+        "Specialists",
+        _l("Specialists and staff"),
+        "fa-id-badge",
+        "Organisation",
+        None,
+        None,
+    ),
+    (
+        HolidayView,
+        "Holidays",
+        _l("Holiday calendar"),
+        "fa-calendar",
+        "System",
+        _l("System"),
+        "fa-cogs",
+    ),
+    (
+        HolidayYearView,
+        "HolidayYears",
+        _l("Calendar years loaded"),
+        "fa-calendar-check-o",
+        "System",
+        None,
+        None,
+    ),
+    (SettingView, "Settings", _l("Settings"), "fa-sliders", "System", None, None),
+    (
+        NotificationLogView,
+        "NotificationLog",
+        _l("Notification log"),
+        "fa-envelope",
+        "System",
+        None,
+        None,
+    ),
+    (AuditLogView, "AuditLog", _l("Audit log"), "fa-shield", "System", None, None),
+]
+
+
+def register_views(appbuilder) -> None:
+    """Add every screen to FAB, in menu order."""
+    for view, name, label, icon, category, category_label, category_icon in MENUS:
+        kwargs = {"icon": icon, "label": label, "category": category}
+        if category_label is not None:
+            kwargs["category_label"] = category_label
+            kwargs["category_icon"] = category_icon
+        appbuilder.add_view(view, name, **kwargs)

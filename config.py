@@ -1,0 +1,94 @@
+"""Application configuration, read from the environment with safe defaults.
+
+Every setting an operator may change is an environment variable; README lists them all.
+Business knobs (reminder intervals, warning days) live in the settings table instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+_INSTANCE = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance")).resolve()
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/secret_key."""
+    env = os.environ.get("SECRET_KEY")
+    if env:
+        return env
+    _INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = _INSTANCE / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    # Where files that belong to this installation live (SQLite file, secret key, uploads).
+    INSTANCE_DIR = str(_INSTANCE)
+    SECRET_KEY = _secret_key()
+
+    # Database: PostgreSQL in production (postgresql+psycopg://...), SQLite file by default.
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{_INSTANCE / 'bangban.sqlite'}"
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Celery: Redis when REDIS_URL is set, else kombu's SQLAlchemy transport on a local
+    # SQLite file, a real embedded broker that needs no server.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{_INSTANCE / 'celery-broker.sqlite'}"
+    CELERY_RESULT_BACKEND = REDIS_URL or f"db+sqlite:///{_INSTANCE / 'celery-results.sqlite'}"
+
+    TIMEZONE = "Asia/Shanghai"
+
+    # Flask-AppBuilder
+    APP_NAME = os.environ.get("APP_NAME", "帮办代办服务管理系统")
+    APP_THEME = ""  # the default bootstrap theme; most Bootswatch themes import web fonts
+    AUTH_TYPE = 1  # AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    FAB_SECURITY_MANAGER_CLASS = "app.security.AppSecurityManager"
+    FAB_CREATE_DB = False  # Alembic owns the schema
+    FAB_UPDATE_PERMS = False  # `flask --app app sync-perms` is a deploy step
+    FAB_ADD_SECURITY_API = False
+    FAB_API_SWAGGER_UI = False
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_INDEX_VIEW = "app.views.HomeView"
+    PERMANENT_SESSION_LIFETIME = int(os.environ.get("SESSION_LIFETIME_SECONDS", 1800))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    WTF_CSRF_ENABLED = True
+
+    UPLOAD_FOLDER = str(_INSTANCE / "uploads")
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+    # Languages: Simplified Chinese first.
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = {
+        "zh": {"flag": "cn", "name": "简体中文"},
+        "zh_Hant": {"flag": "hk", "name": "繁體中文"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    FAB_PASSWORD_COMPLEXITY_ENABLED = False
