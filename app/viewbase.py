@@ -52,9 +52,13 @@ class ScopedModelView(ModelView):
         cls = type(self)
         self.label_columns = {**COMMON_LABELS, **(cls.label_columns or {})}
         self.base_filters = [["id", scoping.ScopeFilter, None]] + list(cls.base_filters or [])
+        super().__init__(*args, **kwargs)
+
+    def _init_forms(self):
+        # Runs after FAB has settled the add, edit and search column lists.
         self._setup_enum_fields()
         self._setup_related_scopes()
-        super().__init__(*args, **kwargs)
+        super()._init_forms()
 
     # -- construction helpers -------------------------------------------------
 
@@ -65,25 +69,24 @@ class ScopedModelView(ModelView):
         return cols
 
     def _setup_enum_fields(self) -> None:
+        """Enum columns become selects of translated labels in add, edit and search forms."""
         table = self.datamodel.obj.__table__
         labels = dict(self.label_columns or {})
-        add_extra = dict(self.add_form_extra_fields or {})
-        edit_extra = dict(self.edit_form_extra_fields or {})
-        for name in self._columns_of_forms():
-            column = table.columns.get(name)
-            enum_cls = getattr(getattr(column, "type", None), "enum_class", None)
-            if column is None or not (
-                isinstance(enum_cls, type) and issubclass(enum_cls, enum.Enum)
-            ):
-                continue
-            label = labels.get(name, name)
-            required = not column.nullable
-            if name in (self.add_columns or []):
-                add_extra.setdefault(name, enum_select(enum_cls, label, required))
-            if name in (self.edit_columns or []):
-                edit_extra.setdefault(name, enum_select(enum_cls, label, required))
-        self.add_form_extra_fields = add_extra
-        self.edit_form_extra_fields = edit_extra
+        targets = {
+            "add_form_extra_fields": (self.add_columns or [], None),
+            "edit_form_extra_fields": (self.edit_columns or [], None),
+            "search_form_extra_fields": (self.search_columns or [], False),
+        }
+        for attr, (names, force_required) in targets.items():
+            extra = dict(getattr(self, attr, None) or {})
+            for name in names:
+                column = table.columns.get(name)
+                enum_cls = getattr(getattr(column, "type", None), "enum_class", None)
+                if not (isinstance(enum_cls, type) and issubclass(enum_cls, enum.Enum)):
+                    continue
+                required = (not column.nullable) if force_required is None else force_required
+                extra.setdefault(name, enum_select(enum_cls, labels.get(name, name), required))
+            setattr(self, attr, extra)
 
     def _setup_related_scopes(self) -> None:
         """Scope every related-field picker and search dropdown by the related model's rule."""
