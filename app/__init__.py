@@ -21,6 +21,7 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     init_extensions(app)
     init_appbuilder(app)
     init_commands(app)
+    init_celery(app)
     return app
 
 
@@ -38,12 +39,21 @@ def init_extensions(app: Flask) -> None:
 
 
 def init_appbuilder(app: Flask) -> None:
-    from app.extensions import appbuilder, db
+    from flask_appbuilder import AppBuilder
+
+    from app.extensions import db
     from app.views import register_views
 
+    appbuilder = AppBuilder(update_perms=False)
     with app.app_context():
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+
+
+def init_celery(app: Flask) -> None:
+    from app.tasks import make_celery
+
+    make_celery(app)
 
 
 def init_commands(app: Flask) -> None:

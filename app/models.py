@@ -219,7 +219,7 @@ class ProblemCategory(Model):
     __tablename__ = "problem_category"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
 
     def __repr__(self) -> str:

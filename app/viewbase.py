@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -16,7 +17,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired, Optional
 
 from app import scope as scoping
@@ -69,7 +70,7 @@ class ScopedModelView(ModelView):
         return cols
 
     def _setup_enum_fields(self) -> None:
-        """Enum columns become selects of translated labels in add, edit and search forms."""
+        """Enum columns become selects of translated labels; NOT NULL booleans stay optional."""
         table = self.datamodel.obj.__table__
         labels = dict(self.label_columns or {})
         targets = {
@@ -81,6 +82,14 @@ class ScopedModelView(ModelView):
             extra = dict(getattr(self, attr, None) or {})
             for name in names:
                 column = table.columns.get(name)
+                if column is not None and isinstance(column.type, sa.Boolean):
+                    # FAB puts InputRequired on NOT NULL booleans: an unticked box would fail.
+                    if force_required is None:
+                        default = column.default.arg if column.default is not None else False
+                        extra.setdefault(
+                            name, BooleanField(labels.get(name, name), default=bool(default))
+                        )
+                    continue
                 enum_cls = getattr(getattr(column, "type", None), "enum_class", None)
                 if not (isinstance(enum_cls, type) and issubclass(enum_cls, enum.Enum)):
                     continue

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 22:03:18.610550
+Create Date: 2026-11-25 22:07:43.755301
 
 """
 from alembic import op
@@ -127,7 +127,7 @@ def upgrade():
 
     op.create_table('problem_category',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')

@@ -1,0 +1,46 @@
+"""Celery wiring: tasks run inside the Flask app context; the schedule lives in beat."""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+BEAT_SCHEDULE = {
+    "calendar-coverage-daily": {
+        "task": "calendar.check_coverage",
+        "schedule": 6 * 3600.0,
+    },
+}
+
+
+def make_celery(app: Flask) -> Celery:
+    """A Celery app bound to ``app``: each task runs in an app context, session removed after."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            from app.extensions import db
+
+            with app.app_context():
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=app.config["CELERY_BROKER_URL"],
+        result_backend=app.config["CELERY_RESULT_BACKEND"],
+        timezone=app.config.get("TIMEZONE", "Asia/Shanghai"),
+        enable_utc=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=300,
+        task_soft_time_limit=240,
+        broker_connection_retry_on_startup=True,
+        beat_schedule=BEAT_SCHEDULE,
+        include=["app.tasks.calendar"],
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

@@ -1,0 +1,147 @@
+"""Test fixtures: real PostgreSQL (and the SQLite path), schema built by the migrations.
+
+Each backend gets one app per session; every test starts from empty domain tables (roles and
+permissions are kept) and makes its own data with tests/factories.py, never the demo data.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bangban_test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+KEEP_TABLES = {
+    "ab_permission",
+    "ab_view_menu",
+    "ab_permission_view",
+    "ab_role",
+    "ab_permission_view_role",
+    "alembic_version",
+}
+
+
+def recreate_pg_database(url: str) -> None:
+    target = sa.engine.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def build_app(db_url: str, instance: Path, broker: str | None = None):
+    """An app on ``db_url`` with the schema migrated to head and the roles synchronised."""
+    import flask_migrate
+
+    from app import create_app
+    from app.extensions import db
+    from config import TestConfig
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = db_url
+        INSTANCE_DIR = str(instance)
+        UPLOAD_FOLDER = str(instance / "uploads")
+        CELERY_BROKER_URL = broker or f"sqla+sqlite:///{instance / 'celery-broker.sqlite'}"
+        CELERY_RESULT_BACKEND = (
+            broker if broker else f"db+sqlite:///{instance / 'celery-results.sqlite'}"
+        )
+
+    app = create_app(Config)
+    with app.app_context():
+        flask_migrate.upgrade()
+        app.appbuilder.sm.sync_roles_and_permissions()
+        db.session.commit()
+    return app
+
+
+def wipe(app) -> None:
+    """Empty every table but roles and permissions."""
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        engine = db.engine
+        tables = [t for t in db.metadata.sorted_tables if t.name not in KEEP_TABLES]
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def pg_app():
+    recreate_pg_database(PG_URL)
+    instance = Path(tempfile.mkdtemp(prefix="bangban-pg-"))
+    app = build_app(PG_URL, instance, broker=REDIS_URL)
+    yield app
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_app():
+    instance = Path(tempfile.mkdtemp(prefix="bangban-sqlite-"))
+    return build_app(f"sqlite:///{instance / 'test.sqlite'}", instance)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_app(request):
+    """Runs a test on both backends."""
+    app = request.getfixturevalue("pg_app" if request.param == "postgresql" else "sqlite_app")
+    wipe(app)
+    with app.app_context():
+        yield app
+    wipe(app)
+
+
+@pytest.fixture
+def app(pg_app):
+    """The PostgreSQL app, inside an app context, with empty domain tables."""
+    wipe(pg_app)
+    with pg_app.app_context():
+        yield pg_app
+    wipe(pg_app)
+
+
+@pytest.fixture
+def session(app):
+    from app.extensions import db
+
+    return db.session
+
+
+@pytest.fixture
+def tree(app):
+    from tests import factories
+
+    return factories.unit_tree()
+
+
+@pytest.fixture
+def login():
+    """login(client, username) logs a test client in (password from factories)."""
+    from tests.factories import PASSWORD
+
+    def do(client, username: str, password: str = PASSWORD):
+        client.get("/logout/")
+        response = client.post(
+            "/login/", data={"username": username, "password": password}, follow_redirects=False
+        )
+        assert response.status_code == 302, response.text[:500]
+        assert "/login" not in response.headers.get("Location", "")
+        return client
+
+    return do

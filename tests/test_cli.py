@@ -1,0 +1,170 @@
+"""Operator commands: staff create, units list, seed-demo (idempotent)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app import models as m
+from app.extensions import db
+from tests import factories
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_units_list_prints_the_tree(app, tree):
+    result = run(app, "units", "list")
+    assert result.exit_code == 0
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "440781\tcity\t台山市政务服务中心\t"
+    assert "440781100\ttown\t大江镇便民服务中心\t440781" in lines
+    assert "440781100001\tvillage\t公益村便民服务站\t440781100" in lines
+    assert len(lines) == 6
+
+
+def test_staff_create_makes_account_and_specialist(app, tree):
+    result = run(
+        app,
+        "staff",
+        "create",
+        "--username",
+        "zhang",
+        "--password",
+        "Strong@Pass99",
+        "--name",
+        "张三",
+        "--unit",
+        "440781100",
+        "--role",
+        "Specialist",
+    )
+    assert result.exit_code == 0, result.output
+    specialist = db.session.execute(
+        sa.select(m.Specialist).where(m.Specialist.name == "张三")
+    ).scalar_one()
+    assert specialist.unit.code == "440781100"
+    assert specialist.user.username == "zhang"
+    assert [r.name for r in specialist.user.roles] == ["Specialist"]
+
+
+def test_staff_create_refuses_bad_input(app, tree):
+    bad_unit = run(
+        app,
+        "staff",
+        "create",
+        "--username",
+        "a",
+        "--password",
+        "Strong@Pass99",
+        "--name",
+        "甲",
+        "--unit",
+        "999",
+        "--role",
+        "Specialist",
+    )
+    assert bad_unit.exit_code == 2 and "999" in bad_unit.output
+    weak = run(
+        app,
+        "staff",
+        "create",
+        "--username",
+        "b",
+        "--password",
+        "short",
+        "--name",
+        "乙",
+        "--unit",
+        "440781100",
+        "--role",
+        "Specialist",
+    )
+    assert weak.exit_code == 2 and "password" in weak.output
+    no_unit = run(
+        app,
+        "staff",
+        "create",
+        "--username",
+        "c",
+        "--password",
+        "Strong@Pass99",
+        "--name",
+        "丙",
+        "--role",
+        "Manager",
+    )
+    assert no_unit.exit_code == 2 and "unit" in no_unit.output
+    bad_role = run(
+        app,
+        "staff",
+        "create",
+        "--username",
+        "d",
+        "--password",
+        "Strong@Pass99",
+        "--name",
+        "丁",
+        "--unit",
+        "440781100",
+        "--role",
+        "Boss",
+    )
+    assert bad_role.exit_code == 2
+    assert db.session.execute(sa.select(sa.func.count(m.Specialist.id))).scalar_one() == 0
+    factories.staff("taken", "Specialist", tree.town_a)
+    dup = run(
+        app,
+        "staff",
+        "create",
+        "--username",
+        "taken",
+        "--password",
+        "Strong@Pass99",
+        "--name",
+        "戊",
+        "--unit",
+        "440781100",
+        "--role",
+        "Specialist",
+    )
+    assert dup.exit_code == 2
+
+
+def counts():
+    return {
+        model.__tablename__: db.session.execute(
+            sa.select(sa.func.count()).select_from(model)
+        ).scalar_one()
+        for model in (
+            m.OrgUnit,
+            m.Department,
+            m.ServiceItem,
+            m.RequiredMaterial,
+            m.Specialist,
+            m.Applicant,
+            m.Case,
+            m.CaseEvent,
+            m.Holiday,
+            m.Evaluation,
+        )
+    }
+
+
+def test_seed_demo_loads_taishan_and_is_idempotent(app):
+    first = run(app, "seed-demo")
+    assert first.exit_code == 0, first.output
+    after_first = counts()
+    assert after_first["org_unit"] == 1 + 17 + 71
+    assert after_first["service_case"] == 300
+    assert after_first["service_item"] >= 30
+    statuses = dict(
+        db.session.execute(sa.select(m.Case.status, sa.func.count()).group_by(m.Case.status)).all()
+    )
+    assert len(statuses) == 6, statuses  # every status is represented
+    second = run(app, "seed-demo")
+    assert second.exit_code == 0, second.output
+    db.session.expire_all()
+    assert counts() == after_first
+    names = set(db.session.execute(sa.select(m.OrgUnit.name)).scalars())
+    assert {"台城街道便民服务中心", "川岛镇便民服务中心", "台山市政务服务中心"} <= names
