@@ -26,15 +26,15 @@ trap cleanup INT TERM EXIT
 
 # The embedded broker polls a SQLite file: one process, threads, to keep it simple and quiet.
 if [ -z "${REDIS_URL:-}" ]; then POOL="--pool=threads --concurrency=2"; else POOL="--concurrency=2"; fi
-"$BIN/celery" -A celery_worker.celery worker $POOL --loglevel=WARNING &
+"$BIN/celery" --quiet -A celery_worker.celery worker $POOL --loglevel=WARNING &
 pids+=($!)
-"$BIN/celery" -A celery_worker.celery beat --loglevel=WARNING \
+"$BIN/celery" --quiet -A celery_worker.celery beat --loglevel=WARNING \
   --schedule instance/celerybeat-schedule &
 pids+=($!)
 "$BIN/gunicorn" --bind "$HOST:$PORT" --workers 2 --access-logfile - "app:create_app()" &
 pids+=($!)
 
-sleep 2
+sleep 5
 cat <<TXT
 
   帮办代办服务管理系统 is running: http://$HOST:$PORT/
