@@ -74,6 +74,11 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     WTF_CSRF_ENABLED = True
 
+    # Rate limits (Flask-Limiter, shared across workers through Redis when REDIS_URL is set).
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    PROGRESS_RATE_LIMIT = "10 per minute;60 per hour"
+
     UPLOAD_FOLDER = str(_INSTANCE / "uploads")
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_appbuilder.models.sqla import Model
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.domain.status import CaseStatus
 from app.enums import (
@@ -172,6 +172,9 @@ class ServiceItem(Model):
     mobile: Mapped[bool] = mapped_column(default=False)
     self_service: Mapped[bool] = mapped_column(default=False)
     keywords: Mapped[str] = mapped_column(sa.String(255), default="")
+    pinyin_initials: Mapped[str] = mapped_column(
+        sa.String(100), default="", server_default="", index=True
+    )
     active: Mapped[bool] = mapped_column(default=True)
 
     department: Mapped[Department] = relationship()
@@ -184,6 +187,13 @@ class ServiceItem(Model):
 
     def __repr__(self) -> str:
         return self.name
+
+    @validates("name")
+    def _set_initials(self, _key, value):
+        from app.domain.text import pinyin_initials
+
+        self.pinyin_initials = pinyin_initials(value)[:100]
+        return value
 
     def accepts(self, tier: Tier) -> bool:
         return {Tier.CITY: self.accept_city, Tier.TOWN: self.accept_town}.get(

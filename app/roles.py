@@ -10,14 +10,14 @@ from __future__ import annotations
 CASE_WORK_VIEWS = (
     r"(CaseView|MyCaseView|CaseEventView|MaterialNoticeView|ExtensionView|HandoverView"
     r"|TerminationView|JointReviewView|EvaluationView|RectificationView|ReturnVisitView"
-    r"|AttachmentView|WalkInHelpView|ApplicantView)$"
+    r"|AttachmentView|WalkInHelpView|ApplicantView|PrintView|GuideView|WalkInDeskView)$"
 )
 REFERENCE_VIEWS = (
     r"(ServiceItemView|RequiredMaterialView|ProblemCategoryView|OrgUnitView|DepartmentView"
     r"|SpecialistView|HolidayView)$"
 )
 WORK_MENUS = (
-    r"(MyWork|MyCases|MyNotifications|CaseWork|Cases|CaseEvents|MaterialNotices|Extensions"
+    r"(MyWork|MyCases|MyNotifications|Guide|WalkInDesk|CaseWork|Cases|CaseEvents|MaterialNotices|Extensions"
     r"|Handovers|Terminations|JointReviews|Evaluations|Rectifications|ReturnVisits|Attachments"
     r"|WalkInHelp|ApplicantMenu|Applicants|Catalogue|ServiceItems|RequiredMaterials"
     r"|ProblemCategories|Organisation|OrgUnits|Departments|Specialists|Holidays)$"
@@ -30,19 +30,19 @@ OWN_ACCOUNT = [
 
 ROLES = {
     "Specialist": [
-        [CASE_WORK_VIEWS, r"can_(list|show|add|edit|download)$"],
+        [CASE_WORK_VIEWS, r"can_(list|show|add|edit|download|index|record)$"],
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         *OWN_ACCOUNT,
     ],
     "Manager": [
-        [CASE_WORK_VIEWS, r"can_(list|show|add|edit|delete|download)$"],
+        [CASE_WORK_VIEWS, r"can_(list|show|add|edit|delete|download|index|record)$"],
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         *OWN_ACCOUNT,
     ],
     "Leader": [
-        [CASE_WORK_VIEWS, r"can_(list|show|download)$"],
+        [CASE_WORK_VIEWS, r"can_(list|show|download|index)$"],
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         *OWN_ACCOUNT,

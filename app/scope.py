@@ -125,14 +125,16 @@ def scope_for_user(user) -> Scope:
 
 
 def current_scope() -> Scope:
-    """The scope of the user of the current request, computed once per request."""
+    """The scope of the user of the current request, computed once per request and user."""
     if not has_request_context():
         return Scope()
+    user = getattr(g, "user", None)
+    key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
     cached = getattr(g, "_scope", None)
-    if cached is None:
-        cached = scope_for_user(getattr(g, "user", None))
+    if cached is None or cached[0] != key:
+        cached = (key, scope_for_user(user))
         g._scope = cached
-    return cached
+    return cached[1]
 
 
 class ScopeFilter(BaseFilter):

@@ -141,6 +141,13 @@ class ScopedModelView(ModelView):
     def pre_update(self, item):
         self.check_write_scope(item)
 
+    # -- FAB's file route serves any upload by name: closed (attachments have their own view) --
+
+    @expose("/download/<string:filename>")
+    @has_access
+    def download(self, filename):
+        abort(404)
+
     # -- actions re-fetch through the scope ----------------------------------
 
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])

@@ -8,14 +8,18 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import g
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction, FilterInFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import models as m
+from app.case_views import CaseView
 from app.domain.status import OPEN_STATUSES
+from app.scope import current_scope
 from app.validators import MobileValidator, ResidentIdValidator, USCCValidator
 from app.viewbase import ScopedModelView
 
@@ -124,6 +128,7 @@ class DepartmentView(ScopedModelView):
 class SpecialistView(ScopedModelView):
     datamodel = SQLAInterface(m.Specialist)
     list_title = _l("Specialists and staff")
+    show_template = "staff/show.html"
     show_title = _l("Specialist")
     add_title = _l("Add specialist")
     edit_title = _l("Edit specialist")
@@ -138,6 +143,59 @@ class SpecialistView(ScopedModelView):
         "user": _l("Log-in account"),
     }
     validators_columns = {"mobile": [MobileValidator()]}
+
+    @expose("/deactivate/<pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("edit")
+    def deactivate(self, pk):
+        """Deactivate a specialist, reassigning their open cases in the same action."""
+        from app.domain import staff
+        from app.domain.errors import ValidationFailed
+        from app.extensions import db
+
+        specialist = self.datamodel.get(pk, self._base_filters)
+        if specialist is None:
+            abort(404)
+        cases = staff.open_cases_of(db.session, specialist)
+        candidates = [
+            s
+            for s in db.session.execute(
+                sa.select(m.Specialist).where(
+                    current_scope().clause_for(m.Specialist),
+                    m.Specialist.active.is_(True),
+                    m.Specialist.id != specialist.id,
+                )
+            ).scalars()
+            if all((c.handling_unit.path or "").startswith(s.unit.path) for c in cases)
+        ]
+        error = None
+        if request.method == "POST":
+            chosen = request.form.get("reassign_to", type=int)
+            successor = next((s for s in candidates if s.id == chosen), None)
+            try:
+                moved = staff.deactivate(db.session, specialist, g.user, successor)
+                db.session.commit()
+            except ValidationFailed as exc:
+                db.session.rollback()
+                error = str(exc)
+            else:
+                flash(
+                    _(
+                        "%(name)s deactivated; %(count)s open cases reassigned.",
+                        name=specialist.name,
+                        count=moved,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("SpecialistView.list"))
+        return self.render_template(
+            "staff/deactivate.html",
+            specialist=specialist,
+            cases=cases,
+            candidates=candidates,
+            error=error,
+            title=_("Deactivate specialist"),
+        )
 
 
 # ---------------------------------------------------------------- catalogue
@@ -291,30 +349,6 @@ def _check_applicant_identity(item: m.Applicant) -> None:
 
 
 # ---------------------------------------------------------------- cases and their records
-
-CASE_LABELS = {
-    "number": _l("Case number"),
-    "applicant": _l("Applicant"),
-    "help_types": _l("Help given"),
-    "major_project": _l("Major investment project"),
-    "needs": _l("Applicant's needs"),
-    "accepting_unit": _l("Accepting unit"),
-    "handling_unit": _l("Handling unit"),
-    "steward": _l("Project steward"),
-    "applied_at": _l("Applied"),
-    "accepted_at": _l("Accepted"),
-    "submitted_at": _l("Submitted to the window"),
-    "ended_at": _l("Ended"),
-    "promised_days": _l("Promised working days"),
-    "due_date": _l("Due date"),
-    "due_provisional": _l("Due date provisional"),
-    "last_contact_at": _l("Last contact"),
-    "ack_voluntary": _l("Applied voluntarily"),
-    "ack_free": _l("Knows the service is free"),
-    "ack_truthful": _l("Responsible for the truth of the materials"),
-    "process_explained": _l("Process explained"),
-    "applicant_signed": _l("Applicant signed"),
-}
 
 
 class CaseEventView(ScopedModelView):
@@ -506,74 +540,6 @@ class AttachmentView(ScopedModelView):
         "size": _l("Size (bytes)"),
         "uploaded_at": _l("Uploaded"),
     }
-
-
-class CaseView(ScopedModelView):
-    datamodel = SQLAInterface(m.Case)
-    list_title = _l("Cases")
-    show_title = _l("Case")
-    add_title = _l("New case")
-    edit_title = _l("Edit case")
-    related_views = [CaseEventView, MaterialNoticeView, ExtensionView, AttachmentView]
-    list_columns = [
-        "number",
-        "applicant",
-        "item",
-        "kind",
-        "status",
-        "handling_unit",
-        "specialist",
-        "due_date",
-    ]
-    show_columns = [
-        "number",
-        "applicant",
-        "item",
-        "kind",
-        "help_types",
-        "major_project",
-        "needs",
-        "status",
-        "accepting_unit",
-        "handling_unit",
-        "specialist",
-        "steward",
-        "applied_at",
-        "accepted_at",
-        "submitted_at",
-        "ended_at",
-        "promised_days",
-        "due_date",
-        "due_provisional",
-        "last_contact_at",
-        "ack_voluntary",
-        "ack_free",
-        "ack_truthful",
-        "process_explained",
-        "applicant_signed",
-    ]
-    add_columns = [
-        "applicant",
-        "item",
-        "kind",
-        "major_project",
-        "needs",
-        "handling_unit",
-        "specialist",
-        "ack_voluntary",
-        "ack_free",
-        "ack_truthful",
-    ]
-    edit_columns = ["needs", "specialist", "steward", "major_project"]
-    search_columns = ["number", "applicant", "item", "kind", "status", "handling_unit", "due_date"]
-    base_order = ("applied_at", "desc")
-    label_columns = CASE_LABELS
-
-    def pre_add(self, item):
-        from app.domain import lifecycle
-
-        lifecycle.prepare_new_case(item, actor=g.user)
-        super().pre_add(item)
 
 
 class MyCaseView(CaseView):
@@ -840,3 +806,7 @@ def register_views(appbuilder) -> None:
             kwargs["category_label"] = category_label
             kwargs["category_icon"] = category_icon
         appbuilder.add_view(view, name, **kwargs)
+    from app import desk_views, printing
+
+    printing.register(appbuilder)
+    desk_views.register(appbuilder)

@@ -82,3 +82,49 @@ def create_staff(
 
 def unit_by_code(session: Session, code: str) -> m.OrgUnit | None:
     return session.execute(sa.select(m.OrgUnit).where(m.OrgUnit.code == code)).scalar_one_or_none()
+
+
+def open_cases_of(session: Session, specialist: m.Specialist) -> list[m.Case]:
+    from app.domain.status import OPEN_STATUSES
+
+    return list(
+        session.execute(
+            sa.select(m.Case).where(
+                m.Case.specialist_id == specialist.id, m.Case.status.in_(list(OPEN_STATUSES))
+            )
+        ).scalars()
+    )
+
+
+def deactivate(
+    session: Session, specialist: m.Specialist, actor, reassign_to: m.Specialist | None
+) -> int:
+    """Deactivate a specialist and their log-in; their open cases go to ``reassign_to``.
+
+    No open case is left without an active specialist: with open cases a successor is required,
+    active, and placed where they can see each case (the case's handling unit or above).
+    Returns how many cases were reassigned.
+    """
+    from app.domain import lifecycle
+
+    cases = open_cases_of(session, specialist)
+    if cases:
+        if reassign_to is None or reassign_to.id == specialist.id or not reassign_to.active:
+            raise ValidationFailed(
+                {"reassign_to": _l("Choose an active specialist to take over the open cases.")}
+            )
+        for case in cases:
+            if not (case.handling_unit.path or "").startswith(reassign_to.unit.path or "\0"):
+                raise ValidationFailed(
+                    {
+                        "reassign_to": _l(
+                            "The successor's unit must be the handling unit of every open "
+                            "case or above it."
+                        )
+                    }
+                )
+            lifecycle.assign(session, case, actor, specialist=reassign_to)
+    specialist.active = False
+    if specialist.user is not None:
+        specialist.user.active = False
+    return len(cases)

@@ -1,0 +1,76 @@
+"""The hall desk: service guide search, walk-in help in two clicks, public progress inquiry."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app import models as m
+from app.domain import lifecycle
+from app.extensions import db
+from tests import factories
+
+
+def test_guide_finds_items_by_name_initials_department_keyword(app, tree, login):
+    dept = factories.department(name="台山市市场监督管理局")
+    item = factories.service_item(dept=dept)
+    item.name = "个体工商户设立登记"
+    item.keywords = "开店 营业执照"
+    db.session.commit()
+    other = factories.service_item()
+    factories.staff("spec", "Specialist", tree.town_a)
+    client = login(app.test_client(), "spec")
+    for query in ("个体工商户", "gtgsh", "GTGSH", "市场监督", "营业执照", item.code):
+        page = client.get("/guide/", query_string={"q": query})
+        assert page.status_code == 200
+        assert f'data-code="{item.code}"' in page.text, query
+        assert f'data-code="{other.code}"' not in page.text, query
+    page = client.get("/guide/", query_string={"q": "gtgsh"})
+    assert item.materials[0].how_to_obtain in page.text
+    assert f"/caseview/add?item={item.id}" in page.text
+    assert client.get("/guide/", query_string={"q": "%"}).status_code == 200
+
+
+def test_walk_in_help_is_recorded_in_one_post_for_the_own_unit(app, tree, login):
+    factories.staff("spec", "Specialist", tree.village_a1)
+    client = login(app.test_client(), "spec")
+    assert client.get("/walkin/").status_code == 200
+    r = client.post("/walkin/record", data={"kind": "form_filling", "queue_number": "A012"})
+    assert r.status_code == 302
+    entry = db.session.execute(sa.select(m.WalkInHelp)).scalar_one()
+    assert entry.unit_id == tree.village_a1.id and entry.queue_number == "A012"
+    page = client.get("/walkin/")
+    assert 'id="count-form_filling">1<' in page.text
+    assert client.post("/walkin/record", data={"kind": "bogus"}).status_code == 400
+
+
+def test_progress_inquiry_shows_coarse_status_only_with_the_right_mobile(app, tree):
+    spec = factories.staff("spec", "Specialist", tree.town_a)
+    applicant = factories.applicant(tree.town_a, name="黄伯")
+    applicant.mobile = "13912345678"
+    db.session.commit()
+    case = factories.case(tree.town_a, spec, app_=applicant)
+    lifecycle.confirm(db.session, case, spec.user, process_explained=True, applicant_signed=True)
+    db.session.commit()
+    client = app.test_client()  # not logged in
+    page = client.get("/progress/", query_string={"number": case.number})
+    assert page.status_code == 200 and case.number in page.text
+    wrong = client.post("/progress/", data={"number": case.number, "mobile_tail": "0000"})
+    assert 'id="progress-not-found"' in wrong.text and "黄伯" not in wrong.text
+    right = client.post("/progress/", data={"number": case.number, "mobile_tail": "5678"})
+    assert 'id="progress-result"' in right.text
+    assert str(case.due_date) in right.text
+    assert "黄伯" not in right.text and applicant.id_number not in right.text
+
+
+def test_progress_inquiry_is_rate_limited(app, tree):
+    client = app.test_client()
+    codes = [
+        client.post(
+            "/progress/",
+            data={"number": "X", "mobile_tail": "1234"},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},
+        ).status_code
+        for _ in range(12)
+    ]
+    assert codes[:10] == [200] * 10
+    assert codes[10] == 429
