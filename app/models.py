@@ -693,3 +693,60 @@ MODEL_LABELS = {
     "OrgUnit": _l("Service units"),
     "Case": _l("Cases"),
 }
+
+
+class BackgroundJob(Model):
+    """A long piece of work run by a worker for a user (a large export, an import), with progress.
+
+    The web request creates the row and returns at once; the page polls ``processed``/``total``.
+    """
+
+    __tablename__ = "background_job"
+    __table_args__ = (sa.Index("ix_job_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))  # e.g. ledger_export, import_units
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending", index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    total: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    file_name: Mapped[str | None] = mapped_column(sa.String(255))  # under instance/jobs/
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    started_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+    user = relationship(User)
+
+
+class SummaryReport(Model):
+    """A periodic (monthly or quarterly) summary of one unit's work, stored as a file."""
+
+    __tablename__ = "summary_report"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "period", "period_start", name="uq_summary_unit_period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    period: Mapped[str] = mapped_column(sa.String(10))  # month | quarter
+    period_start: Mapped[dt.date] = mapped_column(sa.Date)
+    period_end: Mapped[dt.date] = mapped_column(sa.Date)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    stats: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    file_name: Mapped[str | None] = mapped_column(sa.String(255))  # under instance/reports/
+
+    unit: Mapped[OrgUnit] = relationship()
+
+
+class LoginLock(Model):
+    """Failed log-ins of one user name and the temporary lock they caused."""
+
+    __tablename__ = "login_lock"
+
+    username: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(TS)

@@ -806,7 +806,14 @@ def register_views(appbuilder) -> None:
             kwargs["category_label"] = category_label
             kwargs["category_icon"] = category_icon
         appbuilder.add_view(view, name, **kwargs)
-    from app import desk_views, printing
+    import importlib
 
-    printing.register(appbuilder)
-    desk_views.register(appbuilder)
+    for module in FEATURE_MODULES:
+        importlib.import_module(module).register(appbuilder)
+
+
+# Feature modules with screens of their own; each has ``register(appbuilder)``.
+FEATURE_MODULES = (
+    "app.printing",
+    "app.desk_views",
+)
