@@ -22,6 +22,9 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     init_appbuilder(app)
     init_commands(app)
     init_celery(app)
+    from app.i18n import init_i18n
+
+    init_i18n(app)
     return app
 
 

@@ -46,7 +46,7 @@ staff = AppGroup("staff", help="Staff accounts.")
 @staff.command("create")
 @click.option("--username", required=True)
 @click.option("--password", required=True)
-@click.option("--name", required=True, help="Display name, e.g. 张三")
+@click.option("--name", required=True, help="Display name")
 @click.option("--unit", "unit_code", default=None, help="Unit code (see `units list`)")
 @click.option(
     "--role", required=True, type=click.Choice(["Admin", "Manager", "Specialist", "Leader"])

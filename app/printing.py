@@ -35,22 +35,17 @@ DOCUMENTS = ("application", "notice", "handover", "termination", "extension")
 
 
 def cn_date(value: dt.date | dt.datetime | None) -> str:
-    """``2026年11月25日``; a stored timestamp is shown as its Asia/Shanghai date."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = clock.local_date(value)
-    return f"{value.year}年{value.month}月{value.day}日"
+    """The date in the reader's language (``2026年11月25日`` in Chinese), Asia/Shanghai."""
+    from app.i18n import local_date
+
+    return local_date(value)
 
 
 def cn_datetime(value: dt.datetime | None) -> str:
-    """``2026年11月25日 14:30`` in Asia/Shanghai."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    local = value.astimezone(clock.TZ)
-    return f"{cn_date(local.date())} {local:%H:%M}"
+    """Date and time in the reader's language, Asia/Shanghai."""
+    from app.i18n import local_datetime
+
+    return local_datetime(value)
 
 
 def progress_url(case: m.Case) -> str:

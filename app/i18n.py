@@ -1,0 +1,77 @@
+"""Language: the choice made with FAB's /lang/<code> sticks to the user, not only the session.
+
+The preference is kept in the settings table under ``user.<id>.locale`` and put back into the
+session at the first request after each log-in.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_babel import refresh
+
+from app.extensions import db
+
+
+def _key(user_id: int) -> str:
+    return f"user.{user_id}.locale"
+
+
+def _user():
+    user = getattr(g, "user", None)
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def local_date(value) -> str:
+    """A date (or a stored timestamp's Asia/Shanghai date) in the user's language."""
+    import datetime as dt
+
+    from flask_babel import format_date
+
+    from app.domain import clock
+
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = clock.local_date(value)
+    return format_date(value, "long")
+
+
+def local_datetime(value) -> str:
+    """A stored timestamp as date and time in Asia/Shanghai, in the user's language."""
+    from app.domain import clock
+
+    if value is None:
+        return ""
+    return f"{local_date(value)} {value.astimezone(clock.TZ):%H:%M}"
+
+
+def init_i18n(app: Flask) -> None:
+    from app.models import Setting
+
+    app.jinja_env.filters["ldate"] = local_date
+    app.jinja_env.filters["ldatetime"] = local_datetime
+
+    @app.before_request
+    def restore_language() -> None:
+        user = _user()
+        if user is None or session.get("locale_user") == user.id:
+            return
+        session["locale_user"] = user.id
+        row = db.session.get(Setting, _key(user.id))
+        if row is not None and row.value in app.config["LANGUAGES"]:
+            session["locale"] = row.value
+            refresh()
+
+    @app.after_request
+    def remember_language(response):
+        user = _user()
+        if user is not None and request.endpoint == "LocaleView.index":
+            locale = session.get("locale")
+            if locale in app.config["LANGUAGES"]:
+                row = db.session.get(Setting, _key(user.id))
+                if row is None:
+                    db.session.add(Setting(key=_key(user.id), value=locale))
+                else:
+                    row.value = locale
+                db.session.commit()
+        return response
