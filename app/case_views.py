@@ -221,7 +221,7 @@ def _perform(step: str, form, case: m.Case, actor) -> None:
             location=form.location.data or "",
         )
     elif step == "complete":
-        lifecycle.complete(
+        handover = lifecycle.complete(
             s,
             case,
             actor,
@@ -229,6 +229,11 @@ def _perform(step: str, form, case: m.Case, actor) -> None:
             materials_returned=form.materials_returned.data or "",
             signed_by=form.signed_by.data,
         )
+        receipt = request.files.get("receipt")
+        if receipt is not None and receipt.filename:
+            from app import uploads
+
+            handover.receipt_file = uploads.store(s, receipt, case, actor).stored_name
     elif step == "terminate":
         lifecycle.terminate(
             s,
@@ -507,6 +512,7 @@ def _records(case: m.Case) -> dict:
         "evaluation": rows(m.Evaluation, m.Evaluation.at),
         "visits": rows(m.ReturnVisit, m.ReturnVisit.planned_on),
         "events": rows(m.CaseEvent, m.CaseEvent.at),
+        "attachments": rows(m.Attachment, m.Attachment.uploaded_at),
     }
 
 

@@ -14,6 +14,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    FileField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -121,6 +122,7 @@ class CompleteForm(StepForm):
     results = TextAreaField(_l("Results handed over"), validators=[DataRequired()])
     materials_returned = TextAreaField(_l("Original materials returned"), validators=[Optional()])
     signed_by = StringField(_l("Signed for by"), validators=[DataRequired(), Length(max=50)])
+    receipt = FileField(_l("Scan of the signed receipt (PDF, PNG or JPEG)"))
 
 
 class TerminateForm(StepForm):

@@ -30,19 +30,23 @@ OWN_ACCOUNT = [
 
 ROLES = {
     "Specialist": [
-        [CASE_WORK_VIEWS, r"can_(list|show|add|edit|download|index|record)$"],
+        [CASE_WORK_VIEWS, r"can_(list|show|add|edit|download|index|record|followup)$"],
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         *OWN_ACCOUNT,
     ],
     "Manager": [
-        [CASE_WORK_VIEWS, r"can_(list|show|add|edit|delete|download|index|record)$"],
+        [
+            CASE_WORK_VIEWS,
+            r"can_(list|show|add|edit|delete|download|index|record|followup|resolve)$",
+        ],
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         *OWN_ACCOUNT,
     ],
     "Leader": [
         [CASE_WORK_VIEWS, r"can_(list|show|download|index)$"],
+        [r"JointReviewView$", r"can_resolve$"],  # escalations addressed to the leader
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         *OWN_ACCOUNT,

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from app import models as m
 from app.case_views import CaseView
 from app.domain.status import OPEN_STATUSES
+from app.followup_views import JointReviewView, RectificationView
 from app.scope import current_scope
 from app.validators import MobileValidator, ResidentIdValidator, USCCValidator
 from app.viewbase import ScopedModelView
@@ -439,36 +440,6 @@ class TerminationView(ScopedModelView):
     }
 
 
-class JointReviewView(ScopedModelView):
-    datamodel = SQLAInterface(m.JointReview)
-    list_title = _l("Joint reviews")
-    show_title = _l("Joint review")
-    add_title = _l("Add joint review")
-    edit_title = _l("Edit joint review")
-    base_permissions = ["can_list", "can_show"]
-    list_columns = ["case", "lead_unit", "scheduled_at", "decision", "escalated_at"]
-    show_columns = list_columns + [
-        "departments",
-        "location",
-        "minutes",
-        "escalated_to",
-        "escalation_outcome",
-        "resolved_at",
-    ]
-    label_columns = {
-        "lead_unit": _l("Lead unit"),
-        "scheduled_at": _l("Meeting time"),
-        "decision": _l("Decision"),
-        "escalated_at": _l("Escalated"),
-        "departments": _l("Departments"),
-        "location": _l("Location"),
-        "minutes": _l("Minutes"),
-        "escalated_to": _l("Leader in charge"),
-        "escalation_outcome": _l("Outcome of the escalation"),
-        "resolved_at": _l("Resolved"),
-    }
-
-
 class EvaluationView(ScopedModelView):
     datamodel = SQLAInterface(m.Evaluation)
     list_title = _l("Evaluations")
@@ -480,36 +451,6 @@ class EvaluationView(ScopedModelView):
     show_columns = list_columns + ["comments"]
     search_columns = ["rating", "channel", "at"]
     label_columns = {"rating": _l("Rating"), "comments": _l("Comments")}
-
-
-class RectificationView(ScopedModelView):
-    datamodel = SQLAInterface(m.Rectification)
-    list_title = _l("Rectifications")
-    show_title = _l("Rectification")
-    add_title = _l("Add rectification")
-    edit_title = _l("Edit rectification")
-    base_permissions = ["can_list", "can_show"]
-    list_columns = ["evaluation", "state", "owner", "deadline", "closed_at"]
-    show_columns = list_columns + [
-        "verification",
-        "action_taken",
-        "callback_at",
-        "callback_note",
-        "appeal_reason",
-        "appeal_decision",
-    ]
-    label_columns = {
-        "evaluation": _l("Evaluation"),
-        "state": _l("State"),
-        "owner": _l("Owner"),
-        "closed_at": _l("Closed"),
-        "verification": _l("Verification"),
-        "action_taken": _l("Action taken"),
-        "callback_at": _l("Call-back"),
-        "callback_note": _l("Call-back note"),
-        "appeal_reason": _l("Appeal"),
-        "appeal_decision": _l("Appeal decision"),
-    }
 
 
 class ReturnVisitView(ScopedModelView):
@@ -531,7 +472,7 @@ class AttachmentView(ScopedModelView):
     show_title = _l("Attachment")
     add_title = _l("Add attachment")
     edit_title = _l("Edit attachment")
-    base_permissions = ["can_list", "can_show"]
+    base_permissions = ["can_list", "can_show", "can_download"]
     list_columns = ["case", "original_name", "content_type", "size", "uploaded_at"]
     show_columns = list_columns
     label_columns = {
@@ -540,6 +481,33 @@ class AttachmentView(ScopedModelView):
         "size": _l("Size (bytes)"),
         "uploaded_at": _l("Uploaded"),
     }
+
+    @expose("/file/<pk>")
+    @has_access
+    @permission_name("download")
+    def file(self, pk):
+        """The stored file, for a user whose scope holds the case; 404 otherwise."""
+        from flask import send_file
+
+        from app import uploads
+
+        attachment = self.datamodel.get(pk, self._base_filters)
+        if attachment is None:
+            abort(404)
+        try:
+            path = uploads.path_of(attachment)
+        except FileNotFoundError:
+            abort(404)
+        if not path.exists():
+            abort(404)
+        response = send_file(
+            path,
+            mimetype=attachment.content_type,
+            as_attachment=True,
+            download_name=attachment.original_name,
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class MyCaseView(CaseView):

@@ -1,0 +1,218 @@
+"""Screens for what follows a case: rectifications of poor ratings and joint review outcomes,
+with escalation to the leader in charge. Each action calls app/domain/followup.py."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app import models as m
+from app.domain import followup
+from app.domain.errors import DomainError
+from app.enums import ReviewDecision
+from app.extensions import db
+from app.scope import current_scope
+from app.viewbase import ScopedModelView
+
+
+def _run(action, done_endpoint: str, pk: int):
+    """Run a follow-up action in one unit of work; flash its outcome in the user's language."""
+    try:
+        action()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for(done_endpoint, pk=pk))
+
+
+class RectificationView(ScopedModelView):
+    datamodel = SQLAInterface(m.Rectification)
+    list_title = _l("Rectifications")
+    show_title = _l("Rectification")
+    show_template = "followup/rectification.html"
+    base_permissions = ["can_list", "can_show", "can_followup"]
+    list_columns = ["evaluation", "state", "owner", "deadline", "closed_at"]
+    show_columns = list_columns + [
+        "verification",
+        "action_taken",
+        "callback_at",
+        "callback_note",
+        "appeal_reason",
+        "appeal_decision",
+    ]
+    search_columns = ["state", "deadline"]
+    base_order = ("deadline", "asc")
+    label_columns = {
+        "evaluation": _l("Evaluation"),
+        "state": _l("State"),
+        "owner": _l("Owner"),
+        "closed_at": _l("Closed"),
+        "verification": _l("Verification"),
+        "action_taken": _l("Action taken"),
+        "callback_at": _l("Call-back"),
+        "callback_note": _l("Call-back note"),
+        "appeal_reason": _l("Appeal"),
+        "appeal_decision": _l("Appeal decision"),
+    }
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        rect = self.datamodel.get(pk, self._base_filters)
+        if rect is None:
+            abort(404)
+        widgets = self._show(rect.id)
+        return self.render_template(
+            self.show_template,
+            pk=rect.id,
+            title=self.show_title,
+            widgets=widgets,
+            related_views=[],
+            rect=rect,
+            steps=followup.rectification_steps(rect),
+        )
+
+    @expose("/followup/<pk>/<step>", methods=["POST"])
+    @has_access
+    @permission_name("followup")
+    def followup(self, pk, step):
+        rect = self.datamodel.get(pk, self._base_filters)
+        if rect is None or step not in followup.RECTIFICATION_STEPS:
+            abort(404)
+        form = request.form
+        actions = {
+            "verify": lambda: followup.verify(
+                db.session,
+                rect,
+                g.user,
+                verification=form.get("verification", ""),
+                action_taken=form.get("action_taken", ""),
+            ),
+            "close": lambda: followup.close_by_callback(
+                db.session, rect, g.user, note=form.get("callback_note", "")
+            ),
+            "appeal": lambda: followup.appeal(
+                db.session, rect, g.user, reason=form.get("appeal_reason", "")
+            ),
+            "decide_appeal": lambda: followup.decide_appeal(
+                db.session,
+                rect,
+                g.user,
+                upheld=form.get("upheld") == "y",
+                decision=form.get("appeal_decision", ""),
+            ),
+        }
+        return _run(actions[step], "RectificationView.show", rect.id)
+
+
+class JointReviewView(ScopedModelView):
+    datamodel = SQLAInterface(m.JointReview)
+    list_title = _l("Joint reviews")
+    show_title = _l("Joint review")
+    show_template = "followup/joint_review.html"
+    base_permissions = ["can_list", "can_show", "can_followup", "can_resolve"]
+    list_columns = ["case", "lead_unit", "scheduled_at", "decision", "escalated_to", "resolved_at"]
+    show_columns = list_columns + [
+        "departments",
+        "location",
+        "minutes",
+        "escalated_at",
+        "escalation_outcome",
+    ]
+    search_columns = ["decision", "scheduled_at", "lead_unit"]
+    base_order = ("scheduled_at", "desc")
+    label_columns = {
+        "lead_unit": _l("Lead unit"),
+        "scheduled_at": _l("Meeting time"),
+        "decision": _l("Decision"),
+        "escalated_at": _l("Escalated"),
+        "departments": _l("Departments"),
+        "location": _l("Location"),
+        "minutes": _l("Minutes"),
+        "escalated_to": _l("Leader in charge"),
+        "escalation_outcome": _l("Outcome of the escalation"),
+        "resolved_at": _l("Resolved"),
+    }
+
+    def _load(self, pk) -> m.JointReview:
+        review = self.datamodel.get(pk, self._base_filters)
+        if review is None:
+            abort(404)
+        return review
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        review = self._load(pk)
+        widgets = self._show(review.id)
+        leaders = followup.leaders_over(
+            db.session, review.case.handling_unit, self.appbuilder.sm.user_model
+        )
+        return self.render_template(
+            self.show_template,
+            pk=review.id,
+            title=self.show_title,
+            widgets=widgets,
+            related_views=[],
+            review=review,
+            leaders=leaders,
+            addressed_to_me=review.escalated_to_id == g.user.id,
+        )
+
+    @expose("/followup/<pk>/<step>", methods=["POST"])
+    @has_access
+    @permission_name("followup")
+    def followup(self, pk, step):
+        review = self._load(pk)
+        if not current_scope().contains_unit(review.case.handling_unit):
+            abort(404)
+        form = request.form
+        if step == "outcome":
+            try:
+                decision = ReviewDecision(form.get("decision", ""))
+            except ValueError:
+                decision = None
+            action = lambda: followup.record_review_outcome(  # noqa: E731
+                db.session, review, g.user, minutes=form.get("minutes", ""), decision=decision
+            )
+        elif step == "escalate":
+            leaders = {
+                u.id: u
+                for u in followup.leaders_over(
+                    db.session, review.case.handling_unit, self.appbuilder.sm.user_model
+                )
+            }
+            leader = leaders.get(request.form.get("leader", type=int))
+            action = lambda: followup.escalate(  # noqa: E731
+                db.session, review, g.user, leader=leader, minutes=form.get("minutes", "")
+            )
+        else:
+            abort(404)
+        return _run(action, "JointReviewView.show", review.id)
+
+    @expose("/resolve/<pk>", methods=["POST"])
+    @has_access
+    @permission_name("resolve")
+    def resolve(self, pk):
+        """The leader in charge records the outcome of an escalation addressed to them."""
+        review = self._load(pk)
+        if review.escalated_to_id != g.user.id and not current_scope().everything:
+            abort(404)
+        return _run(
+            lambda: followup.record_escalation_outcome(
+                db.session,
+                review,
+                g.user,
+                outcome=request.form.get("outcome", ""),
+                approved=request.form.get("approved") == "y",
+            ),
+            "JointReviewView.show",
+            review.id,
+        )

@@ -1,0 +1,80 @@
+"""Uploaded files (signed receipts, scans): type checked by content, size limited, stored under a
+generated name outside the web root, served only through the scoped attachment view."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app import models as m
+from app.domain import clock
+from app.domain.errors import ValidationFailed
+
+# Accepted types, recognised by their first bytes (the name and the browser's claim are ignored).
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+)
+DEFAULT_LIMIT = 10 * 1024 * 1024
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    for magic, content_type, ext in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_FOLDER"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def safe_display_name(name: str) -> str:
+    """The original name as shown to people: no directories, no control characters."""
+    base = os.path.basename((name or "").replace("\\", "/"))
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '/\\:*?"<>|')
+    return cleaned[:200] or "file"
+
+
+def store(session, file_storage, case: m.Case, actor, field: str = "receipt") -> m.Attachment:
+    """Check and keep one uploaded file for ``case``; raises ValidationFailed naming ``field``."""
+    limit = current_app.config.get("MAX_UPLOAD_BYTES", DEFAULT_LIMIT)
+    data = file_storage.stream.read(limit + 1)
+    if not data:
+        raise ValidationFailed({field: _l("The file is empty.")})
+    if len(data) > limit:
+        raise ValidationFailed(
+            {field: _l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024))}
+        )
+    kind = sniff(data[:16])
+    if kind is None:
+        raise ValidationFailed({field: _l("Only PDF, PNG and JPEG files are accepted.")})
+    content_type, ext = kind
+    stored = uuid.uuid4().hex + ext
+    (upload_dir() / stored).write_bytes(data)
+    attachment = m.Attachment(
+        case=case,
+        stored_name=stored,
+        original_name=safe_display_name(file_storage.filename),
+        content_type=content_type,
+        size=len(data),
+        uploaded_at=clock.now(),
+        uploaded_by_id=getattr(actor, "id", None),
+    )
+    session.add(attachment)
+    return attachment
+
+
+def path_of(attachment: m.Attachment) -> Path:
+    """The stored file; the name is ours (hex + extension), never a path from a request."""
+    name = attachment.stored_name
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise FileNotFoundError(name)
+    return upload_dir() / name
