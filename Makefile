@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bangban_test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 export TEST_DATABASE_URL TEST_REDIS_URL
 
-.PHONY: run test test-fast lint format i18n catalogs clean help
+.PHONY: run test test-fast lint format i18n catalogs clean help browser-deps bench
 
 help:
 	@echo "make run    - install, migrate, load demo data, start web + worker + beat"
@@ -29,10 +29,24 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Browser libraries the app serves itself (ECharts for the ledger dashboard), pinned in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's chromium for the browser journeys (never a downloaded browser) and a CJK font so
+# screenshots are legible. Installed with apt when missing (as root, as on CI).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else echo "browser tests need: sudo apt-get install chromium fonts-wqy-microhei"; exit 1; fi; \
+	fi
+
 catalogs: $(VENV)/.installed
 	@$(BIN)/pybabel compile -d translations >/dev/null 2>&1 || $(BIN)/pybabel compile -d translations
 
-run: catalogs
+run: catalogs node_modules/.installed
 	bash scripts/run.sh
 
 lint: $(VENV)/.installed-dev
@@ -43,14 +57,18 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format app tests config.py celery_worker.py
 	$(BIN)/ruff check --fix app tests config.py celery_worker.py
 
-test: $(VENV)/.installed-dev catalogs lint
+test: $(VENV)/.installed-dev catalogs lint node_modules/.installed browser-deps
 	$(BIN)/pytest -q -p no:cacheprovider --timeout=600
 
-test-fast: $(VENV)/.installed-dev catalogs
+test-fast: $(VENV)/.installed-dev catalogs node_modules/.installed
 	$(BIN)/pytest -q -p no:cacheprovider -m "not slow and not browser" --timeout=300
 
 i18n: $(VENV)/.installed
 	bash scripts/i18n.sh
+
+# Benchmarks: every bench/*.py against a separate PostgreSQL database (results in bench/results/).
+bench: $(VENV)/.installed
+	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -78,6 +78,12 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     PROGRESS_RATE_LIMIT = "10 per minute;60 per hour"
+    AUTH_RATE_LIMITED = True  # the HTML log-in POST (FAB), per address, shared through Redis
+    AUTH_RATE_LIMIT = "10 per 20 second"
+    # Temporary lock of a user name after repeated failed log-ins (UI and API alike).
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", 15))
 
     UPLOAD_FOLDER = str(_INSTANCE / "uploads")
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
@@ -95,5 +101,6 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    AUTH_RATE_LIMITED = False  # tests log in many times a second; a dedicated test turns it on
     WTF_CSRF_ENABLED = False
     FAB_PASSWORD_COMPLEXITY_ENABLED = False

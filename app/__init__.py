@@ -22,9 +22,11 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     init_appbuilder(app)
     init_commands(app)
     init_celery(app)
+    from app.hardening import init_hardening
     from app.i18n import init_i18n
 
     init_i18n(app)
+    init_hardening(app)
     return app
 
 
@@ -39,6 +41,9 @@ def init_extensions(app: Flask) -> None:
     from sqlalchemy.orm import Session
 
     units.register(Session)
+    from app import audit
+
+    audit.register(Session)
 
 
 def init_appbuilder(app: Flask) -> None:

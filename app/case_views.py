@@ -22,11 +22,13 @@ from app.domain.errors import DomainError, IllegalTransition, StaleRecord, Valid
 from app.enums import (
     ContactChannel,
     EvaluationChannel,
+    HelpType,
     Rating,
     ServiceKind,
     TerminationReason,
 )
 from app.extensions import db
+from app.reminders import flags as due_flags
 from app.scope import current_scope
 from app.viewbase import ScopedModelView
 
@@ -368,6 +370,10 @@ class CaseView(ScopedModelView):
     search_columns = ["number", "applicant", "item", "kind", "status", "handling_unit", "due_date"]
     base_order = ("applied_at", "desc")
     label_columns = CASE_LABELS
+    formatters_columns = {
+        "help_types": lambda v: ", ".join(str(HelpType(x).label) for x in (v or [])) or "—",
+        **due_flags.FORMATTERS,
+    }
 
     def pre_update(self, item):
         if not may_edit(item):

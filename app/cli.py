@@ -106,3 +106,6 @@ def register_commands(app) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(staff)
     app.cli.add_command(units)
+    from app.reminders.cli import reminders_cli
+
+    app.cli.add_command(reminders_cli)

@@ -635,6 +635,7 @@ class Notification(Model):
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
     not_before: Mapped[dt.datetime | None] = mapped_column(TS)
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(TS)  # last handed to the broker
     sent_at: Mapped[dt.datetime | None] = mapped_column(TS)
     read_at: Mapped[dt.datetime | None] = mapped_column(TS)
 

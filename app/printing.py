@@ -132,6 +132,17 @@ class PrintView(BaseView):
         """帮办代办申请表, with the 委托书 for 代办."""
         case = load_scoped(m.Case, m.Case.id == case_id)
         applicant = case.applicant
+        from app.audit import write_entry
+
+        # The signed paper form carries the full ID number: printing it is a reveal.
+        write_entry(
+            db.session,
+            action="reveal",
+            table_name="applicant",
+            row_id=str(applicant.id),
+            after={"via": "print_application", "case": case.number},
+        )
+        db.session.commit()
         return self._render(
             "print/application.html",
             case,

@@ -7,10 +7,13 @@ and holds every permission. What a role may *see* is further narrowed by app/sco
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 CASE_WORK_VIEWS = (
     r"(CaseView|MyCaseView|CaseEventView|MaterialNoticeView|ExtensionView|HandoverView"
     r"|TerminationView|JointReviewView|EvaluationView|RectificationView|ReturnVisitView"
-    r"|AttachmentView|WalkInHelpView|ApplicantView|PrintView|GuideView|WalkInDeskView)$"
+    r"|AttachmentView|WalkInHelpView|ApplicantView|PrintView|GuideView|WalkInDeskView"
+    r"|LedgerView|DashboardView|SummaryView)$"
 )
 REFERENCE_VIEWS = (
     r"(ServiceItemView|RequiredMaterialView|ProblemCategoryView|OrgUnitView|DepartmentView"
@@ -20,28 +23,45 @@ WORK_MENUS = (
     r"(MyWork|MyCases|MyNotifications|Guide|WalkInDesk|CaseWork|Cases|CaseEvents|MaterialNotices|Extensions"
     r"|Handovers|Terminations|JointReviews|Evaluations|Rectifications|ReturnVisits|Attachments"
     r"|WalkInHelp|ApplicantMenu|Applicants|Catalogue|ServiceItems|RequiredMaterials"
-    r"|ProblemCategories|Organisation|OrgUnits|Departments|Specialists|Holidays)$"
+    r"|ProblemCategories|Organisation|OrgUnits|Departments|Specialists|Holidays"
+    r"|Ledger|WorkLedger|WalkInLedger|Dashboard|Summaries)$"
 )
 OWN_ACCOUNT = [
     [r"(ResetMyPasswordView|UserInfoEditView)$", r"can_this_form_(get|post)$"],
     [r"UserDBModelView$", r"(can_userinfo|can_userinfoedit|can_resetmypassword)$"],
     [r"NotificationView$", r"can_(list|show|mark_read)$"],
+    [r"NotificationCenterView$", r"can_(list|mark_read)$"],
+]
+# REST API (app/api): reads for every role, writes as on the screens.
+CASE_WORK_APIS = r"(CaseApi|ApplicantApi|WalkInHelpApi|EvaluationApi)$"
+READ_APIS = [
+    [
+        r"(OrgUnitApi|DepartmentApi|SpecialistApi|ServiceItemApi|NotificationApi|OpenApi)$",
+        r"can_get$",
+    ],
+    [r"ApiDocsView$", r"can_show$"],
 ]
 
 ROLES = {
     "Specialist": [
-        [CASE_WORK_VIEWS, r"can_(list|show|add|edit|download|index|record|followup)$"],
+        [CASE_WORK_VIEWS, r"can_(list|show|add|edit|download|index|record|followup|reveal)$"],
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
+        [CASE_WORK_APIS, r"can_(get|post|put|step)$"],
+        *READ_APIS,
         *OWN_ACCOUNT,
     ],
     "Manager": [
         [
             CASE_WORK_VIEWS,
-            r"can_(list|show|add|edit|delete|download|index|record|followup|resolve)$",
+            r"can_(list|show|add|edit|delete|download|index|record|followup|resolve|reveal)$",
         ],
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
+        [r"ImportView$", r"can_(index|upload|export)$"],
+        [r"Imports$", r"menu_access$"],
+        [CASE_WORK_APIS, r"can_(get|post|put|delete|step)$"],
+        *READ_APIS,
         *OWN_ACCOUNT,
     ],
     "Leader": [
@@ -49,8 +69,18 @@ ROLES = {
         [r"JointReviewView$", r"can_resolve$"],  # escalations addressed to the leader
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
+        [CASE_WORK_APIS, r"can_get$"],
+        *READ_APIS,
         *OWN_ACCOUNT,
     ],
 }
 
 ROLE_NAMES = ("Admin", "Manager", "Specialist", "Leader")
+
+# The names as people read them (templates translate the role name with _(name)).
+ROLE_LABELS = {
+    "Admin": _l("Admin"),
+    "Manager": _l("Manager"),
+    "Specialist": _l("Specialist"),
+    "Leader": _l("Leader"),
+}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from flask import g, has_request_context
 from flask_appbuilder.models.filters import BaseFilter
 
@@ -77,8 +78,22 @@ class Scope:
 
 
 def _case_rule(scope: Scope) -> sa.ColumnElement[bool]:
-    # Both sides of a transfer keep sight of the case.
-    return scope.units_clause(m.Case.handling_unit_id, m.Case.accepting_unit_id)
+    """Both sides of a transfer keep sight of the case: one correlated, indexed subquery."""
+    if scope.everything:
+        return sa.true()
+    if scope.path is None:
+        return sa.false()
+    # An alias, so a query that itself joins org_unit does not swallow the subquery's FROM.
+    unit = sa.orm.aliased(m.OrgUnit, name="scope_unit")
+    return (
+        sa.select(unit.id)
+        .where(
+            unit.id.in_([m.Case.handling_unit_id, m.Case.accepting_unit_id]),
+            unit.path.startswith(scope.path, autoescape=True),
+        )
+        .correlate(m.Case)
+        .exists()
+    )
 
 
 def _via_case(model):

@@ -16,6 +16,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired, Optional
@@ -59,7 +60,21 @@ class ScopedModelView(ModelView):
         # Runs after FAB has settled the add, edit and search column lists.
         self._setup_enum_fields()
         self._setup_related_scopes()
+        self._setup_formatters()
         super()._init_forms()
+
+    def _setup_formatters(self) -> None:
+        """Lists and detail pages show labels, 是/否 and local dates, not raw stored values."""
+        table = self.datamodel.obj.__table__
+        formatters = dict(self.formatters_columns or {})
+        for name in set(self.list_columns or []) | set(self.show_columns or []):
+            column = table.columns.get(name)
+            if column is None or name in formatters:
+                continue
+            formatter = formatter_for(column.type)
+            if formatter is not None:
+                formatters[name] = formatter
+        self.formatters_columns = formatters
 
     # -- construction helpers -------------------------------------------------
 
@@ -150,8 +165,17 @@ class ScopedModelView(ModelView):
 
     # -- actions re-fetch through the scope ----------------------------------
 
+    def _check_action(self, name: str | None) -> None:
+        """An unknown action is a 404; a known one needs its permission (FAB checks it again)."""
+        if not name or name not in self.actions:
+            abort(404)
+        permission = self.get_action_permission_name(name)
+        if not self.appbuilder.sm.has_access(permission, self.class_permission_name):
+            abort(403)
+
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
+        self._check_action(name)
         item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
         if item is None:
             abort(404)
@@ -159,11 +183,30 @@ class ScopedModelView(ModelView):
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):
+        self._check_action(request.form.get("action"))
         for pk in request.form.getlist("rowid"):
             pk = self._deserialize_pk_if_composite(pk)
             if self.datamodel.get(pk, self._base_filters) is None:
                 abort(404)
         return super().action_post()
+
+
+def formatter_for(col_type):
+    """How a column of this type is shown to people, or None for FAB's default."""
+    from app.i18n import local_date, local_datetime
+
+    enum_cls = getattr(col_type, "enum_class", None)
+    if isinstance(enum_cls, type) and issubclass(enum_cls, enum.Enum):
+        return lambda v: enum_cls(v).label if v not in (None, "") else "—"
+    if isinstance(col_type, sa.Boolean):
+        return lambda v: _("Yes") if v else _("No")
+    if isinstance(col_type, sa.DateTime):
+        return lambda v: local_datetime(v) if v else "—"
+    if isinstance(col_type, sa.Date):
+        return lambda v: local_date(v) if v else "—"
+    if isinstance(col_type, sa.JSON):
+        return lambda v: ", ".join(str(x) for x in v) if isinstance(v, list) else (v or "—")
+    return None
 
 
 def scoping_error():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, g, request
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction, FilterInFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -21,6 +21,7 @@ from app.case_views import CaseView
 from app.domain.status import OPEN_STATUSES
 from app.followup_views import JointReviewView, RectificationView
 from app.scope import current_scope
+from app.staff_views import SpecialistView
 from app.validators import MobileValidator, ResidentIdValidator, USCCValidator
 from app.viewbase import ScopedModelView
 
@@ -51,7 +52,6 @@ class HomeView(IndexView):
     @expose("/")
     def index(self):
         from app.extensions import db
-        from app.scope import current_scope
 
         user = g.user
         summary = None
@@ -124,82 +124,6 @@ class DepartmentView(ScopedModelView):
     edit_columns = add_columns
     show_columns = add_columns
     search_columns = ["code", "name", "active"]
-
-
-class SpecialistView(ScopedModelView):
-    datamodel = SQLAInterface(m.Specialist)
-    list_title = _l("Specialists and staff")
-    show_template = "staff/show.html"
-    show_title = _l("Specialist")
-    add_title = _l("Add specialist")
-    edit_title = _l("Edit specialist")
-    list_columns = ["name", "unit", "staff_type", "department", "mobile", "active"]
-    add_columns = ["name", "unit", "staff_type", "department", "mobile", "email", "active", "user"]
-    edit_columns = add_columns
-    show_columns = add_columns
-    search_columns = ["name", "unit", "staff_type", "department", "active"]
-    label_columns = {
-        "staff_type": _l("Staff type"),
-        "email": _l("Email"),
-        "user": _l("Log-in account"),
-    }
-    validators_columns = {"mobile": [MobileValidator()]}
-
-    @expose("/deactivate/<pk>", methods=["GET", "POST"])
-    @has_access
-    @permission_name("edit")
-    def deactivate(self, pk):
-        """Deactivate a specialist, reassigning their open cases in the same action."""
-        from app.domain import staff
-        from app.domain.errors import ValidationFailed
-        from app.extensions import db
-
-        specialist = self.datamodel.get(pk, self._base_filters)
-        if specialist is None:
-            abort(404)
-        cases = staff.open_cases_of(db.session, specialist)
-        candidates = [
-            s
-            for s in db.session.execute(
-                sa.select(m.Specialist).where(
-                    current_scope().clause_for(m.Specialist),
-                    m.Specialist.active.is_(True),
-                    m.Specialist.id != specialist.id,
-                )
-            ).scalars()
-            if all((c.handling_unit.path or "").startswith(s.unit.path) for c in cases)
-        ]
-        error = None
-        if request.method == "POST":
-            chosen = request.form.get("reassign_to", type=int)
-            successor = next((s for s in candidates if s.id == chosen), None)
-            try:
-                moved = staff.deactivate(db.session, specialist, g.user, successor)
-                db.session.commit()
-            except ValidationFailed as exc:
-                db.session.rollback()
-                error = str(exc)
-            else:
-                flash(
-                    _(
-                        "%(name)s deactivated; %(count)s open cases reassigned.",
-                        name=specialist.name,
-                        count=moved,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("SpecialistView.list"))
-        return self.render_template(
-            "staff/deactivate.html",
-            specialist=specialist,
-            cases=cases,
-            candidates=candidates,
-            error=error,
-            title=_("Deactivate specialist"),
-        )
-
-
-# ---------------------------------------------------------------- catalogue
 
 
 class RequiredMaterialView(ScopedModelView):
@@ -303,7 +227,22 @@ class ApplicantView(ScopedModelView):
         "unit",
     ]
     edit_columns = add_columns
-    show_columns = add_columns + ["created_at"]
+    show_columns = [
+        "kind",
+        "name",
+        "masked_id_number",
+        "credit_code",
+        "contact_person",
+        "masked_mobile",
+        "address",
+        "weak",
+        "sick",
+        "disabled",
+        "foreign_invested",
+        "unit",
+        "created_at",
+    ]
+    show_template = "applicant/show.html"
     search_columns = ["name", "kind", "id_number", "credit_code", "mobile", "unit"]
     label_columns = {
         "id_number": _l("Resident ID number"),
@@ -321,6 +260,47 @@ class ApplicantView(ScopedModelView):
         "credit_code": [USCCValidator()],
         "mobile": [MobileValidator()],
     }
+
+    @expose("/reveal/<pk>", methods=["POST"])
+    @has_access
+    @permission_name("reveal")
+    def reveal(self, pk):
+        """The full ID number and mobile, for the applicant's own scope; every reveal audited."""
+        from app.audit import write_entry
+        from app.extensions import db
+
+        applicant = self.datamodel.get(pk, self._base_filters)
+        if applicant is None:
+            abort(404)
+        write_entry(
+            db.session,
+            action="reveal",
+            table_name="applicant",
+            row_id=str(applicant.id),
+            after={"via": "applicant_page"},
+        )
+        db.session.commit()
+        return self.render_template(
+            "applicant/reveal.html", applicant=applicant, title=_("Applicant")
+        )
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        """FAB's edit; its form shows the full ID number, so opening it is a reveal."""
+        from app.audit import write_entry
+        from app.extensions import db
+
+        if request.method == "GET" and self.datamodel.get(pk, self._base_filters) is not None:
+            write_entry(
+                db.session,
+                action="reveal",
+                table_name="applicant",
+                row_id=str(pk),
+                after={"via": "edit_form"},
+            )
+            db.session.commit()
+        return super().edit(pk)
 
     def pre_add(self, item):
         _check_applicant_identity(item)
@@ -363,6 +343,9 @@ class CaseEventView(ScopedModelView):
     show_columns = list_columns + ["channel", "problem_category", "unit", "data"]
     search_columns = ["case", "kind", "at"]
     base_order = ("at", "desc")
+    formatters_columns = {
+        "data": lambda v: "; ".join(f"{k}: {x}" for k, x in (v or {}).items()) or "—"
+    }
     label_columns = {
         "actor": _l("By"),
         "from_status": _l("From status"),
@@ -382,6 +365,9 @@ class MaterialNoticeView(ScopedModelView):
     list_columns = ["case", "issued_at", "deadline", "is_repeat", "resolved_at"]
     show_columns = list_columns + ["items", "repeat_reason"]
     search_columns = ["case", "deadline", "is_repeat"]
+    formatters_columns = {
+        "items": lambda v: ", ".join(f"{x.get('name')} ({x.get('how_to_obtain')})" for x in v or [])
+    }
     label_columns = {
         "issued_at": _l("Issued"),
         "is_repeat": _l("Repeat notice"),
@@ -774,6 +760,14 @@ def register_views(appbuilder) -> None:
             kwargs["category_label"] = category_label
             kwargs["category_icon"] = category_icon
         appbuilder.add_view(view, name, **kwargs)
+        if view is SpecialistView:
+            appbuilder.add_link(
+                "NewStaffAccount",
+                label=_l("New staff account"),
+                href="/specialistview/account/new",
+                icon="fa-user-plus",
+                category="Organisation",
+            )
     import importlib
 
     for module in FEATURE_MODULES:
@@ -784,4 +778,8 @@ def register_views(appbuilder) -> None:
 FEATURE_MODULES = (
     "app.printing",
     "app.desk_views",
+    "app.ledger",
+    "app.notification_views",
+    "app.imports.views",
+    "app.api",
 )

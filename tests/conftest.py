@@ -36,7 +36,7 @@ def recreate_pg_database(url: str) -> None:
     admin.dispose()
 
 
-def build_app(db_url: str, instance: Path, broker: str | None = None):
+def build_app(db_url: str, instance: Path, broker: str | None = None, **overrides):
     """An app on ``db_url`` with the schema migrated to head and the roles synchronised."""
     import flask_migrate
 
@@ -53,6 +53,8 @@ def build_app(db_url: str, instance: Path, broker: str | None = None):
             broker if broker else f"db+sqlite:///{instance / 'celery-results.sqlite'}"
         )
 
+    for key, value in overrides.items():
+        setattr(Config, key, value)
     app = create_app(Config)
     with app.app_context():
         flask_migrate.upgrade()

@@ -10,19 +10,37 @@ import sqlalchemy as sa
 from app import models as m
 from app.domain import clock, followup, lifecycle
 from app.domain.errors import IllegalTransition, ValidationFailed
-from app.enums import EvaluationChannel, Rating, RectificationState, ReviewDecision
-from app.enums import TerminationReason
+from app.enums import (
+    EvaluationChannel,
+    Rating,
+    RectificationState,
+    ReviewDecision,
+    TerminationReason,
+)
 from app.extensions import db
 from tests import factories
 
 
 def poor_rating(tree, spec) -> m.Rectification:
     case = factories.case(tree.town_a, spec)
-    lifecycle.terminate(db.session, case, spec.user, reason_type=TerminationReason.OTHER,
-                        reason="无法办理", materials_returned="", applicant_signed=True,
-                        specialist_signed=True)
-    lifecycle.evaluate(db.session, case, spec.user, rating=Rating.VERY_DISSATISFIED,
-                       channel=EvaluationChannel.PHONE, comments="态度差")
+    lifecycle.terminate(
+        db.session,
+        case,
+        spec.user,
+        reason_type=TerminationReason.OTHER,
+        reason="无法办理",
+        materials_returned="",
+        applicant_signed=True,
+        specialist_signed=True,
+    )
+    lifecycle.evaluate(
+        db.session,
+        case,
+        spec.user,
+        rating=Rating.VERY_DISSATISFIED,
+        channel=EvaluationChannel.PHONE,
+        comments="态度差",
+    )
     db.session.commit()
     return db.session.execute(sa.select(m.Rectification)).scalar_one()
 
@@ -59,15 +77,21 @@ def test_rectification_screens(app, tree, login):
     client = login(app.test_client(), "spec")
     page = client.get(f"/rectificationview/show/{rect.id}")
     assert page.status_code == 200 and 'data-step="verify"' in page.text
-    r = client.post(f"/rectificationview/followup/{rect.id}/verify",
-                    data={"verification": "属实", "action_taken": "整改完毕"})
+    r = client.post(
+        f"/rectificationview/followup/{rect.id}/verify",
+        data={"verification": "属实", "action_taken": "整改完毕"},
+    )
     assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(m.Rectification, rect.id).state == RectificationState.VERIFIED
     other = login(app.test_client(), "other")
     assert other.get(f"/rectificationview/show/{rect.id}").status_code == 404
-    assert other.post(f"/rectificationview/followup/{rect.id}/close",
-                      data={"callback_note": "x"}).status_code == 404
+    assert (
+        other.post(
+            f"/rectificationview/followup/{rect.id}/close", data={"callback_note": "x"}
+        ).status_code
+        == 404
+    )
 
 
 def test_joint_review_escalated_and_resolved_by_the_leader(app, tree, login):
@@ -77,32 +101,43 @@ def test_joint_review_escalated_and_resolved_by_the_leader(app, tree, login):
     case = factories.case(tree.town_a, spec, item=factories.service_item(parallel=True))
     lifecycle.confirm(db.session, case, spec.user, process_explained=True, applicant_signed=True)
     review = lifecycle.schedule_joint_review(
-        db.session, case, spec.user, lead_unit=tree.town_a,
+        db.session,
+        case,
+        spec.user,
+        lead_unit=tree.town_a,
         scheduled_at=clock.now() + dt.timedelta(days=1),
-        departments=list(case.item.parallel_departments))
+        departments=list(case.item.parallel_departments),
+    )
     db.session.commit()
     client = login(app.test_client(), "spec")
     page = client.get(f"/jointreviewview/show/{review.id}")
     assert leader.user.first_name in page.text  # the leader over town A is offered
     assert "员工town_leader_b" not in page.text  # another town's leader is not
-    r = client.post(f"/jointreviewview/followup/{review.id}/escalate",
-                    data={"minutes": "规划与环保意见不一", "leader": leader.user.id})
+    r = client.post(
+        f"/jointreviewview/followup/{review.id}/escalate",
+        data={"minutes": "规划与环保意见不一", "leader": leader.user.id},
+    )
     assert r.status_code == 302
     db.session.expire_all()
     review = db.session.get(m.JointReview, review.id)
     assert review.decision == ReviewDecision.ESCALATED
     assert review.escalated_to_id == leader.user.id
     # the specialist cannot resolve; the leader the escalation is addressed to can
-    assert client.post(f"/jointreviewview/resolve/{review.id}",
-                       data={"outcome": "x"}).status_code == 403
+    assert (
+        client.post(f"/jointreviewview/resolve/{review.id}", data={"outcome": "x"}).status_code
+        == 403
+    )
     boss = login(app.test_client(), "leader")
     assert 'id="review-resolve"' in boss.get(f"/jointreviewview/show/{review.id}").text
-    r = boss.post(f"/jointreviewview/resolve/{review.id}",
-                  data={"outcome": "协调后同意办理", "approved": "y"})
+    r = boss.post(
+        f"/jointreviewview/resolve/{review.id}", data={"outcome": "协调后同意办理", "approved": "y"}
+    )
     assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(m.JointReview, review.id).resolved_at is not None
-    kinds = db.session.execute(
-        sa.select(m.CaseEvent.note).where(m.CaseEvent.case_id == case.id)
-    ).scalars().all()
+    kinds = (
+        db.session.execute(sa.select(m.CaseEvent.note).where(m.CaseEvent.case_id == case.id))
+        .scalars()
+        .all()
+    )
     assert "规划与环保意见不一" in kinds and "协调后同意办理" in kinds

@@ -30,8 +30,9 @@ def catalog(lang: str):
 @pytest.mark.parametrize("lang", LANGS)
 def test_catalog_is_complete_and_not_fuzzy(lang):
     cat = catalog(lang)
-    untranslated = [m.id for m in cat if m.id and not (m.string if isinstance(m.string, str)
-                                                        else all(m.string))]
+    untranslated = [
+        m.id for m in cat if m.id and not (m.string if isinstance(m.string, str) else all(m.string))
+    ]
     fuzzy = [m.id for m in cat if m.id and m.fuzzy]
     assert untranslated == [], untranslated[:20]
     assert fuzzy == [], fuzzy[:20]
@@ -43,7 +44,8 @@ def test_placeholders_survive_translation(lang):
     bad = [
         m.id
         for m in catalog(lang)
-        if m.id and isinstance(m.id, str)
+        if m.id
+        and isinstance(m.id, str)
         and sorted(pattern.findall(m.id)) != sorted(pattern.findall(m.string))
     ]
     assert bad == []
@@ -64,9 +66,26 @@ def test_catalogs_cover_every_string_in_the_sources(tmp_path):
     pot = tmp_path / "fresh.pot"
     fab_dir = Path(__import__("flask_appbuilder").__file__).parent
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "lazy_gettext", "-k", "_l", "--no-location", "-o", str(pot), "app", str(fab_dir)],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "_l",
+            "--no-location",
+            "-o",
+            str(pot),
+            "app",
+            str(fab_dir),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with open(pot, "rb") as fh:
         fresh = {m.id for m in read_po(fh) if m.id}
@@ -88,12 +107,17 @@ def test_no_chinese_literal_in_python_outside_data():
             id(node.body[0].value)
             for node in ast.walk(tree)
             if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
-            and node.body and isinstance(node.body[0], ast.Expr)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
             and isinstance(node.body[0].value, ast.Constant)
         }
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                    and id(node) not in docstrings and CJK.search(node.value)):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and CJK.search(node.value)
+            ):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:30]}")
     assert offenders == []
 
@@ -103,8 +127,12 @@ def test_flash_messages_are_translated():
     offenders = []
     for path in _python_files():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "flash"
-                    and node.args and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "flash"
+                and node.args
+                and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))
+            ):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
 
@@ -133,8 +161,15 @@ def test_templates_have_no_text_outside_gettext():
 
 # ---------------------------------------------------------------- in the running app
 
-PAGES = ["/", "/caseview/list/", "/applicantview/list/", "/guide/", "/walkin/",
-         "/serviceitemview/list/", "/orgunitview/list/"]
+PAGES = [
+    "/",
+    "/caseview/list/",
+    "/applicantview/list/",
+    "/guide/",
+    "/walkin/",
+    "/serviceitemview/list/",
+    "/orgunitview/list/",
+]
 # Characters that give away the wrong script: Simplified-only and Traditional-only forms.
 SIMPLIFIED_ONLY = set("办们务这说经过时间请应录户级费联单机构码审终")
 TRADITIONAL_ONLY = set("辦們務這說經過時間請應錄戶級費聯單機構碼審終")
@@ -157,9 +192,21 @@ def test_pages_read_in_one_language(app, tree, login, lang):
         text = _body_text(response.text)
         # Data (names of units, items) is Simplified by nature; check the UI chrome only:
         chrome = text.replace(tree.town_a.name, "").replace(tree.city.name, "")
-        for data in (tree.village_a1.name, tree.village_a2.name, "测试事项", "测试部门",
-                     "申请人", "员工spec", "帮办代办服务管理系统", "材料", "获取方式", "不收费",
-                     "测试需求", "简体中文", "繁體中文"):
+        for data in (
+            tree.village_a1.name,
+            tree.village_a2.name,
+            "测试事项",
+            "测试部门",
+            "申请人",
+            "员工spec",
+            "帮办代办服务管理系统",
+            "材料",
+            "获取方式",
+            "不收费",
+            "测试需求",
+            "简体中文",
+            "繁體中文",
+        ):
             chrome = chrome.replace(data, "")
         if lang == "zh":
             assert not (set(chrome) & TRADITIONAL_ONLY), (page, set(chrome) & TRADITIONAL_ONLY)

@@ -79,3 +79,60 @@ def test_admin_deactivates_in_the_ui(app, tree, login):
     # a specialist cannot reach the screen
     client = login(app.test_client(), "successor")
     assert client.get(f"/specialistview/deactivate/{leaving.id}").status_code == 403
+
+
+def test_admin_creates_accounts_and_changes_roles_in_the_ui(app, tree, login):
+    factories.staff("admin", "Admin", None)
+    client = login(app.test_client(), "admin")
+    assert "/specialistview/account/new" in client.get("/").text
+    weak = client.post(
+        "/specialistview/account/new",
+        data={
+            "username": "wang",
+            "password": "weak",
+            "name": "王五",
+            "unit": tree.town_a.id,
+            "role": "Manager",
+        },
+    )
+    assert weak.status_code == 200 and "has-error" in weak.text
+    ok = client.post(
+        "/specialistview/account/new",
+        data={
+            "username": "wang",
+            "password": "Strong@Pass99",
+            "name": "王五",
+            "unit": tree.town_a.id,
+            "role": "Manager",
+            "mobile": "13800138000",
+        },
+    )
+    assert ok.status_code == 302
+    wang = db.session.execute(
+        sa.select(m.Specialist).where(m.Specialist.name == "王五")
+    ).scalar_one()
+    assert [r.name for r in wang.user.roles] == ["Manager"]
+    r = client.post(f"/specialistview/role/{wang.id}", data={"role": "Leader"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert [r.name for r in db.session.get(m.Specialist, wang.id).user.roles] == ["Leader"]
+    audit = (
+        db.session.execute(
+            sa.select(m.AuditLog).where(
+                m.AuditLog.table_name == "ab_user", m.AuditLog.action == "update"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert any((e.after or {}).get("roles") == ["Leader"] for e in audit)
+
+
+def test_only_admins_manage_accounts_on_screen(app, tree, login):
+    factories.staff("boss", "Manager", tree.town_a)
+    spec = factories.staff("spec", "Specialist", tree.town_a)
+    client = login(app.test_client(), "boss")
+    assert client.get("/specialistview/account/new").status_code == 403
+    assert (
+        client.post(f"/specialistview/role/{spec.id}", data={"role": "Manager"}).status_code == 403
+    )

@@ -28,8 +28,13 @@ def complete_with(client, case, content: bytes, filename: str):
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page.text).group(1)
     return client.post(
         f"/caseview/step/{case.id}/complete",
-        data={"version": version, "results": "证照一份", "signed_by": "黄伯",
-              "materials_returned": "", "receipt": (io.BytesIO(content), filename)},
+        data={
+            "version": version,
+            "results": "证照一份",
+            "signed_by": "黄伯",
+            "materials_returned": "",
+            "receipt": (io.BytesIO(content), filename),
+        },
         content_type="multipart/form-data",
     )
 

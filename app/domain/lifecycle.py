@@ -101,6 +101,9 @@ def _move(session: Session, case: m.Case, step: str, actor, note: str = "") -> N
     _event(
         session, case, EventKind.STATUS, actor, note=note, from_status=old, to_status=case.status
     )
+    from app.reminders import on_status_change
+
+    on_status_change(session, case, old, case.status)
 
 
 def _require_step(case: m.Case, step: str) -> None:

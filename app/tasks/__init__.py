@@ -10,6 +10,8 @@ BEAT_SCHEDULE = {
         "task": "calendar.check_coverage",
         "schedule": 6 * 3600.0,
     },
+    "ledger-summaries": {"task": "ledger.summaries_due", "schedule": 6 * 3600.0},
+    "reminders-sweep": {"task": "reminders.sweep", "schedule": 300.0},
 }
 
 
@@ -39,7 +41,12 @@ def make_celery(app: Flask) -> Celery:
         task_soft_time_limit=240,
         broker_connection_retry_on_startup=True,
         beat_schedule=BEAT_SCHEDULE,
-        include=["app.tasks.calendar"],
+        include=[
+            "app.tasks.calendar",
+            "app.tasks.ledger",
+            "app.tasks.reminders",
+            "app.tasks.imports",
+        ],
     )
     celery.set_default()
     app.extensions["celery"] = celery

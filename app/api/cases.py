@@ -1,0 +1,323 @@
+"""The case resource: read, apply (create), edit the few editable fields, and take each step of
+the lifecycle with ``POST /api/v1/case/<pk>/<step>``; ``GET /api/v1/case/<pk>/timeline``.
+
+Every step calls app/domain/lifecycle.py exactly as the case page does (app/case_views.py
+``_perform``) and commits once. Answers: 404 out of scope, 403 when the caller's unit is not the
+case's handling side, 409 for a step the case's status does not allow (nothing changes), 422
+naming each invalid field, 409 when ``version`` is stale.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g, request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+
+from app import models as m
+from app.api import steps
+from app.api.base import ScopedModelRestApi, domain_error_response, not_found
+from app.api.errors import error_response, invalid
+from app.api.schemas import STEP_SCHEMAS, ApplySchema, TimelineEventSchema, event_row
+from app.case_views import may_edit
+from app.domain import lifecycle
+from app.domain.errors import DomainError, StaleRecord
+from app.enums import ServiceKind
+from app.extensions import db
+from app.scope import current_scope
+
+# Lifecycle error keys → the API's (form) field names.
+FIELD_ALIASES = {"received_material_ids": "received", "material_ids": "supplied"}
+
+
+class NotHandlingSide(DomainError):
+    status = 403
+    default_message = _l("Only the handling unit can change this case.")
+
+
+def _active(model):
+    return lambda: model.active.is_(True)
+
+
+def _named_errors(error) -> dict:
+    return {FIELD_ALIASES.get(k, k): v for k, v in error.errors.items()}
+
+
+class CaseApi(ScopedModelRestApi):
+    resource_name = "case"
+    datamodel = SQLAInterface(m.Case)
+    read_only_columns = ("id", "status", "number", "version_id")
+    list_columns = [
+        "id",
+        "number",
+        "applicant.id",
+        "applicant.name",
+        "item.id",
+        "item.name",
+        "kind",
+        "status",
+        "handling_unit.id",
+        "handling_unit.name",
+        "specialist.id",
+        "specialist.name",
+        "applied_at",
+        "due_date",
+    ]
+    show_columns = [
+        *list_columns,
+        "help_types",
+        "major_project",
+        "needs",
+        "accepting_unit.id",
+        "accepting_unit.name",
+        "steward.id",
+        "steward.name",
+        "accepted_at",
+        "submitted_at",
+        "ended_at",
+        "promised_days",
+        "due_provisional",
+        "last_contact_at",
+        "ack_voluntary",
+        "ack_free",
+        "ack_truthful",
+        "process_explained",
+        "applicant_signed",
+        "received_material_ids",
+        "version_id",
+    ]
+    add_columns = list(ApplySchema._declared_fields)
+    add_model_schema = ApplySchema()
+    edit_columns = ["needs", "specialist", "steward", "major_project"]
+    search_columns = [
+        "number",
+        "applicant",
+        "item",
+        "kind",
+        "status",
+        "handling_unit",
+        "specialist",
+        "due_date",
+    ]
+    order_columns = ["number", "applied_at", "due_date", "status", "kind"]
+    base_order = ("applied_at", "desc")
+    related_conditions = {
+        "item": _active(m.ServiceItem),
+        "handling_unit": _active(m.OrgUnit),
+        "specialist": _active(m.Specialist),
+        "steward": _active(m.Specialist),
+    }
+    openapi_spec_component_schemas = (*STEP_SCHEMAS.values(), TimelineEventSchema)
+
+    # -- edit and delete: the handling side only --------------------------------
+
+    def pre_update(self, item):
+        if not may_edit(item):
+            raise NotHandlingSide()
+
+    def pre_delete(self, item):
+        if not may_edit(item):
+            raise NotHandlingSide()
+
+    def case_answer(self, case: m.Case, status: int = 200):
+        return self.response(status, id=case.id, result=self.show_model_schema.dump(case))
+
+    # -- apply ---------------------------------------------------------------------
+
+    def post_headless(self):
+        data = self.json_body()
+        if data is None:
+            return self.response_400(_("The body must be a JSON object."))
+        errors = self.check_body(data, self.add_columns)
+        if errors:
+            return invalid(errors)
+        try:
+            fields = ApplySchema().load(data)
+        except ValidationError as err:
+            return invalid(err.messages)
+        if fields["handling_unit"] is None and current_scope().unit_id is None:
+            return invalid({"handling_unit": [_("Choose the handling unit.")]})
+        s = db.session
+        kind = fields["kind"]
+        help_types = [] if kind == ServiceKind.PROXY else [h.value for h in fields["help_types"]]
+
+        def row(model, key):
+            return s.get(model, fields[key]) if fields[key] else None
+
+        try:
+            case = lifecycle.apply(
+                s,
+                g.user,
+                applicant=row(m.Applicant, "applicant"),
+                item=row(m.ServiceItem, "item"),
+                kind=kind,
+                help_types=help_types,
+                major_project=fields["major_project"],
+                needs=fields["needs"].strip(),
+                handling_unit=row(m.OrgUnit, "handling_unit"),
+                specialist=row(m.Specialist, "specialist"),
+                ack_voluntary=fields["ack_voluntary"],
+                ack_free=fields["ack_free"],
+                ack_truthful=fields["ack_truthful"],
+            )
+        except DomainError as error:
+            s.rollback()
+            return domain_error_response(error)
+        errors = self.check_write_scope(case)
+        if errors:
+            s.rollback()
+            return invalid(errors)
+        failed = self.commit()
+        if failed is not None:
+            return failed
+        return self.case_answer(case, 201)
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self):
+        """Apply: create a case from the application form (帮办代办申请表)
+        ---
+        post:
+          description: >-
+            The case starts as `applied`, numbered and accepted by the caller's unit. Related
+            ids (applicant, item, handling_unit, specialist) must be in the caller's scope.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/CaseApi.post'
+          responses:
+            201:
+              description: The new case
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/CaseAnswer'
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            409:
+              $ref: '#/components/responses/409'
+            422:
+              $ref: '#/components/responses/422'
+            500:
+              $ref: '#/components/responses/500'
+        """
+        return self.post_headless()
+
+    def add_apispec_components(self, api_spec) -> None:
+        super().add_apispec_components(api_spec)
+        api_spec.components.schema(
+            "CaseAnswer",
+            {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "result": {"$ref": "#/components/schemas/CaseApi.get"},
+                },
+                "required": ["id", "result"],
+            },
+        )
+
+    # -- steps ---------------------------------------------------------------------
+
+    def perform_step(self, pk: int, name: str):
+        """Load, check, validate, call the lifecycle, commit; the case as JSON."""
+        case = self.load_item(pk)
+        if case is None:
+            return not_found()
+        if not may_edit(case):
+            return error_response(403, str(NotHandlingSide()))
+        refused = steps.refusal(case, name)
+        if refused is not None:
+            return error_response(409, str(refused))
+        raw = request.get_data(cache=True)
+        data = self.json_body() if raw.strip() else {}
+        if data is None:
+            return self.response_400(_("The body must be a JSON object."))
+        try:
+            fields = STEP_SCHEMAS[name]().load(data)
+        except ValidationError as err:
+            return invalid(err.messages)
+        if fields.get("version") is not None and fields["version"] != case.version_id:
+            return error_response(409, str(StaleRecord()))
+        try:
+            problem = steps.related_problem(case, name, fields)
+            if problem:
+                return invalid(problem)
+            steps.perform(name, fields, case, g.user)
+        except DomainError as error:
+            db.session.rollback()
+            if hasattr(error, "errors"):
+                return invalid(_named_errors(error), str(error))
+            return domain_error_response(error)
+        failed = self.commit()
+        if failed is not None:
+            return failed
+        return self.case_answer(case)
+
+    # -- timeline ------------------------------------------------------------------
+
+    @expose("/<int:pk>/timeline", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def timeline(self, pk):
+        """The case's timeline, oldest first
+        ---
+        get:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: Every event of the case
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      count:
+                        type: integer
+                      result:
+                        type: array
+                        items:
+                          $ref: '#/components/schemas/CaseTimelineEvent'
+                    required: [id, count, result]
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            500:
+              $ref: '#/components/responses/500'
+        """
+        case = self.load_item(pk)
+        if case is None:
+            return not_found()
+        events = db.session.execute(
+            sa.select(m.CaseEvent)
+            .where(m.CaseEvent.case_id == case.id, current_scope().clause_for(m.CaseEvent))
+            .order_by(m.CaseEvent.at, m.CaseEvent.id)
+        ).scalars()
+        rows = [event_row(e) for e in events]
+        return self.response(200, id=case.id, count=len(rows), result=rows)
+
+
+for _name in STEP_SCHEMAS:
+    setattr(CaseApi, f"step_{_name}", steps.step_route(_name))

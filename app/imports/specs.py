@@ -1,0 +1,315 @@
+"""What each importable kind looks like as a spreadsheet: sheets, columns, fixed values, example.
+
+One spec per kind drives everything else (the template, the parser, the report and the export),
+so the four cannot disagree about a column. Labels are lazy gettext strings with English msgids;
+the template is written in the user's language (Chinese by default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from app import demo_data as dd
+from app.domain.workdays import official_schedule
+from app.enums import HolidayKind, StaffType, Tier
+from app.roles import ROLE_NAMES
+
+TEXT, INT, BOOL, ENUM, DATE, LIST = "text", "int", "bool", "enum", "date", "list"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One spreadsheet column: its key in code, its header, how its cells are read."""
+
+    key: str
+    label: Any
+    type: str = TEXT
+    required: bool = False
+    max_length: int | None = None
+    choices: Callable[[], list[tuple[str, Any]]] | None = None  # (code, label) for ENUM / LIST
+    default: Any = None  # used when the cell is blank
+    minimum: int | None = None  # INT
+    width: int = 16
+    note: Any = None  # a hint in the instructions sheet
+
+
+@dataclass(frozen=True)
+class Sheet:
+    key: str
+    title: Any
+    columns: tuple[Column, ...]
+    example: tuple[dict, ...] = ()
+    required_sheet: bool = True
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    title: Any
+    table: str  # the audit trail's table name
+    sheets: tuple[Sheet, ...]
+    managers_may_import: bool = False
+    # Files up to this many rows are imported within the upload request; larger ones by a worker.
+    # Staff rows are costly (a password hash each), so their limit is lower.
+    inline_rows: int = 2000
+    notes: tuple[Any, ...] = field(default_factory=tuple)
+
+    @property
+    def main(self) -> Sheet:
+        return self.sheets[0]
+
+
+def _enum(enum_cls) -> Callable[[], list[tuple[str, Any]]]:
+    return lambda: [(m.value, m.label) for m in enum_cls]
+
+
+def _roles() -> list[tuple[str, Any]]:
+    return [(name, name) for name in ROLE_NAMES]
+
+
+ACTIVE = Column("active", _l("Active"), BOOL, default=True, width=8)
+
+UNITS = Kind(
+    "units",
+    _l("Service units"),
+    "org_unit",
+    (
+        Sheet(
+            "units",
+            _l("Units"),
+            (
+                Column("code", _l("Unit code"), required=True, max_length=20, width=16),
+                Column("name", _l("Unit name"), required=True, max_length=100, width=30),
+                Column("tier", _l("Tier"), ENUM, required=True, choices=_enum(Tier), width=14),
+                Column(
+                    "parent_code",
+                    _l("Parent unit code"),
+                    max_length=20,
+                    note=_l("Empty for the city center; the town's code for a village station."),
+                ),
+                Column("address", _l("Address"), max_length=255, width=36),
+                Column("phone", _l("Phone"), max_length=40),
+                ACTIVE,
+            ),
+            example=(
+                {
+                    **{k: dd.TOWNS[1][k] for k in ("code", "name", "address", "phone")},
+                    "tier": Tier.TOWN.value,
+                    "parent_code": dd.CITY["code"],
+                    "active": True,
+                },
+            ),
+        ),
+    ),
+    notes=(
+        _l(
+            "A parent must be one tier above its unit: towns under the city, villages under a town."
+        ),
+    ),
+)
+
+DEPARTMENTS = Kind(
+    "departments",
+    _l("Departments"),
+    "department",
+    (
+        Sheet(
+            "departments",
+            _l("Departments"),
+            (
+                Column("code", _l("Department code"), required=True, max_length=20),
+                Column("name", _l("Department name"), required=True, max_length=100, width=36),
+                Column("phone", _l("Phone"), max_length=40),
+                ACTIVE,
+            ),
+            example=({**dd.DEPARTMENTS[0], "phone": "", "active": True},),
+        ),
+    ),
+)
+
+STAFF = Kind(
+    "staff",
+    _l("Staff and accounts"),
+    "specialist",
+    (
+        Sheet(
+            "staff",
+            _l("Staff"),
+            (
+                Column("username", _l("User name"), required=True, max_length=64),
+                Column("name", _l("Full name"), required=True, max_length=50),
+                Column("unit_code", _l("Unit code"), required=True, max_length=20),
+                Column(
+                    "roles",
+                    _l("Roles"),
+                    LIST,
+                    required=True,
+                    choices=_roles,
+                    note=_l("Several roles are separated by commas."),
+                ),
+                Column(
+                    "staff_type",
+                    _l("Staff type"),
+                    ENUM,
+                    choices=_enum(StaffType),
+                    width=26,
+                    note=_l("Empty: station staff at a village, window staff elsewhere."),
+                ),
+                Column("department_code", _l("Department code"), max_length=20),
+                Column("mobile", _l("Mobile"), max_length=20, width=14),
+                Column("email", _l("Email"), max_length=120, width=24),
+                ACTIVE,
+                Column(
+                    "password",
+                    _l("Initial password"),
+                    max_length=128,
+                    note=_l(
+                        "Only for new accounts, or to reset one. Empty: a random password is "
+                        "generated and listed in the result report."
+                    ),
+                ),
+            ),
+            example=(
+                {
+                    "username": "town01_specialist",
+                    "name": dd.STAFF_NAMES[0],
+                    "unit_code": dd.TOWNS[1]["code"],
+                    "roles": ["Specialist"],
+                    "staff_type": StaffType.COMPREHENSIVE_WINDOW.value,
+                    "department_code": "",
+                    "mobile": "13800138000",
+                    "email": "",
+                    "active": True,
+                    "password": "",
+                },
+            ),
+        ),
+    ),
+    managers_may_import=True,
+    inline_rows=50,
+)
+
+_ITEM = dd.SERVICE_ITEMS[0]
+ITEMS = Kind(
+    "items",
+    _l("Service items and materials"),
+    "service_item",
+    (
+        Sheet(
+            "items",
+            _l("Service items"),
+            (
+                Column("code", _l("Item code"), required=True, max_length=40),
+                Column("name", _l("Item name"), required=True, max_length=200, width=30),
+                Column("department_code", _l("Department code"), required=True, max_length=20),
+                Column("accept_city", _l("Accepted at the city center"), BOOL, default=True),
+                Column("accept_town", _l("Accepted at town centers"), BOOL, default=False),
+                Column("accept_village", _l("Accepted at village stations"), BOOL, default=False),
+                Column(
+                    "promised_days",
+                    _l("Promised time limit (working days)"),
+                    INT,
+                    required=True,
+                    minimum=0,
+                ),
+                Column(
+                    "legal_days",
+                    _l("Legal time limit (working days)"),
+                    INT,
+                    required=True,
+                    minimum=0,
+                ),
+                Column("fee_note", _l("Fees"), max_length=255, default="", width=20),
+                Column("needs_parallel", _l("Needs parallel approval"), BOOL, default=False),
+                Column(
+                    "parallel_department_codes",
+                    _l("Departments in parallel approval"),
+                    LIST,
+                    note=_l("Department codes separated by commas."),
+                ),
+                Column("online", _l("Online handling"), BOOL, default=False),
+                Column("mobile", _l("Mobile handling"), BOOL, default=False),
+                Column("self_service", _l("Self-service terminal"), BOOL, default=False),
+                Column("keywords", _l("Keywords"), max_length=255, default="", width=24),
+                ACTIVE,
+            ),
+            example=(
+                {
+                    **{k: _ITEM[k] for k in ("code", "name", "promised_days", "legal_days")},
+                    **{k: _ITEM[k] for k in ("fee_note", "online", "mobile", "self_service")},
+                    "department_code": _ITEM["department"],
+                    "accept_city": "city" in _ITEM["tiers"],
+                    "accept_town": "town" in _ITEM["tiers"],
+                    "accept_village": "village" in _ITEM["tiers"],
+                    "needs_parallel": _ITEM["parallel"],
+                    "parallel_department_codes": _ITEM["parallel_departments"],
+                    "keywords": _ITEM["keywords"],
+                    "active": True,
+                },
+            ),
+        ),
+        Sheet(
+            "materials",
+            _l("Required materials"),
+            (
+                Column("item_code", _l("Item code"), required=True, max_length=40),
+                Column("position", _l("Order"), INT, minimum=0, width=8),
+                Column("name", _l("Material name"), required=True, max_length=200, width=30),
+                Column("copies", _l("Copies"), INT, default=1, minimum=1, width=8),
+                Column("original", _l("Original required"), BOOL, default=False),
+                Column("how_to_obtain", _l("How to obtain"), max_length=500, default="", width=50),
+            ),
+            example=tuple(
+                {"item_code": _ITEM["code"], "position": i, **mat}
+                for i, mat in enumerate(_ITEM["materials"][:2])
+            ),
+            required_sheet=False,
+        ),
+    ),
+    notes=(
+        _l(
+            "An item listed with materials gets exactly those materials; an item without "
+            "material rows keeps the materials it has."
+        ),
+    ),
+)
+
+# The first day of a year's official schedule, e.g. New Year's Day (data from chinesecalendar).
+_HOLIDAY_EXAMPLE = next(
+    ({"day": d, "kind": k, "name": n} for d, k, n in official_schedule([2026])),
+    {"day": dt.date(2026, 1, 1), "kind": HolidayKind.OFF.value, "name": ""},
+)
+
+HOLIDAYS = Kind(
+    "holidays",
+    _l("Holiday calendar"),
+    "holiday",
+    (
+        Sheet(
+            "holidays",
+            _l("Holidays"),
+            (
+                Column("day", _l("Date"), DATE, required=True, width=12),
+                Column("kind", _l("Kind"), ENUM, required=True, choices=_enum(HolidayKind)),
+                Column("name", _l("Holiday name"), max_length=50, default=""),
+            ),
+            example=(_HOLIDAY_EXAMPLE,),
+        ),
+    ),
+    notes=(
+        _l(
+            "Import a whole year's announced schedule at once: a year in the file counts as "
+            "loaded, and due dates in it stop being provisional."
+        ),
+    ),
+)
+
+KINDS: dict[str, Kind] = {k.key: k for k in (UNITS, DEPARTMENTS, STAFF, ITEMS, HOLIDAYS)}

@@ -1,0 +1,265 @@
+"""Periodic summaries (定期总结): each unit's month and quarter, as an .xlsx kept on file.
+
+For every active unit and every closed period without a report, a worker computes the
+dashboard's statistics over the unit's subtree for that period, lists the overdue and the poorly
+rated cases and the top problems, writes them to instance/reports/, records a SummaryReport and
+tells the unit's managers (one notification each, by dedup key). A unit's summary is read in the
+unit's own scope (``Scope`` of its subtree, the scope module's rule), never a hand-made filter.
+The unique (unit, period, start) constraint makes a second run a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy.orm import Session
+
+from app import models as m
+from app.domain import clock
+from app.enums import NotificationChannel
+from app.ledger import stats
+from app.ledger.export import COLUMNS, DATE_FORMAT, Formatter
+from app.ledger.filters import LedgerFilter, month_bounds, quarter_bounds
+from app.ledger.queries import LedgerQuery
+from app.scope import Scope
+
+log = logging.getLogger(__name__)
+
+PERIOD_LABELS = {"month": _l("Monthly"), "quarter": _l("Quarterly")}
+MANAGER_ROLE = "Manager"
+
+
+def last_closed(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The most recent month or quarter that has ended before ``today``."""
+    if period == "month":
+        return month_bounds(today.replace(day=1) - dt.timedelta(days=1))
+    if period == "quarter":
+        return quarter_bounds(quarter_bounds(today)[0] - dt.timedelta(days=1))
+    raise ValueError(period)
+
+
+def due_reports(session: Session, today: dt.date) -> list[tuple[int, str, dt.date, dt.date]]:
+    """(unit id, period, start, end) of every active unit's last closed periods not yet made."""
+    due = []
+    for period in PERIOD_LABELS:
+        start, end = last_closed(period, today)
+        done = sa.select(m.SummaryReport.unit_id).where(
+            m.SummaryReport.period == period, m.SummaryReport.period_start == start
+        )
+        for unit_id in session.execute(
+            sa.select(m.OrgUnit.id)
+            .where(m.OrgUnit.active.is_(True), m.OrgUnit.id.not_in(done))
+            .order_by(m.OrgUnit.path)
+        ).scalars():
+            due.append((unit_id, period, start, end))
+    return due
+
+
+def reports_dir() -> Path:
+    path = Path(current_app.config["INSTANCE_DIR"]) / "reports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def make_summary(
+    session: Session, unit_id: int, period: str, start: dt.date, end: dt.date
+) -> m.SummaryReport | None:
+    """Make one unit's summary for one period (the caller commits); None if not needed."""
+    unit = session.get(m.OrgUnit, unit_id)
+    if unit is None or not unit.active or period not in PERIOD_LABELS:
+        return None
+    exists = session.execute(
+        sa.select(m.SummaryReport.id).where(
+            m.SummaryReport.unit_id == unit_id,
+            m.SummaryReport.period == period,
+            m.SummaryReport.period_start == start,
+        )
+    ).first()
+    if exists:
+        return None
+    scope = Scope(path=unit.path, unit_id=unit.id)
+    flt = LedgerFilter(date_from=start, date_to=end)
+    today = clock.today()
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        data = stats.dashboard(LedgerQuery(session, scope, flt, today=today))
+        file_name = f"summary-{unit.code}-{period}-{start:%Y%m%d}.xlsx"
+        _write_workbook(session, reports_dir() / file_name, unit, period, scope, flt, today, data)
+    report = m.SummaryReport(
+        unit_id=unit.id,
+        period=period,
+        period_start=start,
+        period_end=end,
+        created_at=clock.now(),
+        stats=data,
+        file_name=file_name,
+    )
+    session.add(report)
+    session.flush()
+    notify_managers(session, report, unit)
+    return report
+
+
+def _sections(data: dict) -> list[tuple[str, list[tuple[str, object]]]]:
+    """The statistics as titled (label, value) lists for the summary's first sheet."""
+    t, h, s, n, e = (
+        data[k] for k in ("totals", "handling", "satisfaction", "notices", "extensions")
+    )
+
+    def pct(rate):
+        return None if rate is None else round(rate * 100, 2)
+
+    def counts(key):
+        return [(r["label"], r["count"]) for r in data[key]]
+
+    return [
+        (
+            _("Overview"),
+            [
+                (_("Cases"), t["cases"]),
+                (_("Open"), t["open"]),
+                (_("Completed"), t["completed"]),
+                (_("Terminated"), t["terminated"]),
+                (_("Overdue"), t["overdue"]),
+                (_("On-time rate (%)"), pct(t["on_time_rate"])),
+                (_("Average handling time (working days)"), h["avg_days"]),
+                (_("Satisfaction rate (%)"), pct(s["rate"])),
+                (_("Extensions"), e["extensions"]),
+                (_("One-time notices"), n["notices"]),
+                (_("Repeat one-time notices"), n["repeats"]),
+            ],
+        ),
+        (_("By kind"), counts("by_kind")),
+        (_("By status"), counts("by_status")),
+        (_("By tier"), counts("by_tier")),
+        (_("By unit"), counts("by_unit")),
+        (_("By service item"), counts("by_item")),
+        (_("By month"), counts("by_month")),
+        (_("Satisfaction"), [(r["label"], r["count"]) for r in s["levels"]]),
+        (_("Terminations by reason"), counts("terminations")),
+        (_("Extension reasons"), [(r["label"], r["count"]) for r in e["reasons"]]),
+        (_("Walk-in help by kind"), counts("walkins")),
+        (
+            _("Specialists' workload (cases)"),
+            [(r["label"] or _("Unassigned"), r["cases"]) for r in data["specialists"]],
+        ),
+    ]
+
+
+def _write_workbook(session, path, unit, period, scope, flt, today, data) -> None:
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def cell(ws, value, **style):
+        c = WriteOnlyCell(ws, value=value)
+        for name, attr in style.items():
+            setattr(c, name, attr)
+        return c
+
+    title = _(
+        "%(period)s summary of %(unit)s: %(start)s – %(end)s",
+        period=str(PERIOD_LABELS[period]),
+        unit=unit.name,
+        start=flt.date_from.isoformat(),
+        end=flt.date_to.isoformat(),
+    )
+    ws = wb.create_sheet(_("Statistics")[:31])
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 14
+    ws.append([cell(ws, title, font=Font(bold=True, size=14))])
+    for heading, rows in _sections(data):
+        ws.append([])
+        ws.append([cell(ws, heading, font=bold)])
+        for label, value in rows:
+            ws.append([label, value])
+
+    fmt = Formatter()
+    for sheet_title, narrowed in (
+        (_("Overdue cases"), flt.with_(overdue=True)),
+        (_("Poorly rated cases"), flt.with_(rating="poor")),
+    ):
+        sheet = wb.create_sheet(sheet_title[:31])
+        for index, column in enumerate(COLUMNS):
+            sheet.column_dimensions[get_column_letter(index + 1)].width = column.width
+        sheet.append([cell(sheet, str(c.header), font=bold) for c in COLUMNS])
+        for row in LedgerQuery(session, scope, narrowed, today=today).stream():
+            values = fmt.values(row)
+            sheet.append(
+                [
+                    cell(sheet, v, number_format=DATE_FORMAT) if isinstance(v, dt.date) else v
+                    for v in values
+                ]
+            )
+
+    sheet = wb.create_sheet(_("Common problems")[:31])
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["D"].width = 60
+    sheet.append(
+        [
+            cell(sheet, str(h), font=bold)
+            for h in (_("Problem category"), _("Times met"), _("Cases"), _("Units where it occurs"))
+        ]
+    )
+    for problem in data["problems"]:
+        where = "、".join(f"{u['label']} ({u['count']})" for u in problem["units"])
+        sheet.append([problem["label"], problem["count"], problem["cases"], where])
+    wb.save(path)
+
+
+def unit_managers(session: Session, unit: m.OrgUnit) -> list:
+    """The active log-in accounts with the Manager role whose staff record is at ``unit``."""
+    sm = current_app.appbuilder.sm
+    role = sm.find_role(MANAGER_ROLE)
+    if role is None:
+        return []
+    user = sm.user_model
+    return list(
+        session.execute(
+            sa.select(user)
+            .join(m.Specialist, m.Specialist.user_id == user.id)
+            .where(
+                m.Specialist.unit_id == unit.id,
+                m.Specialist.active.is_(True),
+                user.active.is_(True),
+                user.roles.contains(role),
+            )
+            .order_by(user.id)
+        ).scalars()
+    )
+
+
+def notify_managers(session: Session, report: m.SummaryReport, unit: m.OrgUnit) -> int:
+    """Tell the unit's managers the summary is ready; once per manager and report."""
+    from app import notify
+
+    new = 0
+    locale = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
+    for manager in unit_managers(session, unit):
+        with force_locale(locale):
+            subject = _(
+                "%(period)s summary of %(unit)s for %(start)s – %(end)s is ready.",
+                period=str(PERIOD_LABELS[report.period]),
+                unit=unit.name,
+                start=report.period_start.isoformat(),
+                end=report.period_end.isoformat(),
+            )
+        new += notify.queue(
+            session,
+            dedup_key=f"summary:{unit.id}:{report.period}:{report.period_start}:{manager.id}",
+            channel=NotificationChannel.APP,
+            kind="summary_ready",
+            subject=subject[:200],
+            body=f"/summaries/download/{report.id}",
+            recipient_id=manager.id,
+        )
+    return new

@@ -1,0 +1,383 @@
+"""The ledger's screens: the work ledger with filters and exports, the walk-in help ledger, the
+statistics dashboard with its period picker, the periodic summaries, and export jobs.
+
+Every number and row comes from app/ledger/queries.py and stats.py under ``current_scope()``.
+The charts are drawn by Apache ECharts, installed from npm by the Makefile and served by this
+app (``/ledger/static/echarts.min.js``): no page loads anything from another host.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from functools import cache
+from pathlib import Path
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    send_file,
+    send_from_directory,
+    stream_with_context,
+    url_for,
+)
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app import models as m
+from app.domain import clock
+from app.domain.status import CaseStatus
+from app.enums import Rating, ServiceKind
+from app.extensions import db
+from app.ledger import jobs, stats
+from app.ledger.export import describe, iter_csv, write_xlsx
+from app.ledger.filters import PERIODS, LedgerFilter, period_range
+from app.ledger.queries import (
+    PAGE_SIZE,
+    LedgerQuery,
+    item_choices,
+    specialist_choices,
+    unit_choices,
+    walkin_by_day,
+)
+from app.ledger.summaries import PERIOD_LABELS
+from app.scope import current_scope
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DEFAULT_SYNC_EXPORT_ROWS = 10000  # more rows: a background job (a request must stay short)
+ECHARTS_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "echarts"
+
+assets = Blueprint("ledger_assets", __name__)
+
+
+@assets.route("/ledger/static/echarts.min.js")
+def echarts():
+    """ECharts from node_modules (installed by ``make``); cached a year, the URL has the version."""
+    return send_from_directory(ECHARTS_DIR / "dist", "echarts.min.js", max_age=365 * 24 * 3600)
+
+
+@cache
+def echarts_version() -> str:
+    try:
+        return json.loads((ECHARTS_DIR / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return "0"
+
+
+def _attachment(name: str) -> str:
+    ascii_name = name.encode("ascii", "ignore").decode() or "export"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+def _scope_unit(scope) -> m.OrgUnit | None:
+    return db.session.get(m.OrgUnit, scope.unit_id) if scope.unit_id else None
+
+
+def filter_choices(scope) -> dict:
+    """What the filter form offers: only units and staff inside the user's scope."""
+    return {
+        "units": unit_choices(db.session, scope),
+        "service_items": item_choices(db.session),
+        "specialists": specialist_choices(db.session, scope),
+        "kinds": list(ServiceKind),
+        "statuses": list(CaseStatus),
+        "ratings": [(r.value, r.label) for r in Rating]
+        + [("poor", _l("Dissatisfied or worse")), ("none", _l("Not evaluated"))],
+    }
+
+
+class LedgerView(BaseView):
+    """工作台账: one row per case, filtered, paged, exported; and the walk-in help ledger."""
+
+    route_base = "/ledger"
+    default_view = "list"
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        scope = current_scope()
+        flt = LedgerFilter.from_args(request.args)
+        query = LedgerQuery(db.session, scope, flt)
+        total = query.count()
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page = min(max(1, request.args.get("page", 1, type=int)), pages)
+        return self.render_template(
+            "ledger/list.html",
+            title=_("Work ledger"),
+            rows=query.page(page),
+            total=total,
+            page=page,
+            pages=pages,
+            flt=flt,
+            args=flt.to_args(),
+            choices=filter_choices(scope),
+        )
+
+    @expose("/walkin/")
+    @has_access
+    @permission_name("list")
+    def walkin(self):
+        scope = current_scope()
+        flt = LedgerFilter.from_args(request.args)
+        if flt.date_from is None and flt.date_to is None:
+            start, end = period_range("this_month", clock.today())
+            flt = flt.with_(date_from=start, date_to=end)
+        return self.render_template(
+            "ledger/walkin.html",
+            title=_("Walk-in help ledger"),
+            ledger=walkin_by_day(db.session, scope, flt),
+            flt=flt,
+            args=flt.to_args(),
+            choices=filter_choices(scope),
+        )
+
+    @expose("/export/<fmt>")
+    @has_access
+    @permission_name("download")
+    def export(self, fmt):
+        if fmt not in jobs.FORMATS:
+            abort(404)
+        scope = current_scope()
+        flt = LedgerFilter.from_args(request.args)
+        query = LedgerQuery(db.session, scope, flt)
+        limit = current_app.config.get("LEDGER_SYNC_EXPORT_ROWS", DEFAULT_SYNC_EXPORT_ROWS)
+        if request.args.get("background") or query.count() > limit:
+            job = jobs.create_export_job(db.session, g.user, flt, fmt, str(get_locale() or ""))
+            db.session.commit()
+            jobs.enqueue(job.id)
+            flash(
+                _("The export runs in the background; download it here when it is ready."), "info"
+            )
+            return redirect(url_for("LedgerView.job", job_id=job.id))
+        title, subtitle = describe(db.session, flt, _scope_unit(scope))
+        name = f"{_('Work ledger')}-{clock.today().isoformat()}.{fmt}"
+        if fmt == "csv":
+            chunks = iter_csv(query.stream(), title=title, subtitle=subtitle)
+            response = Response(stream_with_context(chunks), mimetype="text/csv")
+            response.headers["Content-Disposition"] = _attachment(name)
+            return response
+        spool = tempfile.TemporaryFile()  # on disk, deleted when the response closes it
+        write_xlsx(query.stream(), spool, title=title, subtitle=subtitle)
+        spool.seek(0)
+        return send_file(spool, mimetype=XLSX_MIME, as_attachment=True, download_name=name)
+
+    def _own_job(self, job_id: int) -> m.BackgroundJob:
+        # An account that lost its unit sees no case data, its own old exports included.
+        if current_scope().nothing:
+            abort(404)
+        job = db.session.execute(
+            sa.select(m.BackgroundJob).where(
+                m.BackgroundJob.id == job_id,
+                m.BackgroundJob.kind == jobs.JOB_KIND,
+                m.BackgroundJob.user_id == g.user.id,
+            )
+        ).scalar_one_or_none()
+        if job is None:
+            abort(404)
+        return job
+
+    @expose("/jobs/<int:job_id>")
+    @has_access
+    @permission_name("download")
+    def job(self, job_id):
+        return self.render_template(
+            "ledger/job.html",
+            title=_("Ledger export"),
+            job=self._own_job(job_id),
+            labels={k: str(v) for k, v in jobs.STATUS_LABELS.items()},
+        )
+
+    @expose("/jobs/<int:job_id>/status")
+    @has_access
+    @permission_name("download")
+    def job_status(self, job_id):
+        job = self._own_job(job_id)
+        return jsonify(
+            status=job.status,
+            label=str(jobs.STATUS_LABELS.get(job.status, job.status)),
+            total=job.total,
+            processed=job.processed,
+            error=job.error if job.status == "failed" else "",
+            download=url_for("LedgerView.job_file", job_id=job.id)
+            if job.status == "done"
+            else None,
+        )
+
+    @expose("/jobs/<int:job_id>/file")
+    @has_access
+    @permission_name("download")
+    def job_file(self, job_id):
+        job = self._own_job(job_id)
+        path = jobs.job_path(job)
+        if path is None:
+            abort(404)
+        fmt = (job.params or {}).get("format", "xlsx")
+        created = clock.local_date(job.created_at)
+        return send_file(
+            path,
+            mimetype=XLSX_MIME if fmt == "xlsx" else "text/csv",
+            as_attachment=True,
+            download_name=f"{_('Work ledger')}-{created.isoformat()}.{fmt}",
+        )
+
+
+def chart_data(data: dict) -> dict:
+    """What the charts draw: label/value pairs per chart, taken from the statistics."""
+
+    def pairs(rows, key="count"):
+        return [[r["label"] or "—", r[key]] for r in rows]
+
+    return {
+        "month": pairs(data["by_month"]),
+        "status": pairs(data["by_status"]),
+        "kind": pairs(data["by_kind"]),
+        "tier": pairs(data["by_tier"]),
+        "unit": pairs(data["by_unit"][:20]),
+        "item": pairs(data["by_item"][:15]),
+        "rating": pairs(data["satisfaction"]["levels"]),
+        "termination": pairs(data["terminations"]),
+        "walkin": pairs(data["walkins"]),
+        "problem": pairs(data["problems"][:10]),
+        "specialist": pairs(data["specialists"][:15], "cases"),
+    }
+
+
+class DashboardView(BaseView):
+    """统计分析: the dashboard of the user's scope for a chosen period (and unit, kind)."""
+
+    route_base = "/dashboard"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        scope = current_scope()
+        period = request.args.get("period") or "this_month"
+        if period not in PERIODS:
+            period = "this_month"
+        start, end = period_range(
+            period, clock.today(), request.args.get("date_from"), request.args.get("date_to")
+        )
+        flt = LedgerFilter.from_args(request.args).with_(date_from=start, date_to=end)
+        data = stats.dashboard(LedgerQuery(db.session, scope, flt))
+        return self.render_template(
+            "ledger/dashboard.html",
+            title=_("Statistics"),
+            data=data,
+            charts=chart_data(data),
+            period=period,
+            periods=PERIODS,
+            flt=flt,
+            args=flt.to_args(),
+            choices=filter_choices(scope),
+            echarts_url=url_for("ledger_assets.echarts", v=echarts_version()),
+            echarts_locale="ZH" if str(get_locale() or "zh").startswith("zh") else "EN",
+        )
+
+
+class SummaryView(BaseView):
+    """定期总结: the monthly and quarterly summaries of the units in scope, to download."""
+
+    route_base = "/summaries"
+    default_view = "list"
+
+    def _visible(self):
+        return (
+            sa.select(m.SummaryReport, m.OrgUnit)
+            .join(m.OrgUnit, m.OrgUnit.id == m.SummaryReport.unit_id)
+            .where(current_scope().clause_for(m.OrgUnit))
+        )
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        stmt = self._visible()
+        period = request.args.get("period")
+        if period in PERIOD_LABELS:
+            stmt = stmt.where(m.SummaryReport.period == period)
+        unit_id = request.args.get("unit", type=int)
+        if unit_id:
+            stmt = stmt.where(m.SummaryReport.unit_id == unit_id)
+        total = db.session.execute(
+            sa.select(sa.func.count()).select_from(stmt.subquery())
+        ).scalar_one()
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page = min(max(1, request.args.get("page", 1, type=int)), pages)
+        rows = db.session.execute(
+            stmt.order_by(m.SummaryReport.period_start.desc(), m.OrgUnit.path)
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+        return self.render_template(
+            "ledger/summaries.html",
+            title=_("Periodic summaries"),
+            rows=rows,
+            total=total,
+            page=page,
+            pages=pages,
+            period=period,
+            unit_id=unit_id,
+            period_labels=PERIOD_LABELS,
+            units=unit_choices(db.session, current_scope()),
+        )
+
+    @expose("/download/<int:report_id>")
+    @has_access
+    @permission_name("download")
+    def download(self, report_id):
+        from app.ledger.summaries import reports_dir
+
+        row = db.session.execute(self._visible().where(m.SummaryReport.id == report_id)).first()
+        if row is None or not row[0].file_name:
+            abort(404)
+        report, unit = row
+        path = reports_dir() / Path(report.file_name).name
+        if not path.is_file():
+            abort(404)
+        name = f"{unit.name}-{PERIOD_LABELS[report.period]}-{report.period_start.isoformat()}.xlsx"
+        return send_file(path, mimetype=XLSX_MIME, as_attachment=True, download_name=name)
+
+
+def register(appbuilder) -> None:
+    """Menus under 工作台账; the ECharts route needs no log-in (it is a public library)."""
+    if "ledger_assets" not in current_app.blueprints:
+        current_app.register_blueprint(assets)
+    appbuilder.add_view(
+        LedgerView,
+        "WorkLedger",
+        label=_l("Work ledger"),
+        icon="fa-table",
+        category="Ledger",
+        category_label=_l("Ledger and statistics"),
+        category_icon="fa-bar-chart",
+    )
+    appbuilder.add_link(
+        "WalkInLedger",
+        href="/ledger/walkin/",
+        label=_l("Walk-in help ledger"),
+        icon="fa-hand-paper-o",
+        category="Ledger",
+    )
+    appbuilder.add_view(
+        DashboardView, "Dashboard", label=_l("Statistics"), icon="fa-pie-chart", category="Ledger"
+    )
+    appbuilder.add_view(
+        SummaryView,
+        "Summaries",
+        label=_l("Periodic summaries"),
+        icon="fa-file-excel-o",
+        category="Ledger",
+    )

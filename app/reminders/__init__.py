@@ -1,0 +1,106 @@
+"""Reminders and notifications: derived from the database, written once, delivered once.
+
+- ``sweep.run`` finds what is due (``kinds``: one function per kind of reminder), resolves the
+  recipients through the scope rules (``recipients``) and writes one notification per
+  recipient and channel under a unique key (``outbox``);
+- ``channels.deliver`` sends a pending email or SMS and marks it sent in one transaction;
+- ``on_status_change`` is called by the case lifecycle at every status change and queues an SMS
+  to the applicant in the same transaction (sent by a worker after the commit).
+
+The Celery tasks are in app/tasks/reminders.py, the screens in app/notification_views.py.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from app import models as m
+from app.domain.status import CaseStatus
+from app.enums import EventKind, NotificationChannel
+
+S = CaseStatus
+
+
+def _status_text(case: m.Case, new: CaseStatus) -> str:
+    params = {"number": case.number, "item": case.item.name if case.item else ""}
+    if new == S.ACCEPTED:
+        return _(
+            "Your application %(number)s (%(item)s) has been accepted; the promised time limit "
+            "is %(days)s working days.",
+            days=case.promised_days if case.promised_days is not None else case.item.promised_days,
+            **params,
+        )
+    if new == S.IN_PROGRESS:
+        return _("Your case %(number)s (%(item)s) is being handled at the window.", **params)
+    if new == S.AWAITING_MATERIALS:
+        return _(
+            "Your case %(number)s (%(item)s) needs more materials: your specialist has listed "
+            "them all for you. Please supply them before the deadline.",
+            **params,
+        )
+    if new == S.COMPLETED:
+        return _(
+            "Your case %(number)s (%(item)s) is completed. Please tell us how satisfied you are "
+            "with the service.",
+            **params,
+        )
+    if new == S.TERMINATED:
+        return _("The entrustment of your case %(number)s (%(item)s) has ended.", **params)
+    return _("Your case %(number)s (%(item)s) is now: %(status)s.", status=new.label, **params)
+
+
+def on_status_change(session: Session, case: m.Case, old: CaseStatus, new: CaseStatus) -> None:
+    """Queue the applicant's SMS about a status change, in the caller's transaction.
+
+    The key is (case, new status, how many times the case has entered that status), so each
+    change sends one SMS and nothing can send it twice. Quiet hours defer it; a rollback of
+    the step removes it with everything else.
+    """
+    from app.reminders import channels, outbox
+
+    applicant = case.applicant
+    if applicant is None or not applicant.mobile or channels.sms_gateway_name() == "off":
+        return
+    if case.id is None:
+        session.flush()
+    import sqlalchemy as sa
+
+    with session.no_autoflush:
+        stored = session.execute(
+            sa.select(sa.func.count(m.CaseEvent.id)).where(
+                m.CaseEvent.case_id == case.id,
+                m.CaseEvent.kind == EventKind.STATUS,
+                m.CaseEvent.to_status == new,
+            )
+        ).scalar_one()
+    unsaved = sum(
+        1
+        for obj in session.new
+        if isinstance(obj, m.CaseEvent)
+        and obj.case is case
+        and obj.kind == EventKind.STATUS
+        and obj.to_status == new
+    )
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        text = channels.sms_signature() + _status_text(case, new)
+        subject = _("Case %(number)s: status changed", number=case.number)
+    outbox.queue(
+        session,
+        dedup_key=f"status_sms:{case.id}:{new.value}:{stored + unsaved}",
+        channel=NotificationChannel.SMS,
+        kind="status_sms",
+        subject=subject,
+        body=text,
+        recipient_address=applicant.mobile,
+        case_id=case.id,
+    )
+
+
+def run_due(session: Session, at=None, **kwargs):
+    """One sweep (see app/reminders/sweep.py)."""
+    from app.reminders import sweep
+
+    return sweep.run(session, at, **kwargs)

@@ -1,0 +1,73 @@
+"""Due-date flags on case lists: red when overdue, yellow within X working days.
+
+FAB hands a list formatter only the cell's value, so the status formatter notes the row's status
+for the due-date formatter that follows it in the same row (status comes before the due date in
+the case lists). Without a noted status the flag goes by the date alone. X is the setting
+``reminders.due_soon_working_days``, the same as the deadline reminder's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import g, has_request_context
+from markupsafe import Markup, escape
+
+from app.domain import clock
+from app.domain.status import OPEN_STATUSES, CaseStatus
+
+_OPEN_VALUES = {s.value for s in OPEN_STATUSES}
+
+
+def due_state(due: dt.date | None, status: str | None = None, today: dt.date | None = None) -> str:
+    """'overdue', 'due_soon' or '' for an open case's due date."""
+    if due is None or (status is not None and status not in _OPEN_VALUES):
+        return ""
+    today = today or clock.today()
+    if due < today:
+        return "overdue"
+    if due <= _soon_until(today):
+        return "due_soon"
+    return ""
+
+
+def _soon_until(today: dt.date) -> dt.date:
+    cached = getattr(g, "_due_soon_until", None) if has_request_context() else None
+    if cached is not None and cached[0] == today:
+        return cached[1]
+    from app import settings
+    from app.domain.calendar import load_calendar
+    from app.extensions import db
+
+    days = max(settings.get("reminders.due_soon_working_days"), 0)
+    until = load_calendar(db.session).add_working_days(today, days).day
+    if has_request_context():
+        g._due_soon_until = (today, until)
+    return until
+
+
+def format_status(value):
+    """Show the status label and remember the row's status for the due-date cell."""
+    if has_request_context():
+        g._due_row_status = value
+    try:
+        return CaseStatus(value).label
+    except ValueError:
+        return value
+
+
+def format_due(value):
+    """The due date, flagged red (overdue) or yellow (due soon) for an open case."""
+    if value is None:
+        return ""
+    status = g.pop("_due_row_status", None) if has_request_context() else None
+    state = due_state(value, status)
+    text = escape(value.isoformat())
+    if state == "overdue":
+        return Markup('<span class="label label-danger due-flag due-overdue">%s</span>') % text
+    if state == "due_soon":
+        return Markup('<span class="label label-warning due-flag due-soon">%s</span>') % text
+    return text
+
+
+FORMATTERS = {"status": format_status, "due_date": format_due}

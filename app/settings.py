@@ -1,0 +1,93 @@
+"""Business knobs an administrator may change, with typed code defaults.
+
+Values live in the ``app_setting`` table (model ``Setting``, edited under System → Settings) as
+text; ``get(key)`` parses them to the type of the code default, and falls back to the default
+when a row is missing or does not parse, so a typo in the settings screen never stops a job.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Knob:
+    default: int | bool | str
+    label: object
+
+
+DEFAULTS: dict[str, Knob] = {
+    # Progress feedback: days without contact with the applicant on an open case, per tier.
+    "reminders.progress_days.city": Knob(7, _l("Days without contact (city)")),
+    "reminders.progress_days.town": Knob(5, _l("Days without contact (town / street)")),
+    "reminders.progress_days.village": Knob(3, _l("Days without contact (village)")),
+    # Deadline approaching: this many working days before the due date (also the yellow flag).
+    "reminders.due_soon_working_days": Knob(2, _l("Working days before the due date")),
+    # Evaluation not collected this many days after the case ended.
+    "reminders.evaluation_days": Knob(3, _l("Days after the end to collect the evaluation")),
+    # Return visit reminder this many days before the planned date.
+    "reminders.return_visit_lead_days": Knob(1, _l("Days before a planned return visit")),
+    # A waiting escalation reminds the leader again every this many days.
+    "reminders.escalation_repeat_days": Knob(3, _l("Days between escalation reminders")),
+    # How far back a sweep looks for one-off reminders it may have missed (downtime).
+    "reminders.catch_up_days": Knob(30, _l("Days a sweep catches up after downtime")),
+    # Managers told: 1 = the nearest level above the case holding a manager; 0 = every level.
+    "reminders.manager_levels": Knob(1, _l("Levels of managers reminded (0 = all)")),
+    # SMS quiet hours in Asia/Shanghai: no SMS from start hour to end hour.
+    "sms.quiet_start_hour": Knob(21, _l("SMS quiet hours start (hour)")),
+    "sms.quiet_end_hour": Knob(8, _l("SMS quiet hours end (hour)")),
+    # Delivery: attempts before a message is marked failed, and the back-off base.
+    "notifications.max_attempts": Knob(6, _l("Delivery attempts before failing")),
+    "notifications.retry_base_seconds": Knob(60, _l("First retry delay (seconds)")),
+    "notifications.retry_max_seconds": Knob(3600, _l("Longest retry delay (seconds)")),
+    # A pending message dispatched this long ago without result is dispatched again.
+    "notifications.redispatch_minutes": Knob(10, _l("Minutes before a message is re-sent")),
+}
+
+
+def _parse(raw: str, default):
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(raw)
+    if isinstance(default, int):
+        return int(raw.strip())
+    return raw
+
+
+def get(key: str, session=None):
+    """The value of ``key``: the table's row parsed to the default's type, else the default."""
+    from app.extensions import db
+    from app.models import Setting
+
+    knob = DEFAULTS[key]
+    row = (session or db.session).get(Setting, key)
+    if row is None:
+        return knob.default
+    try:
+        return _parse(row.value, knob.default)
+    except (TypeError, ValueError):
+        log.warning("setting %s=%r does not parse; using %r", key, row.value, knob.default)
+        return knob.default
+
+
+def set_value(session, key: str, value) -> None:
+    """Store ``value`` for ``key`` (the caller commits); unknown keys are refused."""
+    from app.models import Setting
+
+    knob = DEFAULTS[key]
+    text = str(value).lower() if isinstance(knob.default, bool) else str(value)
+    _parse(text, knob.default)
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=text))
+    else:
+        row.value = text

@@ -1,0 +1,34 @@
+"""Background imports: a large upload is imported by a worker while the page shows progress."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="imports.run", time_limit=3600, soft_time_limit=3500)
+def run(job_id: int) -> str | None:
+    """Import the upload of job ``job_id``; returns its final status, None if already taken.
+
+    The job is claimed with a conditional update, so a redelivered message does not import the
+    file twice. A crash rolls back every write, marks the job failed (with an audit entry) and
+    re-raises, so the failure is visible in the worker too.
+    """
+    from app import models as m
+    from app.extensions import db
+    from app.imports import jobs
+
+    session = db.session
+    if not jobs.claim(session, job_id):
+        return None
+    job = session.get(m.BackgroundJob, job_id)
+    try:
+        jobs.process(session, job, progress=jobs.Progress(db.engine, job_id))
+    except Exception as exc:
+        log.exception("import job %s failed", job_id)
+        jobs.fail(session, job_id, exc)
+        raise
+    return job.status

@@ -1,0 +1,181 @@
+"""The import screens: upload, job page and its JSON status, report, templates, exports, access."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from app import models as m
+from app.extensions import db
+from app.imports import jobs
+from app.imports.specs import KINDS
+from tests import factories
+from tests.test_imports import unit_rows, workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def upload(client, kind: str, data: bytes, name="units.xlsx", **form):
+    return client.post(
+        "/imports/upload",
+        data={"kind": kind, "file": (io.BytesIO(data), name), **form},
+        content_type="multipart/form-data",
+    )
+
+
+def import_jobs() -> list[m.BackgroundJob]:
+    db.session.expire_all()
+    return list(db.session.execute(sa.select(m.BackgroundJob)).scalars())
+
+
+def test_admin_uploads_a_file_and_reads_the_job_page_status_and_report(app, login):
+    factories.staff("admin", "Admin", None)
+    client = login(app.test_client(), "admin")
+    index = client.get("/imports/")
+    assert index.status_code == 200
+    assert all(f'data-kind="{k}"' in index.text for k in KINDS)
+    rows = unit_rows()[:10]
+    rows[4]["parent_code"] = "nowhere"
+    response = upload(client, "units", workbook("units", {"units": rows}))
+    assert response.status_code == 302
+    (job,) = import_jobs()
+    assert response.headers["Location"].endswith(f"/imports/job/{job.id}")
+    assert job.status == jobs.REFUSED and job.total == 10
+
+    page = client.get(f"/imports/job/{job.id}")
+    assert page.status_code == 200
+    assert 'id="import-progress">10/10<' in page.text
+    assert 'data-finished="1"' in page.text and 'data-row="6"' in page.text
+    assert '<script src="/imports/progress.js">' in page.text
+    status = client.get(f"/imports/job/{job.id}/status").get_json()
+    assert status["finished"] and status["status"] == "refused"
+    assert (status["processed"], status["total"], status["percent"]) == (10, 10, 100)
+    assert status["counts"]["refused"] == 1 and status["counts"]["skipped"] == 9
+
+    report = client.get(status["report_url"])
+    assert report.status_code == 200 and report.mimetype == XLSX
+    ws = load_workbook(io.BytesIO(report.data)).worksheets[0]
+    errors = {row[0].value: row[-1].value for row in ws.iter_rows(min_row=2)}
+    assert set(errors) == set(range(2, 12)) and errors[6] and not errors[5]
+    english = client.get(f"{status['report_url']}?_l_=en")  # the reader's language
+    ws = load_workbook(io.BytesIO(english.data)).worksheets[0]
+    assert ws.cell(row=1, column=ws.max_column).value == "Errors"
+    assert "nowhere" in ws.cell(row=6, column=ws.max_column).value
+
+    response = upload(client, "units", workbook("units", {"units": rows}), valid_only="1")
+    job = max(import_jobs(), key=lambda j: j.id)
+    assert job.status == jobs.DONE and job.result["created"] == 9
+    assert db.session.execute(sa.select(sa.func.count(m.OrgUnit.id))).scalar_one() == 9
+
+    script = client.get("/imports/progress.js")
+    assert script.status_code == 200 and "javascript" in script.mimetype
+    assert "import-progress" in script.text and "http" not in script.text.replace("HTTP ", "")
+
+
+def test_templates_and_exports_download_as_xlsx(app, login):
+    factories.staff("admin", "Admin", None)
+    client = login(app.test_client(), "admin")
+    for kind, spec in KINDS.items():
+        template = client.get(f"/imports/template/{kind}")
+        assert template.status_code == 200 and template.mimetype == XLSX
+        assert len(load_workbook(io.BytesIO(template.data)).worksheets) == len(spec.sheets) + 1
+        exported = client.get(f"/imports/export/{kind}")
+        assert exported.status_code == 200 and exported.mimetype == XLSX
+    assert client.get("/imports/template/nonsense").status_code == 404
+
+
+def test_uploads_are_checked_by_content_and_stored_under_a_generated_name(app, login):
+    factories.staff("admin", "Admin", None)
+    client = login(app.test_client(), "admin")
+    fake = upload(client, "units", b"code,name\n1,x\n", name="units.xlsx")
+    assert fake.status_code == 302 and import_jobs() == []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    assert upload(client, "units", buffer.getvalue()).status_code == 302
+    assert import_jobs() == []
+    app.config["IMPORT_MAX_BYTES"] = 1000
+    try:
+        upload(client, "units", workbook("units", {"units": unit_rows()[:3]}))
+        assert import_jobs() == []
+    finally:
+        del app.config["IMPORT_MAX_BYTES"]
+
+    upload(client, "units", workbook("units", {"units": unit_rows()[:3]}), name="../../evil.xlsx")
+    (job,) = import_jobs()
+    stored = Path(app.config["INSTANCE_DIR"]) / "imports" / job.file_name
+    assert stored.exists() and job.file_name != "evil.xlsx" and len(job.file_name) == 37
+    assert stat.S_IMODE(os.stat(stored).st_mode) == 0o600
+    assert job.params["original_name"] == "evil.xlsx"
+    assert not Path(app.root_path, "static", job.file_name).exists()
+
+
+def test_a_large_file_goes_to_the_background_and_the_upload_returns_at_once(app, login):
+    factories.staff("admin", "Admin", None)
+    client = login(app.test_client(), "admin")
+    app.config["IMPORT_INLINE_MAX_ROWS"] = 5
+    try:
+        response = upload(client, "units", workbook("units", {"units": unit_rows()[:20]}))
+    finally:
+        del app.config["IMPORT_INLINE_MAX_ROWS"]
+        # No worker runs here: take the message back so a later worker test cannot get it.
+        app.extensions["celery"].control.purge()
+    assert response.status_code == 302
+    (job,) = import_jobs()
+    assert job.status == jobs.PENDING
+    page = client.get(f"/imports/job/{job.id}")
+    assert 'data-finished="0"' in page.text and 'id="import-progress-bar"' in page.text
+    status = client.get(f"/imports/job/{job.id}/status").get_json()
+    assert not status["finished"] and status["report_url"] is None
+    assert client.get(f"/imports/job/{job.id}/report").status_code == 404
+
+    from app.tasks.imports import run
+
+    assert run.run(job.id) == jobs.DONE  # the task body, in this process
+    assert run.run(job.id) is None  # a redelivered message imports nothing twice
+    other = m.BackgroundJob(kind="ledger_export", status=jobs.PENDING, params={})
+    db.session.add(other)
+    db.session.commit()
+    assert run.run(other.id) is None and other.status == jobs.PENDING  # not an import's id
+    status = client.get(f"/imports/job/{job.id}/status").get_json()
+    assert status["finished"] and status["counts"]["created"] == 20
+    note = db.session.execute(sa.select(m.Notification)).scalar_one()
+    assert note.kind == "import_done" and note.recipient_id == job.user_id
+
+
+def test_managers_import_staff_only_and_specialists_not_at_all(app, tree, login):
+    factories.staff("admin", "Admin", None)
+    factories.staff("a_manager", "Manager", tree.town_a)
+    factories.staff("b_specialist", "Specialist", tree.town_b)
+    factories.staff("a_specialist", "Specialist", tree.village_a1)
+    client = login(app.test_client(), "a_manager")
+    index = client.get("/imports/")
+    assert index.status_code == 200
+    assert 'data-kind="staff"' in index.text and 'data-kind="units"' not in index.text
+    assert client.get("/imports/template/units").status_code == 404
+    assert client.get("/imports/export/units").status_code == 404
+    assert upload(client, "units", workbook("units", {"units": unit_rows()[:3]})).status_code == 403
+    exported = client.get("/imports/export/staff")
+    ws = load_workbook(io.BytesIO(exported.data)).worksheets[0]
+    assert sorted(r[0].value for r in ws.iter_rows(min_row=2)) == ["a_manager", "a_specialist"]
+
+    row = {"username": "x_new", "name": "新人", "unit_code": tree.town_b.code}
+    row.update(roles=["Specialist"], active=True)
+    upload(client, "staff", workbook("staff", {"staff": [row]}))
+    (job,) = import_jobs()
+    assert job.status == jobs.REFUSED
+
+    admin = login(app.test_client(), "admin")
+    assert admin.get(f"/imports/job/{job.id}").status_code == 200
+    other = login(app.test_client(), "a_specialist")
+    assert other.get("/imports/").status_code == 403
+    assert other.get(f"/imports/job/{job.id}/status").status_code == 403
+    manager_b = factories.staff("b_manager", "Manager", tree.town_b)
+    assert manager_b is not None
+    assert login(app.test_client(), "b_manager").get(f"/imports/job/{job.id}").status_code == 404
