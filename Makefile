@@ -31,7 +31,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 # Browser libraries the app serves itself (ECharts for the ledger dashboard), pinned in package-lock.json.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 # Debian's chromium for the browser journeys (never a downloaded browser) and a CJK font so
