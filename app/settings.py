@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Knob] = {
     "reminders.progress_days.village": Knob(3, _l("Days without contact (village)")),
     # Deadline approaching: this many working days before the due date (also the yellow flag).
     "reminders.due_soon_working_days": Knob(2, _l("Working days before the due date")),
+    # 代办 of a major investment project: the steward's progress review every this many days.
+    "reminders.project_review_days": Knob(7, _l("Days between progress reviews of major projects")),
     # Evaluation not collected this many days after the case ended.
     "reminders.evaluation_days": Knob(3, _l("Days after the end to collect the evaluation")),
     # Return visit reminder this many days before the planned date.

@@ -18,6 +18,7 @@ from app.enums import (
     NotificationStatus,
     Rating,
     ReviewDecision,
+    ServiceKind,
 )
 from app.extensions import db
 from app.reminders import outbox, sweep
@@ -318,3 +319,35 @@ def test_a_failing_kind_does_not_stop_the_others(app, tree, people, monkeypatch)
     result = sweep_at(at(3))
     assert result.errors and "due_soon" in result.errors[0]
     assert {q.kind for q in result.queued} == {"overdue"}
+
+
+def test_major_project_progress_review_every_n_days_for_the_steward(app, tree, people):
+    steward = factories.staff("steward", "Specialist", tree.town_a)
+    clock.set_fixed(MONDAY)
+    firm = factories.applicant(tree.village_a1, enterprise=True)
+    item = factories.service_item(promised_days=30)
+    project = factories.case(
+        tree.village_a1,
+        people.spec,
+        item=item,
+        app_=firm,
+        kind=ServiceKind.PROXY,
+        major_project=True,
+    )
+    project.steward = steward
+    lifecycle.confirm(
+        db.session, project, people.spec.user, process_explained=True, applicant_signed=True
+    )
+    ordinary = running_case(tree.village_a1, people.spec, promised_days=30)
+    db.session.commit()
+
+    def reviews(moment):
+        return [q for q in sweep_at(moment).queued if q.kind == "project_review"]
+
+    assert reviews(at(6, hour=10)) == []
+    week1 = reviews(at(7, hour=10))
+    assert {q.case_number for q in week1} == {project.number}
+    assert ordinary.number not in {q.case_number for q in week1}
+    assert {"steward", "spec_a1"} <= set(recipients("project_review"))
+    assert reviews(at(8, hour=10)) == []  # once per period
+    assert {q.case_number for q in reviews(at(14, hour=10))} == {project.number}

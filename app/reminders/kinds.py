@@ -23,7 +23,7 @@ from app.domain import clock
 from app.domain.calendar import load_calendar
 from app.domain.status import CaseStatus
 from app.domain.workdays import WorkCalendar
-from app.enums import RectificationState, ReviewDecision, Tier
+from app.enums import RectificationState, ReviewDecision, ServiceKind, Tier
 from app.reminders.models import RUNNING_SQL
 from app.reminders.recipients import Directory, Person, unique
 from app.scope import Scope
@@ -142,6 +142,41 @@ def progress_due(ctx: Context) -> list[Due]:
                     case,
                 )
             )
+    return out
+
+
+def project_review(ctx: Context) -> list[Due]:
+    """代办 of a major investment project: a progress review every N days since acceptance,
+    for the project steward (项目管家) and the case's specialist."""
+    days = ctx.setting("reminders.project_review_days")
+    if days <= 0:
+        return []
+    out = []
+    for case in _cases(
+        ctx,
+        PROGRESS_CLAUSE,
+        m.Case.major_project.is_(True),
+        m.Case.kind == ServiceKind.PROXY,
+        m.Case.accepted_at.is_not(None),
+        m.Case.accepted_at < ctx.now - dt.timedelta(days=days),
+    ):
+        period = (ctx.today - clock.local_date(case.accepted_at)).days // days
+        people = ctx.directory.for_case(case, managers=False)
+        steward = ctx.directory.person(case.steward)
+        if steward is not None and all(p.user_id != steward.user_id for p in people):
+            people.append(steward)
+
+        def render(case=case, period=period):
+            return _(
+                "Case %(number)s (%(item)s): major investment project, progress review "
+                "%(period)s is due. Review it with the project steward.",
+                period=period,
+                **_title(case),
+            ), ""
+
+        out.append(
+            Due("project_review", f"project_review:{case.id}:{period}", people, render, case)
+        )
     return out
 
 
@@ -460,6 +495,7 @@ def _summary_text(ctx: Context, scope: Scope, month: dt.date, lo, hi) -> str:
 
 KINDS: dict[str, Callable[[Context], list[Due]]] = {
     "progress_due": progress_due,
+    "project_review": project_review,
     "due_soon": due_soon,
     "overdue": overdue,
     "materials_overdue": materials_overdue,
