@@ -53,6 +53,9 @@ def init_i18n(app: Flask) -> None:
 
     @app.before_request
     def restore_language() -> None:
+        # The locale is decided per request (?_l_=, the session, the user's choice); drop any
+        # value cached on an application context that outlives one request (tests, shells).
+        refresh()
         user = _user()
         if user is None or session.get("locale_user") == user.id:
             return

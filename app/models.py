@@ -341,7 +341,7 @@ class Case(Model):
     specialist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specialist.id"), index=True)
     steward_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specialist.id"))
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.APPLIED)
-    applied_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    applied_at: Mapped[dt.datetime] = mapped_column(TS, default=now, index=True)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(TS)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(TS)
     ended_at: Mapped[dt.datetime | None] = mapped_column(TS, index=True)

@@ -84,6 +84,7 @@ def test_an_export_never_leaves_the_scope(world, login, app):
     args = {"unit": world.tree.town_a.id}
     _, ws = read_xlsx(client.get("/ledger/export/xlsx", query_string=args).data)
     assert ws.max_row == 3  # title, subtitle, headers: no rows of town A
+    assert world.tree.town_a.name not in ws["A1"].value  # nor its name in the title
     text = client.get("/ledger/export/csv").get_data(as_text=True)
     assert world.cases["late"].number not in text
     assert world.cases["extended"].number in text
@@ -111,6 +112,7 @@ def test_a_large_export_runs_as_a_background_job_with_a_download_link(world, log
     download = client.get(status["download"])
     assert download.status_code == 200
     _, ws = read_xlsx(download.data)
+    assert world.tree.city.name in ws["A1"].value  # the job knows its owner's unit
     expected = ledger_numbers(
         scope_for_user(world.city_manager.user), LedgerFilter.from_args({"kind": "help"})
     )

@@ -28,6 +28,7 @@ from app.domain import clock
 from app.domain.status import CaseStatus
 from app.enums import Rating, ServiceKind, TerminationReason
 from app.ledger.filters import LedgerFilter
+from app.scope import Scope
 
 DATE_FORMAT = "yyyy-mm-dd"
 PROGRESS_EVERY = 2000
@@ -88,19 +89,22 @@ class Formatter:
         return [self.value(c, getattr(row, c.key)) for c in COLUMNS]
 
 
-def describe(session, flt: LedgerFilter, scope_unit: m.OrgUnit | None) -> tuple[str, str]:
-    """The title (unit) and the subtitle (period, generated at) of an export."""
-    unit = scope_unit
-    if flt.unit_id:
-        # Only a unit inside the user's scope may be named; any other id reads as "all units".
-        from app.scope import current_scope
+def describe(session, scope: Scope, flt: LedgerFilter) -> tuple[str, str]:
+    """The title (unit) and the subtitle (period, generated at) of an export.
 
+    Only a unit inside ``scope`` is ever named: a filter on any other unit selects no row and
+    its title names none (the scope is passed in: a background job has no request).
+    """
+    unit_id = flt.unit_id or scope.unit_id
+    unit = None
+    if unit_id is not None:
         unit = session.execute(
-            sa.select(m.OrgUnit).where(
-                m.OrgUnit.id == flt.unit_id, current_scope().clause_for(m.OrgUnit)
-            )
+            sa.select(m.OrgUnit).where(m.OrgUnit.id == unit_id, scope.clause_for(m.OrgUnit))
         ).scalar_one_or_none()
-    unit_name = unit.name if unit is not None else _("All units")
+    if unit is None and flt.unit_id is not None:
+        unit_name = _("No unit in your scope")
+    else:
+        unit_name = unit.name if unit is not None else _("All units")
     if flt.date_from or flt.date_to:
         first = flt.date_from.isoformat() if flt.date_from else "…"
         last = flt.date_to.isoformat() if flt.date_to else "…"

@@ -124,9 +124,8 @@ def _write(session: Session, job: m.BackgroundJob) -> str:
     file_name = f"ledger-{job.id}-{secrets.token_hex(8)}.{fmt}"
     path = jobs_dir() / file_name
     locale = params.get("locale") or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
-    scope_unit = session.get(m.OrgUnit, scope.unit_id) if scope.unit_id else None
     with force_locale(locale):
-        title, subtitle = describe(session, flt, scope_unit)
+        title, subtitle = describe(session, scope, flt)
         writer = write_xlsx if fmt == "xlsx" else write_csv
         count = writer(query.stream(), path, title=title, subtitle=subtitle, progress=progress)
     session.rollback()  # end the read transaction before the final write

@@ -82,10 +82,6 @@ def _attachment(name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
-def _scope_unit(scope) -> m.OrgUnit | None:
-    return db.session.get(m.OrgUnit, scope.unit_id) if scope.unit_id else None
-
-
 def filter_choices(scope) -> dict:
     """What the filter form offers: only units and staff inside the user's scope."""
     return {
@@ -162,7 +158,7 @@ class LedgerView(BaseView):
                 _("The export runs in the background; download it here when it is ready."), "info"
             )
             return redirect(url_for("LedgerView.job", job_id=job.id))
-        title, subtitle = describe(db.session, flt, _scope_unit(scope))
+        title, subtitle = describe(db.session, scope, flt)
         name = f"{_('Work ledger')}-{clock.today().isoformat()}.{fmt}"
         if fmt == "csv":
             chunks = iter_csv(query.stream(), title=title, subtitle=subtitle)
