@@ -308,7 +308,7 @@ class RectificationState(LabelledEnum):
     @classmethod
     def _labels(cls):
         return {
-            "open": _l("Open"),
+            "open": _l("Awaiting rectification"),
             "verified": _l("Verified"),
             "closed": _l("Closed after call-back"),
             "appealed": _l("Appealed"),

@@ -184,3 +184,72 @@ def test_admin_manages_staff_and_reassigns_open_cases(app, tree, journey):
     db.session.expire_all()
     assert db.session.get(m.Case, open_case.id).specialist_id == successor.id
     assert db.session.get(m.Specialist, leaving.id).active is False
+
+
+def test_manager_sees_overdue_reassigns_exports_and_opens_the_dashboard(app, tree, journey):
+    from app.domain import clock, lifecycle
+
+    seed_official_calendar(db.session, [2026])
+    db.session.commit()
+    factories.staff("boss", "Manager", tree.town_a)
+    first = factories.staff("first", "Specialist", tree.village_a1)
+    second = factories.staff("second", "Specialist", tree.village_a1)
+    clock.set_fixed(dt.datetime(2026, 10, 12, 9, 0))
+    try:
+        late = factories.case(tree.village_a1, first, item=factories.service_item(promised_days=2))
+        lifecycle.confirm(
+            db.session,
+            late,
+            first.user,
+            process_explained=True,
+            applicant_signed=True,
+            received_material_ids=[mat.id for mat in late.item.materials],
+        )
+        lifecycle.submit(db.session, late, first.user)
+        db.session.commit()
+    finally:
+        clock.set_fixed(None)
+    j = journey("manager")
+    j.login("boss", factories.PASSWORD)
+    j.go("/caseview/list/")
+    assert j.page.locator(".due-overdue").count() >= 1, "the overdue flag is not shown"
+    j.shot("case-list-overdue-flag")
+
+    page = step_form(j, late.id, "assign")
+    choose(page, "select[name=specialist]", second.id)
+    save(page)
+    db.session.expire_all()
+    assert db.session.get(m.Case, late.id).specialist_id == second.id
+    j.shot("reassigned")
+
+    j.go("/ledger/list/?overdue=1")
+    j.see(late.number)
+    j.shot("ledger-filtered")
+    with j.page.expect_download() as download:
+        j.page.click("#export-xlsx")
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    j.go("/dashboard/")
+    j.page.wait_for_selector("#dashboard .chart canvas, #dashboard .chart svg", timeout=15000)
+    assert j.page.locator("#dashboard .chart canvas, #dashboard .chart svg").count() >= 1
+    j.see("满意率")
+    j.shot("dashboard")
+
+
+def test_language_switch_reads_in_one_language(app, tree, journey):
+    spec = factories.staff("spec", "Specialist", tree.town_a)
+    factories.case(tree.town_a, spec)
+    j = journey("languages")
+    j.login("spec", factories.PASSWORD)
+    pages = ["/", "/caseview/list/", "/guide/", "/walkin/"]
+    for lang, present, absent in (
+        ("en", "Logout", "注销"),
+        ("zh_Hant", "登出", "注销"),
+        ("zh", "注销", "Logout"),
+    ):
+        j.go(f"/lang/{lang}")
+        for path in pages:
+            j.go(path)
+            nav = j.page.text_content(".navbar")  # the user menu's items too
+            assert present in nav and absent not in nav, (lang, path)
+        j.shot(f"guide-{lang}")
