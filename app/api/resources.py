@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 from app import models as m
 from app.api.base import MASK_IDENTITY, MASK_MOBILE, ScopedModelRestApi
 from app.validators import mobile_error, resident_id_error, uscc_error
+from app.views import ServiceItemView
 
 
 def _marshmallow_check(error_of):
@@ -117,24 +118,7 @@ class ServiceItemApi(ScopedModelRestApi):
         "needs_parallel",
         "active",
     ]
-    add_columns = [
-        "code",
-        "name",
-        "department",
-        "accept_city",
-        "accept_town",
-        "accept_village",
-        "promised_days",
-        "legal_days",
-        "fee_note",
-        "needs_parallel",
-        "parallel_departments",
-        "online",
-        "mobile",
-        "self_service",
-        "keywords",
-        "active",
-    ]
+    add_columns = list(ServiceItemView.add_columns)  # the same fields as the screen's form
     edit_columns = add_columns
     show_columns = [
         "id",
