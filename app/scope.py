@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-import sqlalchemy.orm
 from flask import g, has_request_context
 from flask_appbuilder.models.filters import BaseFilter
 
@@ -36,7 +35,8 @@ class Scope:
 
     def unit_ids(self) -> sa.Select:
         """SELECT of the ids of every unit in scope (a subquery for ``IN``)."""
-        query = sa.select(m.OrgUnit.id)
+        # Never correlated: a query that itself joins org_unit keeps this subquery whole.
+        query = sa.select(m.OrgUnit.id).correlate(None)
         if self.everything:
             return query
         if self.path is None:
@@ -78,22 +78,10 @@ class Scope:
 
 
 def _case_rule(scope: Scope) -> sa.ColumnElement[bool]:
-    """Both sides of a transfer keep sight of the case: one correlated, indexed subquery."""
-    if scope.everything:
-        return sa.true()
-    if scope.path is None:
-        return sa.false()
-    # An alias, so a query that itself joins org_unit does not swallow the subquery's FROM.
-    unit = sa.orm.aliased(m.OrgUnit, name="scope_unit")
-    return (
-        sa.select(unit.id)
-        .where(
-            unit.id.in_([m.Case.handling_unit_id, m.Case.accepting_unit_id]),
-            unit.path.startswith(scope.path, autoescape=True),
-        )
-        .correlate(m.Case)
-        .exists()
-    )
+    """Both sides of a transfer keep sight of the case: the handling or the accepting unit is in
+    scope. Uncorrelated subqueries of unit ids (hashed once per statement): at a million cases this
+    counts a town's cases five times faster than a per-row EXISTS (bench/pages.py)."""
+    return scope.units_clause(m.Case.handling_unit_id, m.Case.accepting_unit_id)
 
 
 def _via_case(model):

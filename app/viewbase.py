@@ -10,17 +10,20 @@ from __future__ import annotations
 import enum
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from flask import abort, flash, redirect, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
+from app import models as m
 from app import scope as scoping
 from app.domain.errors import DomainError
 
@@ -33,7 +36,7 @@ def enum_select(enum_cls, label, required: bool) -> SelectField:
             return None
         return value if isinstance(value, enum_cls) else enum_cls(value)
 
-    choices = [(m.value, m.label) for m in enum_cls]
+    choices = [(member.value, member.label) for member in enum_cls]
     if not required:
         choices = [("", "—")] + choices
     return SelectField(
@@ -45,6 +48,71 @@ def enum_select(enum_cls, label, required: bool) -> SelectField:
     )
 
 
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class RelatedTextFilter(BaseFilter):
+    """Rows whose related row (found by ``matching``) fits the typed text."""
+
+    def matching(self, text: str) -> sa.Select:
+        raise NotImplementedError
+
+    def apply(self, query, value):
+        text = (str(value) if value is not None else "").strip()
+        if not text:
+            return query
+        relation = sa.inspect(self.model).relationships[self.column_name]
+        (local,) = relation.local_columns
+        return query.filter(local.in_(self.matching(text)))
+
+
+class ApplicantText(RelatedTextFilter):
+    name = _l("Name contains or ID number is")
+    arg_name = "applicant_text"
+
+    def matching(self, text):
+        return sa.select(m.Applicant.id).where(
+            sa.or_(
+                m.Applicant.name.ilike(_like(text), escape="\\"),
+                m.Applicant.id_number == text.upper(),
+                m.Applicant.credit_code == text.upper(),
+            )
+        )
+
+
+class CaseNumberText(RelatedTextFilter):
+    name = _l("Case number contains")
+    arg_name = "case_number_text"
+
+    def matching(self, text):
+        return sa.select(m.Case.id).where(m.Case.number.like(_like(text), escape="\\"))
+
+
+# Related tables too large for a dropdown in the search form (a city has a million of each).
+TEXT_SEARCHED = {m.Applicant: ApplicantText, m.Case: CaseNumberText}
+
+
+class ListInterface(SQLAInterface):
+    """SQLAInterface whose list query loads the listed relations with one statement each.
+
+    FAB lazy-loads every related object a list row shows (one statement per applicant, per
+    specialist...); with these loaded up front the statement count does not grow with the page.
+    """
+
+    def __init__(self, obj, session=None, relations: tuple[str, ...] = ()):
+        super().__init__(obj, session)
+        self.eager_relations = relations
+
+    def apply_all(self, query, *args, **kwargs):
+        query = super().apply_all(query, *args, **kwargs)
+        if self.eager_relations:
+            query = query.options(
+                *(sa.orm.selectinload(getattr(self.obj, name)) for name in self.eager_relations)
+            )
+        return query
+
+
 class ScopedModelView(ModelView):
     """A ModelView whose every read and write stays inside the current user's scope."""
 
@@ -54,14 +122,36 @@ class ScopedModelView(ModelView):
         cls = type(self)
         self.label_columns = {**COMMON_LABELS, **(cls.label_columns or {})}
         self.base_filters = [["id", scoping.ScopeFilter, None]] + list(cls.base_filters or [])
+        shared = cls.datamodel
+        relations = tuple(name for name in (cls.list_columns or []) if shared.is_relation(name))
+        self.datamodel = ListInterface(shared.obj, shared._session, relations)
         super().__init__(*args, **kwargs)
+        for name, filter_cls in self._text_searches.items():
+            flt = filter_cls(name, self.datamodel)
+            self._filters._search_filters[name] = [flt]
+            self._filters._all_filters[name] = [flt]
 
     def _init_forms(self):
         # Runs after FAB has settled the add, edit and search column lists.
+        self._setup_text_searches()
         self._setup_enum_fields()
         self._setup_related_scopes()
         self._setup_formatters()
         super()._init_forms()
+
+    def _setup_text_searches(self) -> None:
+        """A search on a case or an applicant is a text box, not a dropdown of every row."""
+        self._text_searches = {}
+        labels = dict(self.label_columns or {})
+        extra = dict(self.search_form_extra_fields or {})
+        for name in self.search_columns or []:
+            if not self.datamodel.is_relation(name):
+                continue
+            filter_cls = TEXT_SEARCHED.get(self.datamodel.get_related_model(name))
+            if filter_cls is not None:
+                self._text_searches[name] = filter_cls
+                extra.setdefault(name, StringField(labels.get(name, name)))
+        self.search_form_extra_fields = extra
 
     def _setup_formatters(self) -> None:
         """Lists and detail pages show labels, 是/否 and local dates, not raw stored values."""
