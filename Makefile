@@ -9,13 +9,15 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bangban_test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 export TEST_DATABASE_URL TEST_REDIS_URL
 
-.PHONY: run test test-fast lint format i18n catalogs clean help browser-deps bench
+.PHONY: run test test-fast lint format i18n catalogs clean help browser-deps bench screenshots
 
 help:
 	@echo "make run    - install, migrate, load demo data, start web + worker + beat"
 	@echo "make test   - install dev tools, lint, check catalogs, run the whole suite"
 	@echo "make test-fast - the suite without the slow (browser, worker, property) tiers"
 	@echo "make i18n   - extract strings and update the catalogs"
+	@echo "make screenshots - refresh docs/screenshots/ (README) from the browser journeys"
+	@echo "make bench  - the benchmarks (1M cases; figures in bench/results/)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,9 +68,16 @@ test-fast: $(VENV)/.installed-dev catalogs node_modules/.installed
 i18n: $(VENV)/.installed
 	bash scripts/i18n.sh
 
-# Benchmarks: every bench/*.py against a separate PostgreSQL database (results in bench/results/).
-bench: $(VENV)/.installed
-	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+# README's screenshots (case page, one-time notice, dashboard, ledger), made by the browser journeys.
+screenshots: $(VENV)/.installed-dev catalogs node_modules/.installed browser-deps
+	bash scripts/screenshots.sh
+
+# Benchmarks against separate PostgreSQL databases (results in bench/results/, summary in README).
+# ledger.py loads 1M cases; pages.py measures on the same database; reminder_sweep.py loads its own.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/pages.py --reuse
+	$(BIN)/python bench/reminder_sweep.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
