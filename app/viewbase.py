@@ -52,6 +52,10 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _dash_if_none(value):
+    return "—" if value is None else value
+
+
 class RelatedTextFilter(BaseFilter):
     """Rows whose related row (found by ``matching``) fits the typed text."""
 
@@ -158,12 +162,15 @@ class ScopedModelView(ModelView):
         table = self.datamodel.obj.__table__
         formatters = dict(self.formatters_columns or {})
         for name in set(self.list_columns or []) | set(self.show_columns or []):
-            column = table.columns.get(name)
-            if column is None or name in formatters:
+            if name in formatters:
                 continue
-            formatter = formatter_for(column.type)
-            if formatter is not None:
-                formatters[name] = formatter
+            if self.datamodel.is_relation(name):
+                formatters[name] = _dash_if_none  # not the word "None" for an empty field
+                continue
+            column = table.columns.get(name)
+            if column is None:
+                continue
+            formatters[name] = formatter_for(column.type) or _dash_if_none
         self.formatters_columns = formatters
 
     # -- construction helpers -------------------------------------------------

@@ -225,3 +225,15 @@ def test_other_town_gets_404(app, tree, login):
     assert client.get(f"/caseview/show/{case.id}").status_code == 404
     assert client.get(f"/caseview/step/{case.id}/contact").status_code == 404
     assert client.get("/caseview/show/999999").status_code == 404
+
+
+def test_empty_related_fields_read_as_a_dash_not_none(app, tree, login):
+    spec = factories.staff("spec", "Specialist", tree.town_a)
+    case = factories.case(tree.town_a, spec)  # no project steward
+    assert case.steward_id is None
+    client = login(app.test_client(), "spec")
+    for url in (f"/caseview/show/{case.id}", "/caseview/list/", "/mycaseview/list/"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        text = re.sub(r"<script.*?</script>|<[^>]+>", " ", page.text, flags=re.S)
+        assert not re.search(r"\bNone\b", text), url
