@@ -196,6 +196,7 @@ def measure_export(app, flt, fmt: str, memory: bool) -> dict:
         user = app.appbuilder.sm.find_user(username="city_manager")
         query = LedgerQuery(db.session, scope_for_user(user), flt)
         with tempfile.TemporaryFile() as target:
+            rss_before = _reset_rss_peak()
             if memory:
                 tracemalloc.start()
             start = time.perf_counter()
@@ -207,15 +208,44 @@ def measure_export(app, flt, fmt: str, memory: bool) -> dict:
                     target.write(chunk.encode())
                     count += chunk.count("\n")
             seconds = time.perf_counter() - start
+            rss_peak = _rss_peak()
             peak = tracemalloc.get_traced_memory()[1] if memory else None
             if memory:
                 tracemalloc.stop()
             size = target.tell()
         db.session.rollback()
         out = {"rows": count, "seconds": round(seconds, 2), "bytes": size}
+        if rss_before is not None and rss_peak is not None:
+            # The whole process, C libraries included: its resident peak during the export, and
+            # how far that peak rose above the resident size the export started from.
+            out["rss_peak_bytes"] = rss_peak
+            out["rss_rise_bytes"] = max(0, rss_peak - rss_before)
         if memory:
             out["tracemalloc_peak_bytes"] = peak
         return out
+
+
+def _status_kb(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _reset_rss_peak() -> int | None:
+    """Reset the kernel's resident-set peak (VmHWM) of this process; returns the current RSS."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return None
+    return _status_kb("VmRSS")
+
+
+def _rss_peak() -> int | None:
+    return _status_kb("VmHWM")
 
 
 def main() -> None:
