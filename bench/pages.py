@@ -322,6 +322,24 @@ def main() -> None:
         results["statements_differing"] = [
             q[:200] for q in (Counter(large) - Counter(small)) + (Counter(small) - Counter(large))
         ]
+    # Every other scoped list of case records, at 20 and 100 rows (town manager).
+    results["statements_other_lists"] = {}
+    for view in (
+        "ApplicantView",
+        "CaseEventView",
+        "MaterialNoticeView",
+        "ExtensionView",
+        "EvaluationView",
+        "WalkInHelpView",
+    ):
+        url = f"/{view.lower()}/list/?psize_{view}="
+        statement_count(app, town, url + "20")
+        counts = [len(statement_count(app, town, url + str(size))) for size in (20, 100)]
+        results["statements_other_lists"][view] = {
+            "20_rows": counts[0],
+            "100_rows": counts[1],
+            "grows": counts[1] > counts[0],
+        }
     results["throughput_town_list"] = throughput(who["town"], args.load_seconds, clients=4)
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
