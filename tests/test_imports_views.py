@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import stat
@@ -179,3 +180,57 @@ def test_managers_import_staff_only_and_specialists_not_at_all(app, tree, login)
     manager_b = factories.staff("b_manager", "Manager", tree.town_b)
     assert manager_b is not None
     assert login(app.test_client(), "b_manager").get(f"/imports/job/{job.id}").status_code == 404
+
+
+def test_uploads_and_row_reports_are_deleted_after_a_week_and_the_job_page_says_so(app, login):
+    from app.domain import clock
+    from app.imports import files
+    from app.tasks import BEAT_SCHEDULE
+
+    assert BEAT_SCHEDULE["imports-purge"]["task"] == "imports.purge_old_files"
+    assert "imports.purge_old_files" in app.extensions["celery"].tasks
+    factories.staff("admin", "Admin", None)
+    client = login(app.test_client(), "admin")
+    upload(client, "units", workbook("units", {"units": unit_rows()[:5]}))
+    upload(client, "units", workbook("units", {"units": unit_rows()[:6]}), name="recent.xlsx")
+    old, recent = sorted(import_jobs(), key=lambda j: j.id)
+    assert old.status == recent.status == jobs.DONE
+    old_files = [files.path_of(old.file_name), files.report_path(old.file_name)]
+    recent_files = [files.path_of(recent.file_name), files.report_path(recent.file_name)]
+    assert all(p.exists() for p in old_files + recent_files)
+    old.finished_at = clock.now() - dt.timedelta(days=jobs.KEEP_DAYS + 1)
+    # A stale job no worker ever took, and an upload no job refers to.
+    stale_name = files.store(workbook("units", {"units": unit_rows()[:2]}))
+    stale = m.BackgroundJob(
+        kind="import_units",
+        user_id=old.user_id,
+        status=jobs.PENDING,
+        params={"kind": "units", "original_name": "stale.xlsx"},
+        file_name=stale_name,
+        created_at=clock.now() - dt.timedelta(days=30),
+    )
+    db.session.add(stale)
+    orphan = files.path_of(files.store(b"PK\x03\x04 left behind"))
+    fresh_orphan = files.path_of(files.store(b"PK\x03\x04 just uploaded"))
+    month_ago = (dt.datetime.now() - dt.timedelta(days=30)).timestamp()
+    os.utime(orphan, (month_ago, month_ago))
+    db.session.commit()
+
+    assert jobs.purge_old_files(db.session) == 4  # the old job's two files, the stale, the orphan
+    db.session.commit()
+    assert not any(p.exists() for p in old_files) and not orphan.exists()
+    assert all(p.exists() for p in recent_files) and fresh_orphan.exists()
+    assert not files.path_of(stale_name).exists()
+    db.session.expire_all()
+    old, recent, stale = (db.session.get(m.BackgroundJob, j.id) for j in (old, recent, stale))
+    assert old.file_name is None and old.result["created"] == 5
+    assert stale.status == jobs.FAILED and stale.file_name is None
+
+    page = client.get(f"/imports/job/{old.id}")
+    assert page.status_code == 200 and 'id="import-files-removed"' in page.text
+    assert 'id="import-report-link"' not in page.text
+    assert client.get(f"/imports/job/{old.id}/report").status_code == 404
+    assert client.get(f"/imports/job/{old.id}/status").get_json()["report_url"] is None
+    assert client.get(f"/imports/job/{recent.id}/report").status_code == 200
+    assert client.get(f"/imports/job/{stale.id}").status_code == 200
+    assert jobs.purge_old_files(db.session) == 0  # nothing left to remove

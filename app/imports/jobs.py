@@ -8,6 +8,7 @@ transaction is still open (PostgreSQL; SQLite allows one writer, so there it sto
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 from typing import Any
@@ -33,6 +34,7 @@ JOB_PREFIX = "import_"
 PENDING, VALIDATING, WRITING = "pending", "validating", "writing"
 DONE, REFUSED, FAILED = "done", "refused", "failed"
 FINISHED = (DONE, REFUSED, FAILED)
+KEEP_DAYS = 7  # uploads and their row reports are deleted after a week
 
 
 class Progress:
@@ -184,6 +186,54 @@ def fail(session: Session, job_id: int, error: BaseException) -> None:
     kind = KINDS.get(job.params.get("kind", ""))
     record_audit(session, job, user, kind.table if kind else "", result)
     session.commit()
+
+
+def purge_old_files(session: Session, days: int = KEEP_DAYS) -> int:
+    """Delete the uploads and row reports (which hold any generated passwords) of imports more
+    than ``days`` old, and uploads no job refers to; returns the number of files removed.
+
+    The job row, its counts and its audit entry stay. A job a worker never took (the broker was
+    down for the whole time) is closed as failed. The caller commits.
+    """
+    cutoff = clock.now() - dt.timedelta(days=days)
+    old = session.execute(
+        sa.select(m.BackgroundJob).where(
+            m.BackgroundJob.kind.startswith(JOB_PREFIX),
+            m.BackgroundJob.file_name.is_not(None),
+            m.BackgroundJob.status.not_in((VALIDATING, WRITING)),
+            sa.func.coalesce(m.BackgroundJob.finished_at, m.BackgroundJob.created_at) < cutoff,
+        )
+    ).scalars()
+    removed = 0
+    for job in old:
+        for path in (files.path_of(job.file_name), files.report_path(job.file_name)):
+            if path.exists():
+                path.unlink()
+                removed += 1
+        if job.status == PENDING:
+            job.status = FAILED
+            job.error = "expired: no worker took the job"
+            job.finished_at = clock.now()
+        job.file_name = None
+        job.result = {**(job.result or {}), "files_removed_on": clock.today().isoformat()}
+    session.flush()
+    referenced = set(
+        session.execute(
+            sa.select(m.BackgroundJob.file_name).where(
+                m.BackgroundJob.kind.startswith(JOB_PREFIX),
+                m.BackgroundJob.file_name.is_not(None),
+            )
+        ).scalars()
+    )
+    for path in files.folder().iterdir():
+        upload = path.name.split(".", 1)[0] + ".xlsx"
+        if upload in referenced or not path.is_file():
+            continue
+        modified = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+        if modified < cutoff:
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def record_audit(session: Session, job: m.BackgroundJob, user, table: str, result: dict) -> None:

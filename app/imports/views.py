@@ -173,7 +173,7 @@ class ImportView(BaseView):
         finished = job.status in jobs.FINISHED
         results = None
         problems: list[dict] = []
-        if finished and job.status != jobs.FAILED:
+        if finished and job.status != jobs.FAILED and job.file_name:
             path = files.report_path(job.file_name)
             if path.exists():
                 results = report.load_results(path)
@@ -203,6 +203,8 @@ class ImportView(BaseView):
             problems=problems,
             file_problems=file_problems,
             has_report=results is not None,
+            files_removed=(job.result or {}).get("files_removed_on"),
+            keep_days=jobs.KEEP_DAYS,
             title=_("Import"),
         )
 
@@ -227,7 +229,7 @@ class ImportView(BaseView):
                     for k in ("created", "updated", "unchanged", "refused", "skipped")
                 },
                 "report_url": url_for("ImportView.report_file", job_id=job.id)
-                if finished and job.status != jobs.FAILED
+                if finished and job.status != jobs.FAILED and job.file_name
                 else None,
             }
         )
@@ -237,8 +239,10 @@ class ImportView(BaseView):
     @permission_name("index")
     def report_file(self, job_id):
         job = self._job_or_404(job_id)
+        if job.status not in (jobs.DONE, jobs.REFUSED) or not job.file_name:
+            abort(404)
         path = files.report_path(job.file_name)
-        if job.status not in (jobs.DONE, jobs.REFUSED) or not path.exists():
+        if not path.exists():
             abort(404)
         data = report.report_bytes(KINDS[job.params["kind"]], report.load_results(path))
         return _xlsx(data, f"import-{job.id}-report.xlsx")

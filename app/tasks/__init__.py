@@ -12,6 +12,7 @@ BEAT_SCHEDULE = {
     },
     "ledger-summaries": {"task": "ledger.summaries_due", "schedule": 6 * 3600.0},
     "reminders-sweep": {"task": "reminders.sweep", "schedule": 300.0},
+    "imports-purge": {"task": "imports.purge_old_files", "schedule": 6 * 3600.0},
 }
 
 

@@ -32,3 +32,16 @@ def run(job_id: int) -> str | None:
         jobs.fail(session, job_id, exc)
         raise
     return job.status
+
+
+@shared_task(name="imports.purge_old_files", time_limit=600)
+def purge_old_files() -> int:
+    """Beat's chore: delete import uploads and row reports older than a week."""
+    from app.extensions import db
+    from app.imports import jobs
+
+    removed = jobs.purge_old_files(db.session)
+    db.session.commit()
+    if removed:
+        log.info("removed %s old import files", removed)
+    return removed
