@@ -28,11 +28,13 @@ from app.enums import (
     ServiceKind,
     TerminationReason,
     Tier,
+    WalkInKind,
 )
 from app.validators import complete_resident_id, complete_uscc
 
 DEMO_PASSWORD = "BangBan@2026"
 CASE_COUNT = 300
+WALK_IN_COUNT = 240
 
 
 def _upsert(session: Session, model, key: str, values: dict):
@@ -278,6 +280,46 @@ def seed_cases(session: Session, units: dict[str, m.OrgUnit], count: int = CASE_
     return made
 
 
+def seed_walk_ins(session: Session, count: int = WALK_IN_COUNT) -> int:
+    """Walk-in help at the halls (窗口帮办) over the last four months, on working hours."""
+    if session.execute(sa.select(sa.func.count(m.WalkInHelp.id))).scalar_one():
+        return 0
+    rng = random.Random(2027)
+    specialists = (
+        session.execute(
+            sa.select(m.Specialist)
+            .where(m.Specialist.user_id.is_not(None), m.Specialist.unit_id.is_not(None))
+            .order_by(m.Specialist.id)
+        )
+        .scalars()
+        .all()
+    )
+    items = session.execute(sa.select(m.ServiceItem).order_by(m.ServiceItem.code)).scalars().all()
+    kinds = list(WalkInKind)
+    weights = [30, 25, 15, 12, 10, 8][: len(kinds)]
+    today = clock.today()
+    for n in range(count):
+        specialist = rng.choice(specialists)
+        day = today - dt.timedelta(days=rng.randint(0, 120))
+        while day.weekday() >= 5:
+            day -= dt.timedelta(days=1)
+        kind = rng.choices(kinds, weights=weights)[0]
+        session.add(
+            m.WalkInHelp(
+                unit_id=specialist.unit_id,
+                specialist_id=specialist.id,
+                kind=kind,
+                at=dt.datetime.combine(
+                    day, dt.time(rng.randint(8, 16), rng.randint(0, 59)), tzinfo=clock.TZ
+                ),
+                queue_number=f"A{n % 200 + 1:03d}" if kind == WalkInKind.QUEUE_NUMBER else None,
+                item_id=rng.choice(items).id if rng.random() < 0.6 else None,
+            )
+        )
+    session.flush()
+    return count
+
+
 def _at(start: dt.date, days: int, hour: int = 10) -> None:
     moment = dt.datetime.combine(start + dt.timedelta(days=days), dt.time(hour, 0))
     clock.set_fixed(min(moment, dt.datetime.now(clock.TZ).replace(tzinfo=None)))
@@ -373,4 +415,10 @@ def seed_demo(session: Session) -> dict[str, int]:
     added_days = seed_official_calendar(session, supported_years())
     seed_staff(session, units)
     cases = seed_cases(session, units)
-    return {"units": len(units), "holidays_added": added_days, "cases_added": cases}
+    walk_ins = seed_walk_ins(session)
+    return {
+        "units": len(units),
+        "holidays_added": added_days,
+        "cases_added": cases,
+        "walk_ins_added": walk_ins,
+    }

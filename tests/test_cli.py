@@ -147,6 +147,7 @@ def counts():
             m.CaseEvent,
             m.Holiday,
             m.Evaluation,
+            m.WalkInHelp,
         )
     }
 
@@ -157,6 +158,7 @@ def test_seed_demo_loads_taishan_and_is_idempotent(app):
     after_first = counts()
     assert after_first["org_unit"] == 1 + 17 + 71
     assert after_first["service_case"] == 300
+    assert after_first["walk_in_help"] == 240
     assert after_first["service_item"] >= 30
     statuses = dict(
         db.session.execute(sa.select(m.Case.status, sa.func.count()).group_by(m.Case.status)).all()

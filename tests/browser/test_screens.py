@@ -43,6 +43,10 @@ def test_city_manager_tours_the_main_screens_over_the_demo_data(app, journey):
     j.go("/dashboard/?period=all")
     j.page.wait_for_selector("#dashboard .chart canvas, #dashboard .chart svg", timeout=15000)
     j.see("满意率", "各状态办件量")
+    walk_ins = db.session.execute(sa.select(sa.func.count(m.WalkInHelp.id))).scalar_one()
+    assert walk_ins > 0
+    assert j.page.inner_text("#kpi-walkins").strip().replace(",", "") == str(walk_ins)
+    assert j.page.inner_text("#kpi-cases").strip().replace(",", "") == str(total)
     j.page.wait_for_timeout(800)  # let the charts finish their entry animation
     j.shot("dashboard")
 
