@@ -95,8 +95,8 @@ def add_bare_view(app) -> None:
 
 
 def accounts(app) -> dict:
-    """A city manager, a town manager (of the town with the most cases) and an admin; the town
-    manager and the admin are created on first use (the loader makes only the city manager)."""
+    """A city manager, a town manager (of the first town) and an admin; the town manager and the
+    admin are created on first use (the loader makes only the city manager)."""
     from app import models as m
     from app.domain.staff import create_staff
     from app.enums import Tier
@@ -104,39 +104,30 @@ def accounts(app) -> dict:
 
     wanted = {"city": "city_manager", "town": "bench_town_manager", "admin": "bench_admin"}
     with app.app_context():
-        existing = set(
+        town = (
             db.session.execute(
-                sa.text("SELECT username FROM ab_user WHERE username IN :names").bindparams(
-                    sa.bindparam("names", expanding=True)
-                ),
-                {"names": list(wanted.values())},
-            ).scalars()
+                sa.select(m.OrgUnit).where(m.OrgUnit.tier == Tier.TOWN).order_by(m.OrgUnit.code)
+            )
+            .scalars()
+            .first()
         )
-        if wanted["town"] not in existing:
-            town = (
-                db.session.execute(
-                    sa.select(m.OrgUnit).where(m.OrgUnit.tier == Tier.TOWN).order_by(m.OrgUnit.code)
+        made_here = {
+            "town": ("镇中心主任", town, "Manager"),
+            "admin": ("系统管理员", None, "Admin"),
+        }
+        for key, (name, unit, role) in made_here.items():
+            exists = db.session.execute(
+                sa.text("SELECT 1 FROM ab_user WHERE username = :u"), {"u": wanted[key]}
+            ).first()
+            if exists is None:
+                create_staff(
+                    db.session,
+                    username=wanted[key],
+                    password=loader.PASSWORD,
+                    name=name,
+                    unit=unit,
+                    role=role,
                 )
-                .scalars()
-                .first()
-            )
-            create_staff(
-                db.session,
-                username=wanted["town"],
-                password=loader.PASSWORD,
-                name="镇中心主任",
-                unit=town,
-                role="Manager",
-            )
-        if wanted["admin"] not in existing:
-            create_staff(
-                db.session,
-                username=wanted["admin"],
-                password=loader.PASSWORD,
-                name="系统管理员",
-                unit=None,
-                role="Admin",
-            )
         db.session.commit()
     return wanted
 
