@@ -85,6 +85,11 @@ class Config:
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", 15))
 
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none,
+    # the client's own address counts). Behind one nginx: 1. Audit entries and rate limits key on
+    # the address this yields; a client cannot forge it with its own header.
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", 0))
+
     UPLOAD_FOLDER = str(_INSTANCE / "uploads")
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
 

@@ -50,7 +50,9 @@ def _actor():
     if not has_request_context():
         return None, "system", ""
     user = getattr(g, "user", None)
-    ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+    # The peer's address (behind trusted proxies, ProxyFix has put the client's there): a
+    # client's own X-Forwarded-For header is not believed.
+    ip = request.remote_addr or ""
     if user is not None and getattr(user, "is_authenticated", False):
         return user.id, user.username, ip
     return None, "anonymous", ip

@@ -41,6 +41,11 @@ def content_security_policy() -> str:
 
 def init_hardening(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     @app.before_request
     def keep_session_alive() -> None:

@@ -247,3 +247,92 @@ def test_markup_in_free_text_comes_back_escaped(app, tree, login):
         assert MARKUP not in body, page
         assert "<script>alert" not in body, page
     assert "&lt;script&gt;" in client.get(f"/caseview/show/{case.id}").text
+
+
+def _applicant_form(tree) -> dict:
+    return {
+        "kind": "person",
+        "name": "钱七",
+        "id_number": factories.resident_id(),
+        "mobile": "13800138000",
+        "unit": tree.town_a.id,
+    }
+
+
+def test_a_forged_forwarded_for_header_is_not_believed(app, tree, login):
+    factories.staff("spec", "Specialist", tree.town_a)
+    client = login(app.test_client(), "spec")
+    client.post(
+        "/applicantview/add",
+        data=_applicant_form(tree),
+        headers={"X-Forwarded-For": "203.0.113.66"},
+        environ_base={"REMOTE_ADDR": "192.0.2.20"},
+    )
+    entry = db.session.execute(
+        sa.select(m.AuditLog).where(
+            m.AuditLog.table_name == "applicant", m.AuditLog.action == "create"
+        )
+    ).scalar_one()
+    assert entry.ip == "192.0.2.20"
+
+
+@pytest.fixture(scope="module")
+def proxied_app():
+    """Behind one trusted reverse proxy (PROXY_FIX_HOPS=1), with the log-in rate limit on."""
+    return build_app(
+        PG_URL,
+        Path(tempfile.mkdtemp()),
+        PROXY_FIX_HOPS=1,
+        AUTH_RATE_LIMITED=True,
+        AUTH_RATE_LIMIT="3 per minute",
+    )
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(proxied_app):
+    wipe(proxied_app)
+    with proxied_app.app_context():
+        tree = factories.unit_tree()
+        factories.staff("spec", "Specialist", tree.town_a)
+        proxy = {"REMOTE_ADDR": "10.0.0.1"}  # every request arrives from the proxy
+
+        def as_client(address: str):
+            client = proxied_app.test_client()
+            client.post(
+                "/login/",
+                data={"username": "spec", "password": factories.PASSWORD},
+                headers={"X-Forwarded-For": address},
+                environ_base=proxy,
+            )
+            return client
+
+        client = as_client("198.51.100.7")
+        client.post(
+            "/applicantview/add",
+            data=_applicant_form(tree),
+            headers={"X-Forwarded-For": "6.6.6.6, 198.51.100.7"},  # the proxy appended the peer
+            environ_base=proxy,
+        )
+        entry = db.session.execute(
+            sa.select(m.AuditLog).where(
+                m.AuditLog.table_name == "applicant", m.AuditLog.action == "create"
+            )
+        ).scalar_one()
+        assert entry.ip == "198.51.100.7"
+
+        # The log-in limit counts per client behind the proxy, not per proxy.
+        def attempts(address: str) -> list[int]:
+            return [
+                proxied_app.test_client()
+                .post(
+                    "/login/",
+                    data={"username": "nobody", "password": "x"},
+                    headers={"X-Forwarded-For": address},
+                    environ_base=proxy,
+                )
+                .status_code
+                for _ in range(4)
+            ]
+
+        assert 429 in attempts("198.51.100.8")
+        assert 429 not in attempts("198.51.100.9")[:3]
+    wipe(proxied_app)
