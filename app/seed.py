@@ -35,6 +35,7 @@ from app.validators import complete_resident_id, complete_uscc
 DEMO_PASSWORD = "BangBan@2026"
 CASE_COUNT = 300
 WALK_IN_COUNT = 240
+STILL_OPEN = 0.45  # the share of demo cases not yet completed or terminated
 
 
 def _upsert(session: Session, model, key: str, values: dict):
@@ -223,7 +224,10 @@ def seed_cases(session: Session, units: dict[str, m.OrgUnit], count: int = CASE_
             unit = rng.choice(staffed_units)
             specialist = rng.choice(by_unit[unit.id])
             actor = specialist.user
-            start = today - dt.timedelta(days=rng.randint(0, 120))
+            stage = rng.random()
+            # Cases still being handled are mostly recent; finished ones spread over four months.
+            age = rng.randint(0, 120) if stage >= STILL_OPEN else rng.randint(0, 5)
+            start = today - dt.timedelta(days=age)
             clock.set_fixed(dt.datetime.combine(start, dt.time(9, rng.randint(0, 59))))
             enterprise = rng.random() < 0.3
             if enterprise:
@@ -271,7 +275,7 @@ def seed_cases(session: Session, units: dict[str, m.OrgUnit], count: int = CASE_
                 ack_truthful=True,
             )
             session.flush()
-            _advance(session, rng, case, actor, start, categories)
+            _advance(session, rng, case, actor, start, categories, stage)
             made += 1
             if made % 50 == 0:
                 session.flush()
@@ -325,9 +329,8 @@ def _at(start: dt.date, days: int, hour: int = 10) -> None:
     clock.set_fixed(min(moment, dt.datetime.now(clock.TZ).replace(tzinfo=None)))
 
 
-def _advance(session, rng, case, actor, start, categories) -> None:
-    """Drive a case part of the way (or all the way) along its lifecycle."""
-    stage = rng.random()
+def _advance(session, rng, case, actor, start, categories, stage: float) -> None:
+    """Drive a case part of the way (or all the way) along its lifecycle; most finish on time."""
     if stage < 0.08:
         return  # stays applied
     mats = case.item.materials
@@ -347,7 +350,9 @@ def _advance(session, rng, case, actor, start, categories) -> None:
     lifecycle.record(
         session, case, actor, "contact", note="电话告知申请人办理进度", channel=ContactChannel.PHONE
     )
+    last = 1  # the day (after the start) of the latest step so far
     if len(received) < len(mats):
+        last = 4
         _at(start, 2)
         lifecycle.notify_missing(
             session, case, actor, deadline=clock.today() + dt.timedelta(days=7)
@@ -367,14 +372,23 @@ def _advance(session, rng, case, actor, start, categories) -> None:
             note="系统接口故障，已报修",
             problem_category_id=rng.choice(categories).id,
         )
-    if stage < 0.45:
+    if stage < STILL_OPEN:
         return
     if rng.random() < 0.1:
+        last = 5
         _at(start, 5)
         lifecycle.extend(
             session, case, actor, extra_days=5, reason="需现场核查", explained_to_applicant=True
         )
-    _at(start, rng.randint(5, 15))
+    due_in = (case.due_date - start).days if case.due_date else 10
+    if rng.random() < 0.9:
+        day = max(last, due_in - rng.randint(0, 2))  # on time
+    else:
+        day = max(last, due_in + rng.randint(1, 5))  # late
+    today = dt.datetime.now(clock.TZ).date()
+    if start + dt.timedelta(days=day) > today:
+        return  # not finished yet
+    _at(start, day)
     if stage < 0.92:
         lifecycle.complete(
             session,
@@ -395,8 +409,9 @@ def _advance(session, rng, case, actor, start, categories) -> None:
             applicant_signed=True,
             specialist_signed=True,
         )
-    if rng.random() < 0.7:
-        _at(start, 16)
+    evaluated_on = day + rng.randint(0, 3)
+    if rng.random() < 0.7 and start + dt.timedelta(days=evaluated_on) <= today:
+        _at(start, evaluated_on)
         rating = rng.choices(list(Rating), weights=[60, 25, 8, 5, 2])[0]
         lifecycle.evaluate(
             session,
