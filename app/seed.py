@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import demo_data as dd
 from app import models as m
 from app.domain import clock, lifecycle
-from app.domain.calendar import seed_official_calendar
+from app.domain.calendar import load_calendar, seed_official_calendar
 from app.domain.staff import create_staff
 from app.domain.workdays import supported_years
 from app.enums import (
@@ -218,6 +218,7 @@ def seed_cases(session: Session, units: dict[str, m.OrgUnit], count: int = CASE_
         by_unit.setdefault(s.unit_id, []).append(s)
     staffed_units = [u for u in units.values() if u.id in by_unit]
     today = clock.today()
+    calendar = load_calendar(session)
     made = 0
     try:
         for i in range(count):
@@ -228,6 +229,8 @@ def seed_cases(session: Session, units: dict[str, m.OrgUnit], count: int = CASE_
             # Cases still being handled are mostly recent; finished ones spread over four months.
             age = rng.randint(0, 120) if stage >= STILL_OPEN else rng.randint(0, 5)
             start = today - dt.timedelta(days=age)
+            while not calendar.is_working_day(start):  # the halls are closed on holidays
+                start -= dt.timedelta(days=1)
             clock.set_fixed(dt.datetime.combine(start, dt.time(9, rng.randint(0, 59))))
             enterprise = rng.random() < 0.3
             if enterprise:
@@ -299,13 +302,14 @@ def seed_walk_ins(session: Session, count: int = WALK_IN_COUNT) -> int:
         .all()
     )
     items = session.execute(sa.select(m.ServiceItem).order_by(m.ServiceItem.code)).scalars().all()
+    calendar = load_calendar(session)
     kinds = list(WalkInKind)
     weights = [30, 25, 15, 12, 10, 8][: len(kinds)]
     today = clock.today()
     for n in range(count):
         specialist = rng.choice(specialists)
         day = today - dt.timedelta(days=rng.randint(0, 120))
-        while day.weekday() >= 5:
+        while not calendar.is_working_day(day):
             day -= dt.timedelta(days=1)
         kind = rng.choices(kinds, weights=weights)[0]
         session.add(

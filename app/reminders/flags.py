@@ -62,7 +62,9 @@ def format_due(value):
         return ""
     status = g.pop("_due_row_status", None) if has_request_context() else None
     state = due_state(value, status)
-    text = escape(value.isoformat())
+    from app.i18n import local_date
+
+    text = escape(local_date(value))
     if state == "overdue":
         return Markup('<span class="label label-danger due-flag due-overdue">%s</span>') % text
     if state == "due_soon":

@@ -18,12 +18,15 @@ DEMO_PASSWORD = "BangBan@2026"
 
 
 def _showcase_case() -> tuple[m.Case, m.MaterialNotice]:
-    """A completed, evaluated case that had a one-time notice: the richest timeline."""
+    """A case completed on time and evaluated, that had a one-time notice: a full timeline."""
     row = db.session.execute(
         sa.select(m.Case, m.MaterialNotice)
         .join(m.MaterialNotice, m.MaterialNotice.case_id == m.Case.id)
         .join(m.Evaluation, m.Evaluation.case_id == m.Case.id)
-        .where(m.Case.status == CaseStatus.COMPLETED)
+        .where(
+            m.Case.status == CaseStatus.COMPLETED,
+            sa.func.date(m.Case.ended_at) <= m.Case.due_date,  # finished on time
+        )
         .order_by(m.Case.id)
         .limit(1)
     ).first()
