@@ -278,7 +278,7 @@ def seed_cases(session: Session, units: dict[str, m.OrgUnit], count: int = CASE_
                 ack_truthful=True,
             )
             session.flush()
-            _advance(session, rng, case, actor, start, categories, stage)
+            _advance(session, rng, case, actor, start, categories, stage, calendar)
             made += 1
             if made % 50 == 0:
                 session.flush()
@@ -328,12 +328,16 @@ def seed_walk_ins(session: Session, count: int = WALK_IN_COUNT) -> int:
     return count
 
 
-def _at(start: dt.date, days: int, hour: int = 10) -> None:
-    moment = dt.datetime.combine(start + dt.timedelta(days=days), dt.time(hour, 0))
+def _at(start: dt.date, days: int, calendar, hour: int = 10) -> None:
+    """Set the clock to ``days`` after ``start``, moved on to a working day (halls are closed)."""
+    day = start + dt.timedelta(days=days)
+    if not calendar.is_working_day(day):
+        day = calendar.next_working_day(day)
+    moment = dt.datetime.combine(day, dt.time(hour, 0))
     clock.set_fixed(min(moment, dt.datetime.now(clock.TZ).replace(tzinfo=None)))
 
 
-def _advance(session, rng, case, actor, start, categories, stage: float) -> None:
+def _advance(session, rng, case, actor, start, categories, stage: float, calendar) -> None:
     """Drive a case part of the way (or all the way) along its lifecycle; most finish on time."""
     if stage < 0.08:
         return  # stays applied
@@ -349,7 +353,7 @@ def _advance(session, rng, case, actor, start, categories, stage: float) -> None
     )
     if stage < 0.15:
         return
-    _at(start, 1)
+    _at(start, 1, calendar)
     lifecycle.submit(session, case, actor)
     lifecycle.record(
         session, case, actor, "contact", note="电话告知申请人办理进度", channel=ContactChannel.PHONE
@@ -357,13 +361,13 @@ def _advance(session, rng, case, actor, start, categories, stage: float) -> None
     last = 1  # the day (after the start) of the latest step so far
     if len(received) < len(mats):
         last = 4
-        _at(start, 2)
+        _at(start, 2, calendar)
         lifecycle.notify_missing(
             session, case, actor, deadline=clock.today() + dt.timedelta(days=7)
         )
         if stage < 0.25:
             return
-        _at(start, 4)
+        _at(start, 4, calendar)
         lifecycle.supplement(
             session, case, actor, material_ids=[mat.id for mat in lifecycle.missing_materials(case)]
         )
@@ -380,7 +384,7 @@ def _advance(session, rng, case, actor, start, categories, stage: float) -> None
         return
     if rng.random() < 0.1:
         last = 5
-        _at(start, 5)
+        _at(start, 5, calendar)
         lifecycle.extend(
             session, case, actor, extra_days=5, reason="需现场核查", explained_to_applicant=True
         )
@@ -392,7 +396,7 @@ def _advance(session, rng, case, actor, start, categories, stage: float) -> None
     today = dt.datetime.now(clock.TZ).date()
     if start + dt.timedelta(days=day) > today:
         return  # not finished yet
-    _at(start, day)
+    _at(start, day, calendar)
     if stage < 0.92:
         lifecycle.complete(
             session,
@@ -415,7 +419,7 @@ def _advance(session, rng, case, actor, start, categories, stage: float) -> None
         )
     evaluated_on = day + rng.randint(0, 3)
     if rng.random() < 0.7 and start + dt.timedelta(days=evaluated_on) <= today:
-        _at(start, evaluated_on)
+        _at(start, evaluated_on, calendar)
         rating = rng.choices(list(Rating), weights=[60, 25, 8, 5, 2])[0]
         lifecycle.evaluate(
             session,
