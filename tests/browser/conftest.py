@@ -15,6 +15,15 @@ from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+FOLDERS: dict[str, Path] = {}  # journey -> its screenshot folder, listed after the run
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FOLDERS:
+        terminalreporter.write_sep("-", "browser journey screenshots")
+        for name, folder in sorted(FOLDERS.items()):
+            count = len(list(folder.glob("*.png")))
+            terminalreporter.write_line(f"{name}: {folder} ({count} screenshots)")
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +74,7 @@ class Journey:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.step = 0
         print(f"\nscreenshots of {name}: {self.folder}")
+        FOLDERS[name] = self.folder
 
     def go(self, path: str):
         self.page.goto(self.base + path)
