@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from app import models as m
 from app.api.base import MASK_IDENTITY, MASK_MOBILE, ScopedModelRestApi
 from app.validators import mobile_error, resident_id_error, uscc_error
-from app.views import ServiceItemView
+from app.views import ApplicantView, ServiceItemView
 
 
 def _marshmallow_check(error_of):
@@ -152,20 +152,7 @@ class ApplicantApi(ScopedModelRestApi):
         "unit.name",
         "created_at",
     ]
-    add_columns = [
-        "kind",
-        "name",
-        "id_number",
-        "credit_code",
-        "contact_person",
-        "mobile",
-        "address",
-        "weak",
-        "sick",
-        "disabled",
-        "foreign_invested",
-        "unit",
-    ]
+    add_columns = list(ApplicantView.add_columns)  # the same fields as the screen's form
     edit_columns = add_columns
     show_columns = [
         "id",
