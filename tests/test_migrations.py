@@ -14,7 +14,10 @@ from tests.conftest import PG_URL, build_app, recreate_pg_database
 
 
 def _urls():
-    pg = sa.engine.make_url(PG_URL).set(database="bangban_migrations")
+    base = sa.engine.make_url(PG_URL)
+    # Beside the suite's own database, so parallel checkouts (their own TEST_DATABASE_URL) never
+    # drop each other's migration database.
+    pg = base.set(database=f"{base.database}_migrations")
     sqlite = f"sqlite:///{Path(tempfile.mkdtemp()) / 'mig.sqlite'}"
     return [pg.render_as_string(hide_password=False), sqlite]
 
