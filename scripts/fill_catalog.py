@@ -1,4 +1,4 @@
-"""Fill empty msgstr entries of the catalogs from a JSON file {msgid: {lang: text}}.
+"""Fill empty msgstr entries of the catalogs from JSON files {msgid: {lang: text}}.
 
 Used by maintainers after `make i18n`: translations are written by people, this only puts them
 in place without disturbing the rest of the catalog.
@@ -13,8 +13,10 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main(path: str) -> None:
-    table = json.loads(Path(path).read_text(encoding="utf-8"))
+def main(*paths: str) -> None:
+    table: dict = {}
+    for path in paths:
+        table.update(json.loads(Path(path).read_text(encoding="utf-8")))
     for lang in ("zh", "zh_Hant", "en"):
         po_path = ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po"
         with open(po_path, "rb") as fh:
@@ -31,4 +33,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])
