@@ -138,6 +138,8 @@ def lookup_progress(number: str, mobile_tail: str) -> m.Case | None:
     case = db.session.execute(sa.select(m.Case).where(m.Case.number == number)).scalar_one_or_none()
     if case is None or not (case.applicant.mobile or "").endswith(tail):
         return None
+    if case.status.value not in PUBLIC_STATUS:  # a voided case was never a real application
+        return None
     return case
 
 

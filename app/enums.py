@@ -145,6 +145,9 @@ class EventKind(LabelledEnum):
     TERMINATION = "termination"
     EVALUATION = "evaluation"
     RETURN_VISIT = "return_visit"
+    PROBLEM_SOLVED = "problem_solved"
+    DUE_DATE_MOVED = "due_date_moved"
+    STEWARD = "steward"
 
     @classmethod
     def _labels(cls):
@@ -164,6 +167,9 @@ class EventKind(LabelledEnum):
             "termination": _l("Termination"),
             "evaluation": _l("Evaluation"),
             "return_visit": _l("Return visit"),
+            "problem_solved": _l("Problem solved"),
+            "due_date_moved": _l("Due date moved"),
+            "steward": _l("Project steward"),
         }
 
 

@@ -14,6 +14,7 @@ class CaseStatus(LabelledEnum):
     AWAITING_MATERIALS = "awaiting_materials"  # set by notify_missing(): clock paused
     COMPLETED = "completed"  # set by complete(): handover signed
     TERMINATED = "terminated"  # set by terminate(): entrustment ended
+    VOIDED = "voided"  # set by void(): entered by mistake, kept in the ledger, out of statistics
 
     @classmethod
     def _labels(cls):
@@ -24,6 +25,7 @@ class CaseStatus(LabelledEnum):
             "awaiting_materials": _l("Awaiting materials"),
             "completed": _l("Completed"),
             "terminated": _l("Terminated"),
+            "voided": _l("Voided"),
         }
 
 
