@@ -76,10 +76,14 @@ class ApplicantText(RelatedTextFilter):
     arg_name = "applicant_text"
 
     def matching(self, text):
+        from app.masking import exact_identity_ids
+
+        # The whole ID number, for those who may reveal it, audited (app/masking.py).
+        by_id = exact_identity_ids(m.Applicant, "id_number", text) or []
         return sa.select(m.Applicant.id).where(
             sa.or_(
                 m.Applicant.name.ilike(_like(text), escape="\\"),
-                m.Applicant.id_number == text.upper(),
+                m.Applicant.id.in_(by_id),
                 m.Applicant.credit_code == text.upper(),
             )
         )
@@ -134,6 +138,50 @@ class ScopedModelView(ModelView):
             flt = filter_cls(name, self.datamodel)
             self._filters._search_filters[name] = [flt]
             self._filters._all_filters[name] = [flt]
+        self._restrict_masked_columns()
+
+    # -- masked personal data is never a search oracle (app/masking.py) -----------
+
+    def _restrict_masked_columns(self) -> None:
+        """Masked columns: searched by the whole number only, never sorted on."""
+        from app.masking import IdentityExact, masked_columns_of
+
+        masked = masked_columns_of(self.datamodel.obj)
+        for name in masked:
+            flt = IdentityExact(name, self.datamodel)
+            if name in self._filters._search_filters:
+                self._filters._search_filters[name] = [flt]
+            self._filters._all_filters[name] = [flt]
+        # Only real columns are sorted on (a masked property is not one; FAB would 500).
+        table = self.datamodel.obj.__table__
+        self.order_columns = [
+            c
+            for c in self.order_columns or []
+            if c not in masked and (c in table.columns or "." in c or self.datamodel.is_relation(c))
+        ]
+
+    def _get_list_widget(self, filters, order_column="", order_direction="", **kwargs):
+        """FAB's list, sorting only by the columns offered; a filter value the column cannot
+        hold (an unknown choice, a number out of range) answers 400, not 500."""
+        from sqlalchemy import exc as sa_exc
+
+        from app.extensions import db
+
+        if order_column and order_column not in (self.order_columns or []):
+            order_column, order_direction = "", ""
+        try:
+            return super()._get_list_widget(
+                filters, order_column=order_column, order_direction=order_direction, **kwargs
+            )
+        except (LookupError, ValueError, TypeError, sa_exc.DataError) as exc:
+            db.session.rollback()
+            abort(400, description=_("A search value is not valid."))
+            raise AssertionError from exc  # unreachable
+        except sa_exc.StatementError as exc:
+            db.session.rollback()
+            if isinstance(exc, sa_exc.DBAPIError):
+                raise
+            abort(400, description=_("A search value is not valid."))
 
     def _init_forms(self):
         # Runs after FAB has settled the add, edit and search column lists.
@@ -159,9 +207,17 @@ class ScopedModelView(ModelView):
 
     def _setup_formatters(self) -> None:
         """Lists and detail pages show labels, 是/否 and local dates, not raw stored values."""
+        from app.masking import mask_unless_revealer, masked_columns_of
+
         table = self.datamodel.obj.__table__
         formatters = dict(self.formatters_columns or {})
+        model = self.datamodel.obj
         for name in set(self.list_columns or []) | set(self.show_columns or []):
+            if name in masked_columns_of(model):
+                formatters[name] = lambda v, n=name: _dash_if_none(
+                    mask_unless_revealer(model, n, v) or None
+                )
+                continue
             if name in formatters:
                 continue
             if self.datamodel.is_relation(name):

@@ -110,6 +110,48 @@ class ScopedModelRestApi(DocumentedRoutes, ModelRestApi):
         for attr in ("add_columns", "edit_columns"):
             columns = getattr(self, attr) or []
             setattr(self, attr, [c for c in columns if c not in self.read_only_columns])
+        self._restrict_masked_columns()
+
+    # -- masked personal data is never a search oracle (app/masking.py) -----------
+
+    def _restrict_masked_columns(self) -> None:
+        """Masked columns: filtered by ``eq`` on the whole number only, never sorted on."""
+        from app.masking import IdentityExact, masked_columns_of
+
+        masked = masked_columns_of(self.datamodel.obj)
+        for name in masked:
+            if name in self._filters._search_filters:
+                self._filters._search_filters[name] = [IdentityExact(name, self.datamodel)]
+        self.order_columns = [c for c in self.order_columns or [] if c not in masked]
+
+    def _handle_filters_args(self, rison_args):
+        """FAB's filters, but a masked column takes only its exact-number filter (FAB would
+        apply its own ``eq``), and only from callers who may reveal the number."""
+        from flask_appbuilder.exceptions import InvalidOperationFilterFABException
+
+        from app.masking import IdentityExact, masked_columns_of, may_reveal
+
+        masked = masked_columns_of(self.datamodel.obj)
+        plain, exact = [], []
+        for item in rison_args.get("filters") or []:
+            column = item.get("col") if isinstance(item, dict) else None
+            if column not in masked or column not in self._filters._search_filters:
+                plain.append(item)
+                continue
+            if item.get("opr") != IdentityExact.arg_name or not isinstance(item.get("value"), str):
+                raise InvalidOperationFilterFABException(
+                    _("This column can only be searched by the whole number.")
+                )
+            if not may_reveal():
+                raise InvalidOperationFilterFABException(
+                    _("Your role may not search by this column.")
+                )
+            exact.append(item)
+        self._filters.clear_filters()
+        self._filters.rest_add_filters(plain)
+        for item in exact:
+            self._filters.add_filter(item["col"], IdentityExact, item["value"])
+        return self._filters.get_joined_filters(self._base_filters)
 
     # -- construction ----------------------------------------------------------
 
