@@ -523,16 +523,18 @@ def _records(case: m.Case) -> dict:
 
 
 def _prepare_apply(form: forms.ApplyForm) -> None:
+    from app import pickers
+
     scope = current_scope()
-    form.applicant.choices = [
-        (a.id, f"{a.name}（{a.masked_id_number or a.credit_code or ''}）")
-        for a in db.session.execute(
-            sa.select(m.Applicant)
-            .where(scope.clause_for(m.Applicant))
-            .order_by(m.Applicant.created_at.desc())
-            .limit(500)
-        ).scalars()
-    ]
+    # The picker searches every applicant in scope; only the chosen one is loaded here.
+    chosen = pickers.applicant_in_scope(db.session, form.applicant.data, scope)
+    if request.method == "GET" and chosen is None:
+        chosen = pickers.applicant_in_scope(
+            db.session, request.args.get("applicant", type=int), scope
+        )
+        form.applicant.data = chosen.id if chosen is not None else None
+    form.applicant_label = pickers.applicant_label(chosen) if chosen is not None else ""
+    form.new_applicant = pickers.QuickApplicantForm(formdata=None, prefix="new_applicant")
     form.item.choices = [
         (i.id, f"{i.code} {i.name}")
         for i in db.session.execute(
@@ -552,12 +554,14 @@ def _prepare_apply(form: forms.ApplyForm) -> None:
 
 
 def _apply_from_form(form: forms.ApplyForm) -> m.Case:
+    from app import pickers
+
     s = db.session
     kind = ServiceKind(form.kind.data)
     return lifecycle.apply(
         s,
         g.user,
-        applicant=s.get(m.Applicant, form.applicant.data),
+        applicant=pickers.applicant_in_scope(s, form.applicant.data),
         item=s.get(m.ServiceItem, form.item.data),
         kind=kind,
         help_types=[] if kind == ServiceKind.PROXY else list(form.help_types.data or []),

@@ -149,7 +149,13 @@ class ReturnVisitForm(StepForm):
 class ApplyForm(FlaskForm):
     """帮办代办申请表: the application form."""
 
-    applicant = SelectField(_l("Applicant"), coerce=int)
+    # Any applicant in the user's scope, chosen with the search-as-you-type picker
+    # (app/static/js/picker.js); the id is checked against the scope on the server.
+    applicant = IntegerField(
+        _l("Applicant"),
+        validators=[InputRequired(message=_l("Choose an applicant."))],
+        widget=widgets.HiddenInput(),
+    )
     item = SelectField(_l("Service item"), coerce=int)
     kind = SelectField(_l("Kind"), choices=enum_choices(ServiceKind))
     help_types = MultiCheckboxField(_l("Help given"), choices=enum_choices(HelpType))
@@ -160,6 +166,15 @@ class ApplyForm(FlaskForm):
     ack_voluntary = BooleanField(_l("Applied voluntarily"))
     ack_free = BooleanField(_l("Knows the service is free"))
     ack_truthful = BooleanField(_l("Responsible for the truth of the materials"))
+
+    def validate_applicant(self, field):
+        from wtforms.validators import ValidationError
+
+        from app import pickers
+        from app.extensions import db
+
+        if pickers.applicant_in_scope(db.session, field.data) is None:
+            raise ValidationError(_l("Choose an applicant from the list."))
 
 
 def default_deadline() -> dt.date:

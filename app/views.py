@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import abort, g, request
+from flask import abort, g, jsonify, request
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction, FilterInFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -283,6 +283,51 @@ class ApplicantView(ScopedModelView):
         return self.render_template(
             "applicant/reveal.html", applicant=applicant, title=_("Applicant")
         )
+
+    @expose("/search")
+    @has_access
+    @permission_name("list")
+    def search(self):
+        """The applicant picker's search: up to 20 applicants in scope, masked, as JSON."""
+        from app import pickers
+        from app.extensions import db
+
+        found = pickers.search_applicants(db.session, current_scope(), request.args.get("q", ""))
+        return jsonify({"results": [pickers.applicant_json(a) for a in found]})
+
+    @expose("/quick_add", methods=["POST"])
+    @has_access
+    @permission_name("add")
+    def quick_add(self):
+        """The picker's inline "new applicant": 201 with the applicant, 409 when the ID number
+        or credit code is already registered in that unit (with that applicant), 422 otherwise."""
+        from app import pickers
+        from app.extensions import db
+
+        form = pickers.QuickApplicantForm(request.form, prefix="new_applicant")
+        if not form.validate():
+            errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+            return jsonify({"message": _("Some fields are not valid."), "errors": errors}), 422
+        unit = pickers.quick_add_unit(db.session, form, current_scope())
+        if unit is None:
+            message = _("Choose the handling unit first.")
+            return jsonify({"message": message, "errors": {"unit": [message]}}), 422
+        existing = pickers.existing_applicant(db.session, unit, form)
+        if existing is not None:
+            return jsonify(
+                {
+                    "message": _("This applicant is already registered."),
+                    "applicant": pickers.applicant_json(existing),
+                }
+            ), 409
+        applicant = pickers.new_applicant(form, unit)
+        db.session.add(applicant)
+        try:
+            db.session.commit()
+        except sa.exc.IntegrityError:  # registered by someone else meanwhile
+            db.session.rollback()
+            return jsonify({"message": _("This applicant is already registered.")}), 409
+        return jsonify({"applicant": pickers.applicant_json(applicant)}), 201
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access

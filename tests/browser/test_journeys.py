@@ -56,7 +56,8 @@ def test_village_to_town_specialists_take_a_proxy_case_to_its_end(app, tree, jou
     applicant = db.session.execute(sa.select(m.Applicant)).scalar_one()
 
     j.go(f"/caseview/add?item={item.id}")
-    choose(j.page, "select[name=applicant]", applicant.id)
+    j.page.fill("#applicant-search", "黄伯")
+    j.page.click(f"#applicant-results [data-id='{applicant.id}']")
     choose(j.page, "select[name=kind]", "proxy")
     j.page.fill("textarea[name=needs]", "代为申领高龄津贴")
     for box in ("ack_voluntary", "ack_free", "ack_truthful"):

@@ -1,0 +1,153 @@
+"""The applicant picker: every applicant in scope can be found and chosen, nothing outside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from app import models as m
+from app.enums import ApplicantKind
+from app.extensions import db
+from app.validators import complete_resident_id
+from tests import factories
+
+
+def many_applicants(unit, count: int, start: dt.datetime) -> None:
+    """``count`` applicants in ``unit``, each a minute newer than the one before."""
+    rows = [
+        {
+            "kind": ApplicantKind.PERSON,
+            "name": f"批量申请人{i:05d}",
+            "id_number": complete_resident_id(
+                f"440781{dt.date(1960, 1, 1) + dt.timedelta(days=i):%Y%m%d}001"
+            ),
+            "mobile": "13900000000",
+            "unit_id": unit.id,
+            "created_at": start + dt.timedelta(minutes=i + 1),
+        }
+        for i in range(count)
+    ]
+    db.session.execute(sa.insert(m.Applicant), rows)
+    db.session.commit()
+
+
+def apply(client, applicant_id, item, unit, spec):
+    return client.post(
+        "/caseview/add",
+        data={
+            "applicant": applicant_id,
+            "item": item.id,
+            "kind": "help",
+            "help_types": ["online"],
+            "needs": "办理营业执照",
+            "handling_unit": unit.id,
+            "specialist": spec.id,
+            "ack_voluntary": "y",
+            "ack_free": "y",
+            "ack_truthful": "y",
+        },
+    )
+
+
+def test_an_applicant_registered_a_thousand_applicants_ago_is_found_and_used(app, tree, login):
+    spec = factories.staff("spec", "Specialist", tree.town_a)
+    item = factories.service_item()
+    old = factories.applicant(tree.village_a1, name="欧阳老项目")
+    old.created_at = dt.datetime(2020, 1, 1)
+    db.session.commit()
+    many_applicants(tree.town_a, 1000, dt.datetime(2021, 1, 1))
+    client = login(app.test_client(), "spec")
+
+    found = client.get("/applicantview/search?q=欧阳").get_json()["results"]
+    assert [r["id"] for r in found] == [old.id]
+    assert found[0]["identity"] == old.masked_id_number
+    assert old.id_number not in str(found) and "13800138000" not in str(found)
+
+    by_id_tail = client.get(f"/applicantview/search?q={old.id_number[-6:]}").get_json()
+    assert old.id in [r["id"] for r in by_id_tail["results"]]
+
+    # A blank query gives the newest few, never the whole table.
+    assert len(client.get("/applicantview/search?q=").get_json()["results"]) == 20
+
+    page = client.get("/caseview/add")
+    assert page.status_code == 200
+    assert 'src="/static/js/picker.js"' in page.text
+    assert "批量申请人" not in page.text  # no list of applicants in the page
+
+    response = apply(client, old.id, item, tree.town_a, spec)
+    assert response.status_code == 302, response.text[:2000]
+    case = db.session.execute(sa.select(m.Case)).scalar_one()
+    assert case.applicant_id == old.id
+
+
+def test_the_picker_stays_inside_the_scope(app, tree, login):
+    spec = factories.staff("spec", "Specialist", tree.town_a)
+    item = factories.service_item()
+    outside = factories.applicant(tree.town_b, name="水步申请人")
+    client = login(app.test_client(), "spec")
+
+    assert client.get("/applicantview/search?q=水步").get_json()["results"] == []
+    response = apply(client, outside.id, item, tree.town_a, spec)
+    assert response.status_code == 200
+    assert "从列表中选择申请人" in response.text
+    for junk in ("abc", "99999999999999", "-1", ""):
+        response = apply(client, junk, item, tree.town_a, spec)
+        assert response.status_code == 200, junk
+    assert db.session.execute(sa.select(sa.func.count(m.Case.id))).scalar_one() == 0
+
+
+def test_a_mobile_number_finds_its_applicant(app, tree, login):
+    factories.staff("spec", "Specialist", tree.town_a)
+    target = factories.applicant(tree.town_a, name="手机号找人")
+    target.mobile = "13712345678"
+    db.session.commit()
+    factories.applicant(tree.town_a)
+    client = login(app.test_client(), "spec")
+    found = client.get("/applicantview/search?q=12345678").get_json()["results"]
+    assert [r["id"] for r in found] == [target.id]
+    assert found[0]["mobile"] == "137****5678"
+
+
+def test_a_new_applicant_is_registered_from_the_picker(app, tree, login):
+    factories.staff("spec", "Specialist", tree.town_a)
+    client = login(app.test_client(), "spec")
+    id_number = factories.resident_id(dt.date(1950, 3, 3))
+    data = {
+        "new_applicant-kind": "person",
+        "new_applicant-name": "新来的申请人",
+        "new_applicant-id_number": id_number,
+        "new_applicant-mobile": "13612345678",
+        "new_applicant-weak": "y",
+    }
+    created = client.post("/applicantview/quick_add", data=data)
+    assert created.status_code == 201, created.text
+    row = db.session.get(m.Applicant, created.get_json()["applicant"]["id"])
+    assert row.unit_id == tree.town_a.id and row.weak and row.id_number == id_number
+    assert id_number not in created.text
+
+    again = client.post("/applicantview/quick_add", data=data)
+    assert again.status_code == 409
+    assert again.get_json()["applicant"]["id"] == row.id
+
+    bad = client.post("/applicantview/quick_add", data={**data, "new_applicant-id_number": "1"})
+    assert bad.status_code == 422
+    assert "id_number" in bad.get_json()["errors"]
+    other_unit = client.post(
+        "/applicantview/quick_add",
+        data={
+            **data,
+            "new_applicant-id_number": factories.resident_id(),
+            "new_applicant-unit": tree.town_b.id,
+        },
+    )
+    assert other_unit.status_code == 422
+    assert db.session.execute(sa.select(sa.func.count(m.Applicant.id))).scalar_one() == 1
+
+
+def test_a_leader_cannot_register_applicants(app, tree, login):
+    factories.staff("boss", "Leader", tree.town_a)
+    client = login(app.test_client(), "boss")
+    response = client.post("/applicantview/quick_add", data={"new_applicant-name": "x"})
+    assert response.status_code in (302, 403)
+    assert db.session.execute(sa.select(sa.func.count(m.Applicant.id))).scalar_one() == 0
