@@ -19,6 +19,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from app.spreadsheet import unsafe_prefix_removed
+
 YES = _l("Yes")
 NO = _l("No")
 LIST_SEPARATORS = re.compile(r"[,，;；、\n]+")
@@ -83,7 +85,7 @@ def as_text(value: Any) -> str:
         return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value).strip()
+    return unsafe_prefix_removed(str(value).strip())
 
 
 def as_int(value: Any) -> int | None:

@@ -20,6 +20,7 @@ from openpyxl.styles import Font, PatternFill
 from app.imports import cells, template
 from app.imports.specs import Kind
 from app.imports.validate import Parsed
+from app.spreadsheet import safe
 
 OUTCOMES = {
     "created": _l("Created as new"),
@@ -107,7 +108,7 @@ def report_bytes(kind: Kind, results: dict[str, Any]) -> bytes:
             if show_password and sheet.key == "staff":
                 values.append(row.get("note", {}).get("password", ""))
             for index, value in enumerate(values, start=1):
-                cell = ws.cell(row=out, column=index, value=value)
+                cell = ws.cell(row=out, column=index, value=safe(value))
                 if row["problems"]:
                     cell.fill = REFUSED_FILL
             out += 1

@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from app.imports import cells
 from app.imports.specs import BOOL, DATE, ENUM, INT, LIST, TEXT, Column, Kind, Sheet
+from app.spreadsheet import safe
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 REQUIRED_FONT = Font(bold=True, color="C00000")
@@ -107,7 +108,8 @@ def _setup_data_sheet(ws: Worksheet, sheet: Sheet) -> None:
 
 def write_row(ws: Worksheet, sheet: Sheet, row: int, values: dict) -> None:
     for index, column in enumerate(sheet.columns, start=1):
-        cell = ws.cell(row=row, column=index, value=render(column, values.get(column.key)))
+        value = safe(render(column, values.get(column.key)))
+        cell = ws.cell(row=row, column=index, value=value)
         if column.type == DATE and cell.value is not None:
             cell.number_format = "yyyy-mm-dd"
         elif column.type in (TEXT, LIST):

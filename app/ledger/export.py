@@ -29,6 +29,7 @@ from app.domain.status import CaseStatus
 from app.enums import Rating, ServiceKind, TerminationReason
 from app.ledger.filters import LedgerFilter
 from app.scope import Scope
+from app.spreadsheet import safe
 
 DATE_FORMAT = "yyyy-mm-dd"
 PROGRESS_EVERY = 2000
@@ -86,7 +87,7 @@ class Formatter:
         return raw
 
     def values(self, row) -> list:
-        return [self.value(c, getattr(row, c.key)) for c in COLUMNS]
+        return [safe(self.value(c, getattr(row, c.key))) for c in COLUMNS]
 
 
 def describe(session, scope: Scope, flt: LedgerFilter) -> tuple[str, str]:
@@ -144,8 +145,8 @@ def write_xlsx(
             setattr(c, name, attr)
         return c
 
-    ws.append([cell(title, font=Font(bold=True, size=14))])
-    ws.append([cell(subtitle, font=Font(color="555555"))])
+    ws.append([cell(safe(title), font=Font(bold=True, size=14))])
+    ws.append([cell(safe(subtitle), font=Font(color="555555"))])
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     wrap = Alignment(wrap_text=True, vertical="center")
     ws.append(
@@ -192,8 +193,8 @@ def iter_csv(
         buffer.truncate(0)
         return text
 
-    writer.writerow([title])
-    writer.writerow([subtitle])
+    writer.writerow([safe(title)])
+    writer.writerow([safe(subtitle)])
     writer.writerow([str(c.header) for c in COLUMNS])
     yield "\ufeff" + flush()
     fmt = Formatter()

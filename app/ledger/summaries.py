@@ -33,6 +33,7 @@ from app.ledger.export import COLUMNS, DATE_FORMAT, Formatter
 from app.ledger.filters import LedgerFilter, month_bounds, quarter_bounds
 from app.ledger.queries import LedgerQuery
 from app.scope import Scope
+from app.spreadsheet import safe, safe_row
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +177,12 @@ def _write_workbook(session, path, unit, period, scope, flt, today, data) -> Non
     ws = wb.create_sheet(_("Statistics")[:31])
     ws.column_dimensions["A"].width = 40
     ws.column_dimensions["B"].width = 14
-    ws.append([cell(ws, title, font=Font(bold=True, size=14))])
+    ws.append([cell(ws, safe(title), font=Font(bold=True, size=14))])
     for heading, rows in _sections(data):
         ws.append([])
         ws.append([cell(ws, heading, font=bold)])
         for label, value in rows:
-            ws.append([label, value])
+            ws.append(safe_row([label, value]))
 
     fmt = Formatter()
     for sheet_title, narrowed in (
@@ -212,7 +213,7 @@ def _write_workbook(session, path, unit, period, scope, flt, today, data) -> Non
     )
     for problem in data["problems"]:
         where = "、".join(f"{u['label']} ({u['count']})" for u in problem["units"])
-        sheet.append([problem["label"], problem["count"], problem["cases"], where])
+        sheet.append(safe_row([problem["label"], problem["count"], problem["cases"], where]))
     wb.save(path)
 
 
