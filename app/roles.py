@@ -84,3 +84,25 @@ ROLE_LABELS = {
     "Specialist": _l("Specialist"),
     "Leader": _l("Leader"),
 }
+
+# Account administration follows rank: nobody creates, changes or resets an account whose
+# highest role ranks as high as their own (screens and import; the CLI stands aside). Roles not
+# listed here (made by an Admin from permissions) rank lowest.
+ROLE_RANK = {"Specialist": 1, "Manager": 2, "Leader": 3, "Admin": 4}
+LOWEST_RANK = 1
+
+
+def rank_of_roles(names) -> int:
+    return max((ROLE_RANK.get(str(name), LOWEST_RANK) for name in names), default=0)
+
+
+def rank_of(user) -> int:
+    """The rank of an account: that of its highest role (0 for none or anonymous)."""
+    if user is None or not getattr(user, "is_authenticated", True):
+        return 0
+    return rank_of_roles(role.name for role in getattr(user, "roles", None) or [])
+
+
+def may_administer(actor, target_role_names) -> bool:
+    """Whether ``actor`` may create or change an account holding ``target_role_names``."""
+    return rank_of_roles(target_role_names) < rank_of(actor)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import models as m
+from app.roles import may_administer
 from app.scope import current_scope
 from app.validators import MobileValidator
 from app.viewbase import ScopedModelView
@@ -36,6 +37,24 @@ class SpecialistView(ScopedModelView):
     }
     validators_columns = {"mobile": [MobileValidator()]}
 
+    # -- account administration follows rank ----------------------------------------
+
+    def check_rank(self, specialist) -> None:
+        """Refuse to touch the record of an account ranking as high as the caller's."""
+        from app.domain.errors import DomainError
+
+        user = getattr(specialist, "user", None)
+        if user is not None and not may_administer(g.user, [r.name for r in user.roles]):
+            raise DomainError(_l("You may not change an account that ranks as high as your own."))
+
+    def pre_add(self, item):
+        self.check_rank(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self.check_rank(item)
+        super().pre_update(item)
+
     @expose("/deactivate/<pk>", methods=["GET", "POST"])
     @has_access
     @permission_name("edit")
@@ -48,6 +67,10 @@ class SpecialistView(ScopedModelView):
         specialist = self.datamodel.get(pk, self._base_filters)
         if specialist is None:
             abort(404)
+        if specialist.user is not None and not may_administer(
+            g.user, [r.name for r in specialist.user.roles]
+        ):
+            abort(403)
         cases = staff.open_cases_of(db.session, specialist)
         candidates = [
             s
@@ -107,6 +130,10 @@ class SpecialistView(ScopedModelView):
         if request.method == "POST":
             unit = next((u for u in units if str(u.id) == values.get("unit")), None)
             try:
+                if not may_administer(g.user, [values.get("role") or ""]):
+                    raise ValidationFailed(
+                        {"role": _("You may not give a role that ranks as high as your own.")}
+                    )
                 if unit is None and values.get("role") != "Admin":
                     raise ValidationFailed({"unit": _("Choose a unit.")})
                 create_staff(
@@ -128,7 +155,7 @@ class SpecialistView(ScopedModelView):
         return self.render_template(
             "staff/new_account.html",
             units=units,
-            roles=ROLE_NAMES,
+            roles=[r for r in ROLE_NAMES if may_administer(g.user, [r])],
             errors=errors,
             values=values,
             title=_("New staff account"),
@@ -149,6 +176,9 @@ class SpecialistView(ScopedModelView):
         if role_name not in ROLE_NAMES or role_name == "Admin":
             flash(_("Unknown role."), "danger")
             return redirect(url_for("SpecialistView.show", pk=specialist.id))
+        held = [r.name for r in specialist.user.roles]
+        if not (may_administer(g.user, held) and may_administer(g.user, [role_name])):
+            abort(403)
         sm = self.appbuilder.sm
         specialist.user.roles = [sm.find_role(role_name) or sm.add_role(role_name)]
         db.session.commit()

@@ -45,7 +45,9 @@ def admin_user():
     return user_named("admin") or (factories.staff("admin", "Admin", None) or user_named("admin"))
 
 
-def run_import(data: bytes, kind: str, user=None, *, valid_only=False, name="data.xlsx"):
+def run_import(
+    data: bytes, kind: str, user=None, *, valid_only=False, name="data.xlsx", update_accounts=False
+):
     """Import ``data`` as ``user`` (the admin by default); returns the job and its row results."""
     user = user or admin_user()
     stored = files.store(data)
@@ -58,6 +60,7 @@ def run_import(data: bytes, kind: str, user=None, *, valid_only=False, name="dat
         valid_only=valid_only,
         locale="zh",
         ip="127.0.0.1",
+        update_accounts=update_accounts,
     )
     db.session.commit()
     assert jobs.claim(db.session, job.id)

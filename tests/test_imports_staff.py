@@ -45,7 +45,7 @@ def test_staff_accounts_with_roles_and_generated_passwords(app, login):
     login(app.test_client(), "staff001", "Own@Pass2026")
 
     rows[2]["roles"] = ["Manager", "Specialist"]
-    job, _ = run_import(workbook("staff", {"staff": rows}), "staff")
+    job, _ = run_import(workbook("staff", {"staff": rows}), "staff", update_accounts=True)
     assert (job.result["created"], job.result["updated"]) == (0, 1)
     user = user_named("staff002")
     assert sorted(r.name for r in user.roles) == ["Manager", "Specialist"]

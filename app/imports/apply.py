@@ -35,6 +35,7 @@ class Context:
     file_name: str
     tick: Callable[[int], None] | None = None
     done: int = 0
+    update_accounts: bool = False  # an Admin's explicit choice (see rules.check_staff)
 
     def advance(self) -> None:
         """One more row written; flush and report progress every ``FLUSH_EVERY`` rows."""
@@ -221,11 +222,15 @@ def write_staff(ctx: Context, parsed: Parsed) -> None:
             changed = _update(specialist, fields)
             changed |= _update(user, {"first_name": v["name"], "active": v["active"]})
             held = sorted(r.name for r in user.roles if r.name in ROLE_NAMES)
-            if held != sorted(v["roles"]):
+            if held != sorted(v["roles"]) and ctx.update_accounts:
                 others = [r for r in user.roles if r.name not in ROLE_NAMES]
                 user.roles = others + wanted_roles
                 changed = True
-            if v["password"] and not check_password_hash(user.password or "", v["password"]):
+            if (
+                v["password"]
+                and ctx.update_accounts
+                and not check_password_hash(user.password or "", v["password"])
+            ):
                 user.password = _hash(v["password"])
                 changed = True
             _outcome(row, False, changed)

@@ -28,6 +28,7 @@ from app.imports.apply import Context, apply
 from app.imports.report import save_results
 from app.imports.specs import KINDS
 from app.imports.validate import DEFAULT_MAX_ROWS, read_workbook, validate
+from app.roles import rank_of
 from app.scope import scope_for_user
 
 JOB_PREFIX = "import_"
@@ -73,6 +74,7 @@ def create_job(
     valid_only: bool,
     locale: str,
     ip: str,
+    update_accounts: bool = False,
 ) -> m.BackgroundJob:
     """A pending job for an upload already stored; the caller commits."""
     job = m.BackgroundJob(
@@ -83,6 +85,7 @@ def create_job(
             "kind": kind,
             "original_name": original[:200],
             "valid_only": bool(valid_only),
+            "update_accounts": bool(update_accounts),
             "locale": locale,
             "ip": ip[:64],
         },
@@ -119,6 +122,8 @@ def process(session: Session, job: m.BackgroundJob, progress: Progress | None = 
     with force_locale(params.get("locale") or "zh"):
         max_rows = current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
         parsed = read_workbook(files.path_of(job.file_name), kind, max_rows)
+        parsed.actor_rank = rank_of(user)
+        parsed.update_accounts = bool(params.get("update_accounts")) and scope.everything
         rows = parsed.all_rows()
         total = len(rows)
         report(VALIDATING, 0, total, force=True)
@@ -137,6 +142,7 @@ def process(session: Session, job: m.BackgroundJob, progress: Progress | None = 
                 scope,
                 params.get("original_name", ""),
                 tick=lambda n: report(WRITING, n),
+                update_accounts=parsed.update_accounts,
             )
             apply(context, parsed)
         else:

@@ -23,6 +23,7 @@ from app.domain.staff import check_password
 from app.domain.status import OPEN_STATUSES
 from app.enums import HolidayKind, Tier
 from app.imports.validate import Parsed, Row
+from app.roles import ROLE_NAMES, rank_of_roles
 from app.scope import ADMIN_ROLE, Scope
 from app.validators import mobile_error, normalize_mobile
 
@@ -171,6 +172,56 @@ def check_departments(session: Session, parsed: Parsed, scope: Scope) -> None:
 # ---------------------------------------------------------------- staff
 
 
+def _roles_of(session: Session, names: list[str]) -> dict[str, list[str]]:
+    """The role names each existing account of ``names`` holds (whatever its unit)."""
+    sm = current_app.appbuilder.sm
+    held: dict[str, list[str]] = {}
+    for chunk in _chunks(names):
+        query = (
+            sa.select(sm.user_model.username, sm.role_model.name)
+            .join(sm.user_model.roles)
+            .where(sm.user_model.username.in_(chunk))
+        )
+        for username, role in session.execute(query):
+            held.setdefault(username, []).append(role)
+    return held
+
+
+def _check_rank(row, exists: bool, held: list[str], parsed: Parsed) -> None:
+    """Account administration follows rank; an import leaves existing accounts' passwords and
+    roles alone unless an Admin chose otherwise."""
+    v = row.values
+    wanted = v.get("roles") or []
+    if wanted and rank_of_roles(wanted) >= parsed.actor_rank:
+        row.refuse("roles", _l("You may not give a role that ranks as high as your own."))
+    if not exists:
+        return
+    if rank_of_roles(held) >= parsed.actor_rank:
+        row.refuse(
+            "username",
+            _l("You may not change an account that ranks as high as your own."),
+        )
+        return
+    if parsed.update_accounts:
+        return
+    if v.get("password"):
+        row.refuse(
+            "password",
+            _l(
+                "An import does not change an existing account's password unless an "
+                "administrator chooses so."
+            ),
+        )
+    if wanted and sorted(r for r in held if r in ROLE_NAMES) != sorted(wanted):
+        row.refuse(
+            "roles",
+            _l(
+                "An import does not change an existing account's roles unless an "
+                "administrator chooses so."
+            ),
+        )
+
+
 def check_staff(session: Session, parsed: Parsed, scope: Scope) -> None:
     rows = parsed.rows.get("staff", [])
     user_model = current_app.appbuilder.sm.user_model
@@ -197,6 +248,7 @@ def check_staff(session: Session, parsed: Parsed, scope: Scope) -> None:
             .where(scope.clause_for(m.Specialist), user_model.username.in_(chunk))
         )
         mine.update({r.username: r for r in session.execute(query)})
+    held = _roles_of(session, names)
     open_paths = _open_case_paths(session, scope, [r.id for r in mine.values()])
     roles_ready = {
         r.name for r in session.execute(sa.select(current_app.appbuilder.sm.role_model)).scalars()
@@ -231,6 +283,7 @@ def check_staff(session: Session, parsed: Parsed, scope: Scope) -> None:
                 row.refuse("roles", _l("Only administrators may give the Admin role."))
             elif role not in roles_ready:
                 row.refuse("roles", _l("The role %(role)s is not set up.", role=role))
+        _check_rank(row, username in taken, held.get(username, []), parsed)
         if v.get("department_code") and v["department_code"] not in departments:
             row.refuse("department_code", _department_not_found(v["department_code"]))
         if v.get("mobile"):

@@ -64,6 +64,10 @@ class Parsed:
     kind: Kind
     rows: dict[str, list[Row]]
     file_problems: list[dict] = field(default_factory=list)
+    # Who imports (their rank bounds the accounts they may touch) and whether an Admin chose to
+    # let the import change existing accounts' passwords and roles.
+    actor_rank: int = 0
+    update_accounts: bool = False
 
     def all_rows(self) -> list[Row]:
         return [row for sheet in self.kind.sheets for row in self.rows.get(sheet.key, [])]

@@ -105,6 +105,7 @@ class ImportView(BaseView):
             local_time=_local_time,
             status_labels=STATUS_LABELS,
             title=_("Bulk import"),
+            is_admin=current_scope().everything,
         )
 
     @expose("/template/<kind>")
@@ -147,6 +148,8 @@ class ImportView(BaseView):
             stored=stored,
             original=Path(upload.filename).name,
             valid_only=request.form.get("valid_only") in ("1", "on", "y", "true"),
+            update_accounts=current_scope().everything
+            and request.form.get("update_accounts") in ("1", "on", "y", "true"),
             locale=str(get_locale() or "zh"),
             ip=request.remote_addr or "",
         )
