@@ -44,6 +44,9 @@ def init_extensions(app: Flask) -> None:
     from app import audit
 
     audit.register(Session)
+    from app.domain import calendar
+
+    calendar.install_session_hooks()
 
 
 def init_appbuilder(app: Flask) -> None:

@@ -655,12 +655,21 @@ class Holiday(Model):
 
 
 class HolidayYear(Model):
-    """A year whose official schedule is loaded; outside these, due dates are provisional."""
+    """A year of the official schedule entered or loaded; outside confirmed years, due dates are
+    provisional (weekends only). Every change of a year recomputes the open cases it touches."""
 
     __tablename__ = "holiday_year"
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     source: Mapped[str] = mapped_column(sa.String(100), default="")
+    # The official notice the days come from (e.g. 国办发明电〔2026〕N号).
+    reference: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # Only a confirmed year counts as known; a year entered but not confirmed stays provisional.
+    confirmed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    changed_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    # Open cases recomputed after the last change (NULL or older than changed_at: still to do).
+    recomputed_at: Mapped[dt.datetime | None] = mapped_column(TS)
 
 
 class Setting(Model):

@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Knob] = {
     "notifications.retry_max_seconds": Knob(3600, _l("Longest retry delay (seconds)")),
     # A pending message dispatched this long ago without result is dispatched again.
     "notifications.redispatch_minutes": Knob(10, _l("Minutes before a message is re-sent")),
+    # From this day of the year (MM-DD) until next year's calendar is confirmed, Admins and
+    # Managers see a banner and get a daily notification.
+    "calendar.warn_from": Knob("10-01", _l("Warn about next year's calendar from (MM-DD)")),
 }
 
 

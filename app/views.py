@@ -826,5 +826,6 @@ FEATURE_MODULES = (
     "app.ledger",
     "app.notification_views",
     "app.imports.views",
+    "app.calendar_views",
     "app.api",
 )

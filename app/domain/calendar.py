@@ -1,21 +1,64 @@
-"""The working-day calendar as the database holds it (Holiday and HolidayYear tables)."""
+"""The working-day calendar as the database holds it (Holiday and HolidayYear tables).
+
+The center owns its calendar: the years chinesecalendar knows are seeded from it, an Admin
+enters a new year (holidays, 调休 make-up working days, the official notice's reference) on the
+calendar screen or imports it, and corrects any year. Every due-date computation reads
+``load_calendar``; only *confirmed* years count as known, dates in other years are provisional.
+
+A change to a year is marked with ``mark_changed`` in the caller's transaction: the year's
+``changed_at`` is stamped and, once the transaction commits, the recompute of the open cases it
+touches is handed to a worker (app/tasks/calendar.py). The stamp is the truth, the broker
+message only a nudge: the daily coverage check recomputes any year changed after its last
+recompute, so a lost message delays the recompute, never drops it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable
+
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.domain import clock
+from app.domain.errors import ValidationFailed
 from app.domain.workdays import WorkCalendar, calendar_from_rows, official_schedule
+from app.enums import HolidayKind
 from app.models import Holiday, HolidayYear
+
+log = logging.getLogger(__name__)
+RECOMPUTE_TASK = "calendar.recompute"
+_CHANGED_KEY = "calendar.changed_years"
 
 
 def load_calendar(session: Session) -> WorkCalendar:
-    """Build the calendar from the tables; years not loaded count weekends only (provisional)."""
+    """Build the calendar from the tables; years not confirmed count weekends only (provisional).
+
+    Days entered for a year not confirmed yet are used (they are the best knowledge), but the
+    year stays unknown, so dates in it remain provisional until an Admin confirms it.
+    """
     rows = session.execute(sa.select(Holiday.day, Holiday.kind, Holiday.name)).all()
-    years = session.execute(sa.select(HolidayYear.year)).scalars().all()
+    years = (
+        session.execute(sa.select(HolidayYear.year).where(HolidayYear.confirmed.is_(True)))
+        .scalars()
+        .all()
+    )
     return calendar_from_rows(
         [(r.day, r.kind.value if hasattr(r.kind, "value") else r.kind, r.name) for r in rows],
         years,
+    )
+
+
+def confirmed_years(session: Session) -> set[int]:
+    """Years whose schedule is confirmed."""
+    return set(
+        session.execute(
+            sa.select(HolidayYear.year).where(HolidayYear.confirmed.is_(True))
+        ).scalars()
     )
 
 
@@ -33,5 +76,243 @@ def seed_official_calendar(session: Session, years) -> int:
         session.add(Holiday(day=day, kind=kind, name=name))
         added += 1
     for year in sorted(covered):
-        session.add(HolidayYear(year=year, source="chinesecalendar"))
+        session.add(HolidayYear(year=year, source="chinesecalendar", confirmed=True))
     return added
+
+
+# ---------------------------------------------------------------- entering a year
+
+_LINE = re.compile(
+    # a day, optionally ".." (or ~, a full-width tilde, a dash, the word for "to") and a last day
+    r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s*"
+    r"(?:(?:\.\.|~|\uff5e|\u2014|\u81f3)\s*(\d{4}-\d{1,2}-\d{1,2}))?\s*(.*?)\s*$"
+)
+MAX_DAYS_PER_LINE = 31
+
+
+def parse_days(text: str, year: int, field: str) -> dict[dt.date, str]:
+    """Days of ``year`` from lines ``2027-01-01 元旦`` or ``2027-02-06..2027-02-14 春节``.
+
+    Blank lines are skipped; any other line that does not parse, a day outside ``year`` or a
+    range longer than a month raises ValidationFailed naming ``field`` and the line.
+    """
+    days: dict[dt.date, str] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = _LINE.match(line)
+        try:
+            if match is None:
+                raise ValueError(line)
+            first = dt.date.fromisoformat(_pad(match.group(1)))
+            last = dt.date.fromisoformat(_pad(match.group(2))) if match.group(2) else first
+        except ValueError:
+            raise ValidationFailed(
+                {
+                    field: _l(
+                        "Line %(line)s: write a date as 2027-01-01, optionally a range "
+                        "2027-02-06..2027-02-14, then the holiday's name.",
+                        line=number,
+                    )
+                }
+            ) from None
+        if first.year != year or last.year != year or last < first:
+            raise ValidationFailed(
+                {field: _l("Line %(line)s: the days must lie in %(year)s.", line=number, year=year)}
+            )
+        if (last - first).days >= MAX_DAYS_PER_LINE:
+            raise ValidationFailed(
+                {
+                    field: _l(
+                        "Line %(line)s: a range may span at most %(days)s days.",
+                        line=number,
+                        days=MAX_DAYS_PER_LINE,
+                    )
+                }
+            )
+        name = match.group(3)[:50]
+        day = first
+        while day <= last:
+            days[day] = name
+            day += dt.timedelta(days=1)
+    return days
+
+
+def _pad(text: str) -> str:
+    y, mo, d = text.split("-")
+    return f"{y}-{int(mo):02d}-{int(d):02d}"
+
+
+def format_days(rows: Iterable[Holiday]) -> str:
+    """The lines ``parse_days`` reads back: consecutive days of one name as a range."""
+    lines: list[str] = []
+    run: list[Holiday] = []
+
+    def flush():
+        if not run:
+            return
+        first, last = run[0].day, run[-1].day
+        span = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
+        lines.append(f"{span} {run[0].name}".rstrip())
+
+    for row in sorted(rows, key=lambda r: r.day):
+        if run and (row.day - run[-1].day).days == 1 and row.name == run[-1].name:
+            run.append(row)
+            continue
+        flush()
+        run = [row]
+    flush()
+    return "\n".join(lines)
+
+
+def save_year(
+    session: Session,
+    year: int,
+    *,
+    off_days: dict[dt.date, str],
+    workdays: dict[dt.date, str],
+    reference: str,
+    confirmed: bool,
+    actor=None,
+    source: str = "",
+) -> HolidayYear:
+    """Replace ``year``'s days with those given and stamp the change (the caller commits).
+
+    A make-up working day must be a Saturday or Sunday; a day cannot be both off and working;
+    a confirmed year needs the notice's reference. Raises ValidationFailed, changing nothing.
+    """
+    errors: dict[str, object] = {}
+    if not 2000 <= year <= 2100:
+        errors["year"] = _l("Give a year between 2000 and 2100.")
+    both = sorted(set(off_days) & set(workdays))
+    if both:
+        errors["workdays"] = _l(
+            "%(day)s is listed both as a holiday and as a working day.", day=both[0].isoformat()
+        )
+    weekdays = sorted(d for d in workdays if d.weekday() < 5)
+    if weekdays and "workdays" not in errors:
+        errors["workdays"] = _l(
+            "%(day)s is a weekday: only a Saturday or Sunday can be a make-up working day.",
+            day=weekdays[0].isoformat(),
+        )
+    reference = (reference or "").strip()
+    if confirmed and not reference:
+        errors["reference"] = _l("Give the reference of the official notice to confirm the year.")
+    if errors:
+        raise ValidationFailed(errors, next(iter(errors.values())))
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    existing = {
+        h.day: h
+        for h in session.execute(
+            sa.select(Holiday).where(Holiday.day >= first, Holiday.day <= last)
+        ).scalars()
+    }
+    wanted = {d: (HolidayKind.OFF, n) for d, n in off_days.items()}
+    wanted.update({d: (HolidayKind.WORKDAY, n) for d, n in workdays.items()})
+    for day, row in existing.items():
+        if day not in wanted:
+            session.delete(row)
+    for day, (kind, name) in sorted(wanted.items()):
+        row = existing.get(day)
+        if row is None:
+            session.add(Holiday(day=day, kind=kind, name=name or ""))
+        else:
+            row.kind, row.name = kind, name or ""
+    record = session.get(HolidayYear, year)
+    if record is None:
+        record = HolidayYear(year=year)
+        session.add(record)
+    record.source = (source or "manual")[:100]
+    record.reference = reference[:200]
+    record.confirmed = bool(confirmed)
+    record.changed_by_id = getattr(actor, "id", None)
+    record.changed_at = clock.real_now()
+    mark_changed(session, [year])
+    return record
+
+
+# ---------------------------------------------------------------- after a change
+
+
+def mark_changed(session: Session, years: Iterable[int]) -> None:
+    """Stamp ``years`` as changed and recompute their open cases after the commit."""
+    years = sorted(set(years))
+    if not years:
+        return
+    now = clock.real_now()
+    for year in years:
+        record = session.get(HolidayYear, year)
+        if record is not None:
+            record.changed_at = now
+    session.info.setdefault(_CHANGED_KEY, set()).update(years)
+
+
+def enqueue_recompute(years: Iterable[int]) -> bool:
+    """Hand the recompute of ``years`` to a worker; broker errors are logged, never raised."""
+    from flask import current_app
+
+    years = sorted(set(years))
+    celery = current_app.extensions.get("celery")
+    if not years or celery is None:
+        return False
+    try:
+        with celery.connection_for_write(connect_timeout=2) as conn:
+            conn.ensure_connection(
+                max_retries=0, interval_start=0, interval_step=0, interval_max=0, timeout=2
+            )
+            celery.send_task(RECOMPUTE_TASK, args=[years], connection=conn, retry=False)
+        return True
+    except Exception as exc:  # the daily coverage check recomputes what is left over
+        log.warning("broker unavailable, recompute of %s left for the daily check: %s", years, exc)
+        return False
+
+
+def _after_commit(session: Session) -> None:
+    years = session.info.pop(_CHANGED_KEY, None)
+    if years:
+        from flask import has_app_context
+
+        if has_app_context():
+            enqueue_recompute(years)
+
+
+def _after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_CHANGED_KEY, None)
+
+
+def install_session_hooks() -> None:
+    """Enqueue the recompute after commit, forget it after rollback (idempotent)."""
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_rollback)
+
+
+# ---------------------------------------------------------------- coverage
+
+
+def next_year_state(session: Session, today: dt.date | None = None) -> int | None:
+    """The year whose missing confirmation should be shown now, else None.
+
+    From the warning date (setting ``calendar.warn_from``, MM-DD, default 10-01) until the end
+    of the year, next year must be confirmed; the current year always must be.
+    """
+    from app import settings
+
+    today = today or clock.today()
+    known = confirmed_years(session)
+    if today.year not in known:
+        return today.year
+    if today >= warn_from(today.year, settings.get("calendar.warn_from", session)):
+        if today.year + 1 not in known:
+            return today.year + 1
+    return None
+
+
+def warn_from(year: int, raw: str) -> dt.date:
+    """The warning date of ``year`` from the setting's MM-DD text (10-01 if it does not parse)."""
+    try:
+        month, day = (int(part) for part in str(raw).strip().split("-"))
+        return dt.date(year, month, day)
+    except (TypeError, ValueError):
+        return dt.date(year, 10, 1)

@@ -16,6 +16,21 @@ def now() -> dt.datetime:
     return dt.datetime.now(TZ)
 
 
+def real_now() -> dt.datetime:
+    """The wall-clock time, whatever the pinned clock says (delivery bookkeeping, change stamps)."""
+    return dt.datetime.now(TZ)
+
+
+def stamp_now() -> dt.datetime:
+    """The moment to record as having happened: the domain clock, but never in the future.
+
+    A sweep run as of a future moment (``reminders run-due --at``) computes what is due then,
+    but what it hands to the broker is handed over now; a future stamp would hide the row
+    from the normal sweeps until that date.
+    """
+    return min(now(), real_now())
+
+
 def today() -> dt.date:
     """Today's date in Asia/Shanghai (a case's dates are local dates)."""
     return now().date()

@@ -372,7 +372,14 @@ def write_holidays(ctx: Context, parsed: Parsed) -> None:
         years.add(v["day"].year)
         ctx.advance()
     for year in sorted(years - loaded):
-        session.add(m.HolidayYear(year=year, source=f"import: {ctx.file_name}"[:100]))
+        session.add(
+            m.HolidayYear(year=year, source=f"import: {ctx.file_name}"[:100], confirmed=True)
+        )
+    if years:
+        from app.domain.calendar import mark_changed
+
+        session.flush()
+        mark_changed(session, years)  # the open cases in these years are recomputed after commit
 
 
 WRITERS = {
