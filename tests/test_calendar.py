@@ -84,7 +84,7 @@ def test_entering_2027_moves_a_case_due_across_the_year_end_and_its_reminder(
     assert year.confirmed and year.reference == "国办发明电〔2026〕7号"
     assert year.changed_at is not None and stale_years(db.session) == [2027]
 
-    moved = calendar_tasks.recompute([2027])  # what the worker runs after the commit
+    moved = calendar_tasks.recompute.run([2027])  # the worker's task, run here in-process
     assert moved == 1
     db.session.expire_all()
     case = db.session.get(m.Case, case.id)
@@ -99,7 +99,7 @@ def test_entering_2027_moves_a_case_due_across_the_year_end_and_its_reminder(
     assert "2027-01-04" in page and 'data-kind="due_date_moved"' in page
 
     # A second recompute finds nothing to move and writes nothing.
-    assert calendar_tasks.recompute([2027]) == 0
+    assert calendar_tasks.recompute.run([2027]) == 0
     assert len(moved_events(case)) == 1
 
     def due_keys(at: str) -> list[str]:
@@ -272,7 +272,7 @@ def test_an_import_of_the_holiday_calendar_marks_the_year_for_recompute(world, t
     assert stale_years(db.session) == [2027]
     # Were the broker message lost, the periodic check recomputes what is outstanding.
     clock.set_fixed(moment("2026-12-31T12:00"))
-    calendar_tasks.check_coverage()
+    calendar_tasks.check_coverage.run()
     db.session.expire_all()
     case = db.session.get(m.Case, case.id)
     assert (case.due_date, case.due_provisional) == (dt.date(2027, 1, 4), False)

@@ -356,6 +356,7 @@ def write_holidays(ctx: Context, parsed: Parsed) -> None:
     existing = {h.day: h for h in session.execute(sa.select(m.Holiday)).scalars()}
     loaded = set(session.execute(sa.select(m.HolidayYear.year)).scalars())
     years: set[int] = set()
+    changed: set[int] = set()
     for row in parsed.rows.get("holidays", []):
         if not row.ok:
             continue
@@ -367,19 +368,23 @@ def write_holidays(ctx: Context, parsed: Parsed) -> None:
             session.add(holiday)
             existing[holiday.day] = holiday
             _outcome(row, True, False)
+            changed.add(v["day"].year)
         else:
-            _outcome(row, False, _update(holiday, fields))
+            updated = _update(holiday, fields)
+            _outcome(row, False, updated)
+            if updated:
+                changed.add(v["day"].year)
         years.add(v["day"].year)
         ctx.advance()
     for year in sorted(years - loaded):
         session.add(
             m.HolidayYear(year=year, source=f"import: {ctx.file_name}"[:100], confirmed=True)
         )
-    if years:
+    if changed:
         from app.domain.calendar import mark_changed
 
         session.flush()
-        mark_changed(session, years)  # the open cases in these years are recomputed after commit
+        mark_changed(session, changed)  # the open cases in these years are recomputed after commit
 
 
 WRITERS = {
