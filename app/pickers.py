@@ -29,7 +29,9 @@ from app.validators import MobileValidator, ResidentIdValidator, USCCValidator
 SEARCH_LIMIT = 20
 MAX_QUERY = 50
 # Digits (and the X of an ID number or letters of a credit code): searched as number endings.
-_NUMBERISH = re.compile(r"^[0-9A-Za-z]{3,18}$")
+_NUMBERISH = re.compile(r"^[0-9A-Za-z]{1,18}$")
+# The masks (app/validators.py) show the last 4 characters of an ID number and of a mobile.
+MASK_SHOWS = 4
 
 
 def applicant_label(applicant: m.Applicant) -> str:
@@ -54,8 +56,14 @@ def applicant_json(applicant: m.Applicant) -> dict:
 def search_applicants(
     session, scope: Scope, text: str, limit: int = SEARCH_LIMIT
 ) -> list[m.Applicant]:
-    """Applicants in ``scope`` whose name contains ``text``, or whose ID number or credit code
-    ends with it, or whose mobile contains it; names starting with the text first, then newest."""
+    """Applicants in ``scope`` whose name contains ``text``, or whose credit code ends with it,
+    or whose ID number or mobile ends with it as far as the mask shows (the last 4), or whose
+    whole ID number or mobile it is (for those who may reveal, audited: app/masking.py); names
+    starting with the text first, then the newest.
+
+    The picker is no search oracle: it never answers for digits the mask hides."""
+    from app.masking import exact_identity_ids
+
     text = (text or "").strip()[:MAX_QUERY]
     query = sa.select(m.Applicant).where(scope.clause_for(m.Applicant))
     rank = sa.literal(1)
@@ -63,12 +71,17 @@ def search_applicants(
         conditions = [m.Applicant.name.icontains(text, autoescape=True)]
         if _NUMBERISH.match(text):
             upper = text.upper()
-            conditions += [
-                m.Applicant.id_number.endswith(upper, autoescape=True),
-                m.Applicant.credit_code.endswith(upper, autoescape=True),
-            ]
-            if text.isdigit():
-                conditions.append(m.Applicant.mobile.contains(text, autoescape=True))
+            conditions.append(m.Applicant.credit_code.endswith(upper, autoescape=True))
+            if len(upper) <= MASK_SHOWS:
+                conditions += [
+                    m.Applicant.id_number.endswith(upper, autoescape=True),
+                    m.Applicant.mobile.endswith(upper, autoescape=True),
+                ]
+            else:
+                for column in ("id_number", "mobile"):
+                    ids = exact_identity_ids(m.Applicant, column, upper)
+                    if ids:
+                        conditions.append(m.Applicant.id.in_(ids))
         query = query.where(sa.or_(*conditions))
         rank = sa.case((m.Applicant.name.istartswith(text, autoescape=True), 0), else_=1)
     query = (

@@ -64,7 +64,7 @@ def test_an_applicant_registered_a_thousand_applicants_ago_is_found_and_used(app
     assert found[0]["identity"] == old.masked_id_number
     assert old.id_number not in str(found) and "13800138000" not in str(found)
 
-    by_id_tail = client.get(f"/applicantview/search?q={old.id_number[-6:]}").get_json()
+    by_id_tail = client.get(f"/applicantview/search?q={old.id_number[-4:]}").get_json()
     assert old.id in [r["id"] for r in by_id_tail["results"]]
 
     # A blank query gives the newest few, never the whole table.
@@ -97,16 +97,35 @@ def test_the_picker_stays_inside_the_scope(app, tree, login):
     assert db.session.execute(sa.select(sa.func.count(m.Case.id))).scalar_one() == 0
 
 
-def test_a_mobile_number_finds_its_applicant(app, tree, login):
+def test_numbers_find_applicants_only_as_far_as_the_mask_shows(app, tree, login):
+    """The last 4 digits (shown anyway) or the whole number (a revealer, audited); never the
+    hidden middle digits, which would make the picker a search oracle."""
     factories.staff("spec", "Specialist", tree.town_a)
+    factories.staff("boss", "Leader", tree.town_a)
     target = factories.applicant(tree.town_a, name="手机号找人")
     target.mobile = "13712345678"
     db.session.commit()
     factories.applicant(tree.town_a)
     client = login(app.test_client(), "spec")
-    found = client.get("/applicantview/search?q=12345678").get_json()["results"]
+
+    def ids(query, who=client):
+        return [r["id"] for r in who.get(f"/applicantview/search?q={query}").get_json()["results"]]
+
+    found = client.get("/applicantview/search?q=5678").get_json()["results"]
     assert [r["id"] for r in found] == [target.id]
     assert found[0]["mobile"] == "137****5678"
+    for hidden in ("45678", "1234567", "3712345678", target.id_number[-8:], target.id_number[:10]):
+        assert ids(hidden) == [], hidden
+    assert ids("13712345678") == [target.id]
+    assert ids(target.id_number) == [target.id]
+    reveals = db.session.execute(
+        sa.select(m.AuditLog).where(m.AuditLog.action == "reveal")
+    ).scalars()
+    assert {r.after["column"] for r in reveals} == {"mobile", "id_number"}
+
+    leader = login(app.test_client(), "boss")
+    assert ids("13712345678", leader) == []  # may not reveal: no whole-number search either
+    assert ids("5678", leader) == [target.id]
 
 
 def test_a_new_applicant_is_registered_from_the_picker(app, tree, login):
