@@ -21,25 +21,42 @@ GUIDE_LIMIT = 50
 
 
 def search_items(query: str) -> list[m.ServiceItem]:
-    """Items whose name, pinyin initials, keywords, code or department match ``query``."""
-    q = (query or "").strip()
+    """Items matching ``query`` the ways people type at the desk: characters (name, keywords,
+    code, department), pinyin initials (``sfz``), full pinyin (``shenfenzheng``, ``dibao``) and
+    mixes of pinyin and characters (``di保``), of the name or of a keyword."""
+    from app.domain.text import pinyin_query
+
+    q = (query or "").strip()[:100]
     base = (
         sa.select(m.ServiceItem)
         .join(m.Department, m.ServiceItem.department_id == m.Department.id)
         .where(m.ServiceItem.active.is_(True))
     )
+    rank = sa.literal(1)
     if q:
-        lowered = q.lower()
-        base = base.where(
-            sa.or_(
-                m.ServiceItem.name.contains(q, autoescape=True),
-                m.ServiceItem.keywords.contains(q, autoescape=True),
-                m.ServiceItem.code.contains(q, autoescape=True),
-                m.Department.name.contains(q, autoescape=True),
-                m.ServiceItem.pinyin_initials.startswith(lowered, autoescape=True),
-            )
-        )
-    return list(db.session.execute(base.order_by(m.ServiceItem.code).limit(GUIDE_LIMIT)).scalars())
+        conditions = [
+            m.ServiceItem.name.contains(q, autoescape=True),
+            m.ServiceItem.keywords.contains(q, autoescape=True),
+            m.ServiceItem.code.contains(q, autoescape=True),
+            m.Department.name.contains(q, autoescape=True),
+        ]
+        letters = pinyin_query(q)
+        if letters:
+            conditions += [
+                m.ServiceItem.pinyin_initials.contains(letters, autoescape=True),
+                m.ServiceItem.pinyin_full.contains(letters, autoescape=True),
+            ]
+        base = base.where(sa.or_(*conditions))
+        # The name's own match first: characters, then initials or pinyin from its start.
+        starts = [m.ServiceItem.name.contains(q, autoescape=True)]
+        if letters:
+            starts += [
+                m.ServiceItem.pinyin_initials.startswith(letters, autoescape=True),
+                m.ServiceItem.pinyin_full.startswith(letters, autoescape=True),
+            ]
+        rank = sa.case((sa.or_(*starts), 0), else_=1)
+    query_ = base.order_by(rank, m.ServiceItem.code).limit(GUIDE_LIMIT)
+    return list(db.session.execute(query_).scalars())
 
 
 class GuideView(BaseView):

@@ -7,6 +7,7 @@ case's status goes through app/domain/lifecycle.py; nothing here commits.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -148,6 +149,16 @@ item_parallel_department = sa.Table(
 )
 
 
+def item_pinyin(name, keywords, full, initials) -> str:
+    """What the guide matches pinyin against: the name's full pinyin, then each keyword's full
+    pinyin and initials (so ``dibao`` and ``db`` find the item with the keyword 低保)."""
+    words = [full(name)]
+    for keyword in re.split(r"[\s,，、;；]+", keywords or ""):
+        if keyword:
+            words += [full(keyword), initials(keyword)]
+    return " ".join(w for w in words if w)
+
+
 class ServiceItem(Model):
     """政务服务事项 with its promised time limit (承诺时限) and required materials."""
 
@@ -175,6 +186,10 @@ class ServiceItem(Model):
     pinyin_initials: Mapped[str] = mapped_column(
         sa.String(100), default="", server_default="", index=True
     )
+    # Full pinyin of the name and keywords (app/domain/text.py pinyin_full), for the guide search.
+    pinyin_full: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    window_number: Mapped[str | None] = mapped_column(sa.String(50))  # 窗口号
+    hall_location: Mapped[str | None] = mapped_column(sa.String(200))  # where in the hall
     active: Mapped[bool] = mapped_column(default=True)
 
     department: Mapped[Department] = relationship()
@@ -188,11 +203,15 @@ class ServiceItem(Model):
     def __repr__(self) -> str:
         return self.name
 
-    @validates("name")
-    def _set_initials(self, _key, value):
-        from app.domain.text import pinyin_initials
+    @validates("name", "keywords")
+    def _set_pinyin(self, key, value):
+        from app.domain.text import pinyin_full, pinyin_initials
 
-        self.pinyin_initials = pinyin_initials(value)[:100]
+        name = value if key == "name" else self.name
+        keywords = value if key == "keywords" else self.keywords
+        if key == "name":
+            self.pinyin_initials = pinyin_initials(value)[:100]
+        self.pinyin_full = item_pinyin(name, keywords, pinyin_full, pinyin_initials)
         return value
 
     def accepts(self, tier: Tier) -> bool:

@@ -152,7 +152,15 @@ class ServiceItemView(ScopedModelView):
     add_title = _l("Add service item")
     edit_title = _l("Edit service item")
     related_views = [RequiredMaterialView]
-    list_columns = ["code", "name", "department", "promised_days", "legal_days", "needs_parallel"]
+    list_columns = [
+        "code",
+        "name",
+        "department",
+        "window_number",
+        "promised_days",
+        "legal_days",
+        "needs_parallel",
+    ]
     add_columns = [
         "code",
         "name",
@@ -163,6 +171,8 @@ class ServiceItemView(ScopedModelView):
         "promised_days",
         "legal_days",
         "fee_note",
+        "window_number",
+        "hall_location",
         "needs_parallel",
         "parallel_departments",
         "online",
@@ -181,6 +191,8 @@ class ServiceItemView(ScopedModelView):
         "promised_days": _l("Promised time limit (working days)"),
         "legal_days": _l("Legal time limit (working days)"),
         "fee_note": _l("Fees"),
+        "window_number": _l("Window number"),
+        "hall_location": _l("Location in the hall"),
         "needs_parallel": _l("Needs parallel approval"),
         "parallel_departments": _l("Departments in parallel approval"),
         "online": _l("Online handling"),

@@ -30,6 +30,46 @@ def test_guide_finds_items_by_name_initials_department_keyword(app, tree, login)
     assert client.get("/guide/", query_string={"q": "%"}).status_code == 200
 
 
+def test_guide_finds_items_the_ways_people_type(app, tree, login):
+    """Characters, initials, full pinyin and mixes, of the name and of a keyword."""
+    id_card = factories.service_item()
+    id_card.name = "居民身份证申领"
+    id_card.window_number = "A08"
+    id_card.hall_location = "一楼东侧公安服务区"
+    benefit = factories.service_item()
+    benefit.name = "最低生活保障申请"
+    benefit.keywords = "低保，救助"
+    db.session.commit()
+    other = factories.service_item()
+    factories.staff("spec", "Specialist", tree.town_a)
+    client = login(app.test_client(), "spec")
+    expected = {
+        "身份证": id_card,
+        "sfz": id_card,
+        "SFZ": id_card,
+        "shenfenzheng": id_card,
+        "shen fen zheng": id_card,
+        "身fenzheng": id_card,
+        "dibao": benefit,
+        "di保": benefit,
+        "db": benefit,
+        "zuidi": benefit,
+    }
+    for query, item in expected.items():
+        page = client.get("/guide/", query_string={"q": query})
+        assert page.status_code == 200
+        assert f'data-code="{item.code}"' in page.text, query
+        assert f'data-code="{other.code}"' not in page.text, query
+    page = client.get("/guide/", query_string={"q": "sfz"})
+    assert "A08" in page.text and "一楼东侧公安服务区" in page.text
+    # Renaming keeps the pinyin current.
+    benefit.keywords = "困难群众"
+    db.session.commit()
+    page = client.get("/guide/", query_string={"q": "dibao"})
+    assert f'data-code="{benefit.code}"' not in page.text
+    assert f'data-code="{benefit.code}"' in client.get("/guide/?q=kunnan").text
+
+
 def test_walk_in_help_is_recorded_in_one_post_for_the_own_unit(app, tree, login):
     factories.staff("spec", "Specialist", tree.village_a1)
     client = login(app.test_client(), "spec")

@@ -45,3 +45,41 @@ def test_upgrade_from_empty_matches_models_and_downgrades(url):
         assert "service_case" in sa.inspect(db.engine).get_table_names()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_desk_migration_fills_the_pinyin_of_existing_items():
+    """0011_desk computes the full pinyin of items that existed before it (without app code)."""
+    import flask_migrate
+
+    from app.extensions import db
+
+    app = build_app(
+        f"sqlite:///{Path(tempfile.mkdtemp()) / 'desk.sqlite'}", Path(tempfile.mkdtemp())
+    )
+    with app.app_context():
+        flask_migrate.downgrade(revision="0006")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO department (id, code, name, active) VALUES (1, 'D', '民政局', 1)"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO service_item (code, name, department_id, accept_city, accept_town,"
+                    " accept_village, promised_days, legal_days, fee_note, needs_parallel, online,"
+                    " mobile, self_service, keywords, pinyin_initials, active) VALUES"
+                    " ('X1', '最低生活保障申请', 1, 1, 1, 1, 5, 10, '', 0, 0, 0, 0, '低保，救助',"
+                    " 'zdshbzsq', 1)"
+                )
+            )
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            full = conn.execute(sa.text("SELECT pinyin_full FROM service_item")).scalar_one()
+        from app.domain.text import pinyin_full, pinyin_initials
+        from app.models import item_pinyin
+
+        assert full == item_pinyin("最低生活保障申请", "低保，救助", pinyin_full, pinyin_initials)
+        assert "dibao" in full and "zuidishenghuobaozhang" in full
+        db.session.remove()
+        db.engine.dispose()

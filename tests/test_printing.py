@@ -179,6 +179,14 @@ def test_one_time_notice(app, world, login):
     assert case.applicant.name in html
     assert 'id="repeat"' not in html
     assert world.town_a.name in html  # notified by
+    assert 'class="item-window"' not in html  # no window recorded: no empty row
+
+    world.item.window_number = "B12"
+    world.item.hall_location = "二楼不动产综合窗口区"
+    db.session.commit()
+    html = get(client, f"/print/notice/{notice.id}").text
+    where = re.search(r'<td class="item-window">(.*?)</td>', html, re.S).group(1)
+    assert "B12" in where and "二楼不动产综合窗口区" in where
 
 
 def test_repeat_notice_shows_its_reason(app, world, login):
