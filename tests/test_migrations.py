@@ -57,7 +57,11 @@ def test_the_desk_migration_fills_the_pinyin_of_existing_items():
         f"sqlite:///{Path(tempfile.mkdtemp()) / 'desk.sqlite'}", Path(tempfile.mkdtemp())
     )
     with app.app_context():
-        flask_migrate.downgrade(revision="0006")
+        from alembic.script import ScriptDirectory
+
+        migrations = Path(__file__).resolve().parents[1] / "migrations"
+        before = ScriptDirectory(str(migrations)).get_revision("0011_desk").down_revision
+        flask_migrate.downgrade(revision=before)
         with db.engine.begin() as conn:
             conn.execute(
                 sa.text(

@@ -5,7 +5,7 @@ app/domain/text.py ``pinyin_full`` and app/models.py ``item_pinyin``; migrations
 application code, which changes after them).
 
 Revision ID: 0011_desk
-Revises: 0006
+Revises: 0008_calendar
 """
 
 import re
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_desk"
-down_revision = "0006"
+down_revision = "0008_calendar"
 branch_labels = None
 depends_on = None
 
