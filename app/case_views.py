@@ -13,23 +13,20 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
+from marshmallow import fields as mfields
 
 from app import forms
 from app import models as m
+from app.cases import access, service
+from app.cases.access import may_edit, scoped_specialists, scoped_units
+from app.cases.steps import FIELD_ALIASES, STEPS, offered
 from app.domain import clock, lifecycle
-from app.domain.errors import DomainError, IllegalTransition, StaleRecord, ValidationFailed
-from app.enums import (
-    ContactChannel,
-    EvaluationChannel,
-    HelpType,
-    Rating,
-    ServiceKind,
-    TerminationReason,
-)
+from app.domain.errors import DomainError, ValidationFailed
+from app.enums import HelpType, ServiceKind
 from app.extensions import db
 from app.reminders import flags as due_flags
 from app.scope import current_scope
+from app.unit_of_work import unit_of_work
 from app.viewbase import ScopedModelView
 
 CASE_LABELS = {
@@ -57,255 +54,62 @@ CASE_LABELS = {
 }
 
 
-# ---------------------------------------------------------------- choices inside the scope
-
-
-def scoped_units(include_ancestors_of: m.OrgUnit | None = None) -> list[m.OrgUnit]:
-    """Active units in the user's scope (plus the ancestors of one unit, for transfers up)."""
-    scope = current_scope()
-    clause = scope.clause_for(m.OrgUnit)
-    if include_ancestors_of is not None and include_ancestors_of.path:
-        codes = [c for c in include_ancestors_of.path.strip("/").split("/") if c]
-        clause = sa.or_(clause, m.OrgUnit.code.in_(codes))
-    return list(
-        db.session.execute(
-            sa.select(m.OrgUnit).where(clause, m.OrgUnit.active.is_(True)).order_by(m.OrgUnit.path)
-        ).scalars()
-    )
-
-
-def scoped_specialists(unit: m.OrgUnit | None = None) -> list[m.Specialist]:
-    """Active specialists in scope; with ``unit``, only those of that unit's subtree."""
-    query = sa.select(m.Specialist).where(
-        current_scope().clause_for(m.Specialist), m.Specialist.active.is_(True)
-    )
-    if unit is not None:
-        query = query.join(m.OrgUnit, m.Specialist.unit_id == m.OrgUnit.id).where(
-            m.OrgUnit.path.startswith(unit.path, autoescape=True)
-        )
-    return list(db.session.execute(query.order_by(m.Specialist.name)).scalars())
+# ---------------------------------------------------------------- the steps on the page
 
 
 def load_case(pk) -> m.Case:
     """The case if the user may see it; 404 otherwise (exactly as for a missing id)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        abort(404)
-    case = db.session.execute(
-        sa.select(m.Case).where(m.Case.id == pk, current_scope().clause_for(m.Case))
-    ).scalar_one_or_none()
+    case = access.case_in_scope(pk)
     if case is None:
         abort(404)
     return case
 
 
-def may_edit(case: m.Case) -> bool:
-    """Only the current handling side (its subtree and above) changes a case."""
-    return current_scope().contains_unit(case.handling_unit)
+def form_payload(form, schema) -> dict:
+    """A step form's values as the step's schema reads them (the API's body, field for field)."""
+    payload = {}
+    for name, field in schema._declared_fields.items():
+        if name == "version" or not hasattr(form, name):
+            continue
+        value = getattr(form, name).data
+        if isinstance(field, mfields.Boolean):
+            payload[name] = bool(value)
+        elif isinstance(field, mfields.List):
+            payload[name] = list(value or [])
+        elif isinstance(field, mfields.String):
+            payload[name] = value or ""
+        elif value in (None, ""):
+            continue  # left out: the schema's default, or "required" in the user's language
+        elif isinstance(field, (mfields.Date, mfields.DateTime)):
+            payload[name] = value.isoformat()
+        elif isinstance(field, mfields.Decimal):
+            payload[name] = str(value)
+        else:
+            payload[name] = value
+    version = getattr(form, "version", None)
+    if version is not None and (version.data or "").strip().isdigit():
+        payload["version"] = int(version.data)
+    return payload
 
 
-# ---------------------------------------------------------------- the steps
-
-
-def _prepare(step: str, form, case: m.Case) -> None:
-    """Fill the choices a step's form offers for this case."""
-    if step == "confirm":
-        form.received.choices = [(mat.id, mat.name) for mat in case.item.materials]
-    elif step == "supplement":
-        form.supplied.choices = [(mat.id, mat.name) for mat in lifecycle.missing_materials(case)]
-    elif step == "problem":
-        form.category.choices = [
-            (c.id, c.name)
-            for c in db.session.execute(
-                sa.select(m.ProblemCategory).order_by(m.ProblemCategory.code)
-            ).scalars()
-        ]
-    elif step == "transfer":
-        form.to_unit.choices = [
-            (u.id, u.name)
-            for u in scoped_units(include_ancestors_of=case.handling_unit)
-            if u.id != case.handling_unit_id
-        ]
-    elif step == "assign":
-        form.specialist.choices = [
-            (s.id, f"{s.name}（{s.unit.name}）") for s in scoped_specialists(case.handling_unit)
-        ]
-    elif step == "joint_review":
-        form.lead_unit.choices = [(u.id, u.name) for u in scoped_units(case.handling_unit)]
-        form.departments.choices = [
-            (d.id, d.name)
-            for d in db.session.execute(
-                sa.select(m.Department)
-                .where(m.Department.active.is_(True))
-                .order_by(m.Department.code)
-            ).scalars()
-        ]
-        if request.method == "GET":
-            form.departments.data = [d.id for d in case.item.parallel_departments]
+def _prepare(spec, form, case: m.Case) -> None:
+    """Fill the choices a step's form offers for this case, and the defaults of a new form."""
+    for name, choices in spec.choices.items():
+        getattr(form, name).choices = choices(case)
     if request.method == "GET":
-        if step == "notice":
+        if spec.name == "notify_missing":
             form.deadline.data = forms.default_deadline()
-        if step == "return_visit":
+        elif spec.name == "return_visit":
             form.planned_on.data = clock.today()
-        if step == "complete":
+        elif spec.name == "complete":
             form.signed_by.data = case.applicant.name
-
-
-def _perform(step: str, form, case: m.Case, actor) -> None:
-    """Call the lifecycle for ``step`` with the form's values."""
-    s = db.session
-    note = (form.note.data or "").strip()
-    if step == "confirm":
-        lifecycle.confirm(
-            s,
-            case,
-            actor,
-            process_explained=form.process_explained.data,
-            applicant_signed=form.applicant_signed.data,
-            received_material_ids=form.received.data or [],
-            note=note,
-        )
-    elif step == "submit":
-        lifecycle.submit(s, case, actor, note=note)
-    elif step == "notice":
-        lifecycle.notify_missing(
-            s,
-            case,
-            actor,
-            deadline=form.deadline.data,
-            repeat_reason=form.repeat_reason.data or "",
-            note=note,
-        )
-    elif step == "supplement":
-        lifecycle.supplement(s, case, actor, material_ids=form.supplied.data or [], note=note)
-    elif step == "update":
-        lifecycle.record(s, case, actor, "update", note=note)
-    elif step == "contact":
-        lifecycle.record(
-            s, case, actor, "contact", note=note, channel=ContactChannel(form.channel.data)
-        )
-    elif step == "fee_guidance":
-        lifecycle.record(
-            s,
-            case,
-            actor,
-            "fee_guidance",
-            note=note,
-            data={"payee": form.payee.data, "amount": form.amount.data},
-        )
-    elif step == "problem":
-        lifecycle.record(
-            s, case, actor, "problem", note=note, problem_category_id=form.category.data
-        )
-    elif step == "transfer":
-        lifecycle.transfer(s, case, actor, to_unit=s.get(m.OrgUnit, form.to_unit.data), note=note)
-    elif step == "assign":
-        lifecycle.assign(s, case, actor, specialist=s.get(m.Specialist, form.specialist.data))
-    elif step == "extend":
-        lifecycle.extend(
-            s,
-            case,
-            actor,
-            extra_days=form.extra_days.data,
-            reason=form.reason.data,
-            explained_to_applicant=form.explained_to_applicant.data,
-        )
-    elif step == "joint_review":
-        departments = [s.get(m.Department, i) for i in form.departments.data or []]
-        lifecycle.schedule_joint_review(
-            s,
-            case,
-            actor,
-            lead_unit=s.get(m.OrgUnit, form.lead_unit.data),
-            scheduled_at=form.scheduled_at.data.replace(tzinfo=clock.TZ),
-            departments=departments,
-            location=form.location.data or "",
-        )
-    elif step == "complete":
-        handover = lifecycle.complete(
-            s,
-            case,
-            actor,
-            results=form.results.data,
-            materials_returned=form.materials_returned.data or "",
-            signed_by=form.signed_by.data,
-        )
-        receipt = request.files.get("receipt")
-        if receipt is not None and receipt.filename:
-            from app import uploads
-
-            handover.receipt_file = uploads.store(s, receipt, case, actor).stored_name
-    elif step == "terminate":
-        lifecycle.terminate(
-            s,
-            case,
-            actor,
-            reason_type=TerminationReason(form.reason_type.data),
-            reason=form.reason.data,
-            materials_returned=form.materials_returned.data or "",
-            applicant_signed=form.applicant_signed.data,
-            specialist_signed=form.specialist_signed.data,
-        )
-    elif step == "evaluate":
-        lifecycle.evaluate(
-            s,
-            case,
-            actor,
-            rating=Rating(form.rating.data),
-            channel=EvaluationChannel(form.channel.data),
-            comments=form.comments.data or "",
-        )
-    elif step == "return_visit":
-        lifecycle.plan_return_visit(
-            s,
-            case,
-            actor,
-            planned_on=form.planned_on.data,
-            done_on=form.done_on.data,
-            channel=ContactChannel(form.channel.data) if form.channel.data else None,
-            notes=form.notes.data or "",
-        )
-
-
-# step on the page → (lifecycle step that decides if it is offered, form class)
-STEPS = {
-    "confirm": ("confirm", forms.ConfirmForm),
-    "submit": ("submit", forms.SubmitForm),
-    "notice": ("notify_missing", forms.NoticeForm),
-    "supplement": ("supplement", forms.SupplementForm),
-    "update": ("update", forms.UpdateForm),
-    "contact": ("contact", forms.ContactForm),
-    "fee_guidance": ("fee_guidance", forms.FeeGuidanceForm),
-    "problem": ("problem", forms.ProblemForm),
-    "transfer": ("transfer", forms.TransferForm),
-    "assign": ("assign", forms.AssignForm),
-    "extend": ("extend", forms.ExtendForm),
-    "joint_review": ("joint_review", forms.JointReviewForm),
-    "complete": ("complete", forms.CompleteForm),
-    "terminate": ("terminate", forms.TerminateForm),
-    "evaluate": ("evaluate", forms.EvaluateForm),
-    "return_visit": ("return_visit", forms.ReturnVisitForm),
-}
-
-
-def offered_steps(case: m.Case) -> list[str]:
-    allowed = set(lifecycle.allowed_steps(case))
-    offered = [name for name, (lc, _form) in STEPS.items() if lc in allowed]
-    if "joint_review" in offered and not case.item.needs_parallel:
-        offered.remove("joint_review")
-    return offered
+        elif spec.name == "joint_review":
+            form.departments.data = [d.id for d in case.item.parallel_departments]
 
 
 def _attach_errors(form, error: ValidationFailed) -> None:
-    aliases = {
-        "received_material_ids": "received",
-        "material_ids": "supplied",
-        "problem_category_id": "category",
-        "to_unit": "to_unit",
-    }
     for field, message in error.errors.items():
-        target = getattr(form, aliases.get(field, field), None)
+        target = getattr(form, FIELD_ALIASES.get(field, field), None)
         if target is not None and hasattr(target, "errors"):
             target.errors = list(target.errors or []) + [str(message)]
 
@@ -366,7 +170,8 @@ class CaseView(ScopedModelView):
         "ack_free",
         "ack_truthful",
     ]
-    edit_columns = ["needs", "specialist", "steward", "major_project"]
+    # Free fields only: status, specialist, steward, units and dates change through steps.
+    edit_columns = ["needs"]
     search_columns = ["number", "applicant", "item", "kind", "status", "handling_unit", "due_date"]
     base_order = ("applied_at", "desc")
     label_columns = CASE_LABELS
@@ -377,7 +182,7 @@ class CaseView(ScopedModelView):
 
     def pre_update(self, item):
         if not may_edit(item):
-            raise IllegalTransition(_l("Only the handling unit can change this case."))
+            raise service.NotHandlingSide()
         super().pre_update(item)
 
     @expose("/show/<pk>", methods=["GET"])
@@ -392,8 +197,8 @@ class CaseView(ScopedModelView):
             widgets=widgets,
             related_views=[],
             case=case,
-            steps=offered_steps(case) if may_edit(case) else [],
-            step_labels=STEP_BUTTONS,
+            steps=offered(case, {r.name for r in g.user.roles}) if may_edit(case) else [],
+            step_labels=lifecycle.STEP_LABELS,
             missing=lifecycle.missing_materials(case),
             overdue=_overdue_state(case),
             records=_records(case),
@@ -412,11 +217,12 @@ class CaseView(ScopedModelView):
                 form.item.data = item_id
         if request.method == "POST" and form.validate():
             try:
-                case = _apply_from_form(form)
-                db.session.commit()
+                with unit_of_work(db.session):
+                    case = _apply_from_form(form)
             except ValidationFailed as error:
-                db.session.rollback()
                 _attach_errors(form, error)
+                flash(str(error), "danger")
+            except DomainError as error:
                 flash(str(error), "danger")
             else:
                 flash(_("Case %(number)s created.", number=case.number), "success")
@@ -427,34 +233,34 @@ class CaseView(ScopedModelView):
     @has_access
     @permission_name("edit")
     def step(self, pk, step):
-        case = load_case(pk)
-        if step not in STEPS:
+        """One step's form; saving it runs the step service (app/cases/service.py)."""
+        spec = STEPS.get(step)
+        if spec is None:
             abort(404)
+        case = load_case(pk)
         if not may_edit(case):
             flash(_("Only the handling unit can change this case."), "danger")
             return redirect(url_for("CaseView.show", pk=case.id))
-        form = STEPS[step][1](request.form if request.method == "POST" else None)
-        _prepare(step, form, case)
+        refused = service.refusal(case, step, g.user)
+        if refused is not None and request.method == "GET":
+            flash(str(refused), "danger")
+            return redirect(url_for("CaseView.show", pk=case.id))
+        form = spec.form(request.form if request.method == "POST" else None)
+        _prepare(spec, form, case)
         if request.method == "GET":
             form.version.data = str(case.version_id)
         elif form.validate():
             try:
-                if str(case.version_id) != (form.version.data or ""):
-                    raise StaleRecord()
-                _perform(step, form, case, g.user)
-                db.session.commit()
+                service.run_step(
+                    step, case.id, form_payload(form, spec.schema), g.user, files=request.files
+                )
             except ValidationFailed as error:
-                db.session.rollback()
                 _attach_errors(form, error)
                 flash(str(error), "danger")
-            except StaleDataError:
-                db.session.rollback()
-                flash(str(StaleRecord()), "danger")
             except DomainError as error:
-                db.session.rollback()
                 flash(str(error), "danger")
             else:
-                flash(_("Saved: %(step)s.", step=str(STEP_BUTTONS[step])), "success")
+                flash(_("Saved: %(step)s.", step=str(spec.label)), "success")
                 return redirect(url_for("CaseView.show", pk=case.id))
             case = load_case(pk)
         return self.render_template(
@@ -462,29 +268,9 @@ class CaseView(ScopedModelView):
             form=form,
             case=case,
             step=step,
-            title=STEP_BUTTONS[step],
+            title=spec.label,
             missing=lifecycle.missing_materials(case),
         )
-
-
-STEP_BUTTONS = {
-    "confirm": _l("Confirm the entrustment"),
-    "submit": _l("Submit to the window"),
-    "notice": _l("One-time notice of missing materials"),
-    "supplement": _l("Materials supplied"),
-    "update": _l("Progress update"),
-    "contact": _l("Contact with applicant"),
-    "fee_guidance": _l("Fee guidance"),
-    "problem": _l("Problem met"),
-    "transfer": _l("Transfer"),
-    "assign": _l("Assign"),
-    "extend": _l("Extend"),
-    "joint_review": _l("Joint review"),
-    "complete": _l("Complete with handover"),
-    "terminate": _l("Terminate the entrustment"),
-    "evaluate": _l("Record the evaluation"),
-    "return_visit": _l("Return visit"),
-}
 
 
 def _overdue_state(case: m.Case) -> str:

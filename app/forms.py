@@ -14,6 +14,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    DecimalField,
     FileField,
     HiddenField,
     IntegerField,
@@ -84,13 +85,24 @@ class ContactForm(StepForm):
 
 class FeeGuidanceForm(StepForm):
     payee = StringField(_l("Paid to"), validators=[DataRequired(), Length(max=100)])
-    amount = StringField(_l("Amount"), validators=[DataRequired(), Length(max=50)])
+    amount = DecimalField(
+        _l("Amount (yuan)"), places=2, validators=[InputRequired(), NumberRange(min=0)]
+    )
     note = TextAreaField(_l("Guidance given"), validators=[DataRequired(), Length(max=2000)])
 
 
 class ProblemForm(StepForm):
     category = SelectField(_l("Problem category"), coerce=int)
     note = TextAreaField(_l("Problem"), validators=[DataRequired(), Length(max=2000)])
+
+
+class ResolveProblemForm(StepForm):
+    problem = SelectField(_l("Problem"), coerce=int)
+    note = TextAreaField(_l("How it was solved"), validators=[DataRequired(), Length(max=2000)])
+
+
+class StewardForm(StepForm):
+    steward = SelectField(_l("Project steward"), coerce=int)
 
 
 class TransferForm(StepForm):

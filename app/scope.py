@@ -109,6 +109,46 @@ SCOPE_RULES = {
 }
 
 
+# The unit relationships a written row must keep inside the scope.
+WRITE_UNIT_RELATIONS = {
+    "OrgUnit": ("parent",),
+    "Specialist": ("unit",),
+    "Applicant": ("unit",),
+    "WalkInHelp": ("unit",),
+    "Case": ("handling_unit",),  # only the current handling side edits
+}
+
+
+def _unit_id(item, relation: str):
+    related = getattr(item, relation, None)
+    if related is not None:
+        return related.id
+    return getattr(item, f"{relation}_id", None)
+
+
+def row_in_scope(session, item, scope) -> bool:
+    """Whether ``item`` as it stands in memory satisfies its model's scope rule."""
+
+    model = type(item)
+    if model not in SCOPE_RULES:
+        return True
+    relations = WRITE_UNIT_RELATIONS.get(model.__name__)
+    if relations is not None:
+        ids = {_unit_id(item, rel) for rel in relations}
+        if None in ids:
+            return False
+        found = session.execute(scope.unit_ids().where(m.OrgUnit.id.in_(ids))).scalars().all()
+        return set(found) == ids
+    case_id = (
+        getattr(item, "case_id", None)
+        or getattr(getattr(item, "case", None), "id", None)
+        or getattr(getattr(item, "evaluation", None), "case_id", None)
+    )
+    if case_id is None:
+        return False
+    return session.execute(scope.cases().where(m.Case.id == case_id)).first() is not None
+
+
 def scope_for_user(user) -> Scope:
     """The scope of a FAB user object (or None / anonymous: nothing)."""
     if user is None or not getattr(user, "is_authenticated", False):

@@ -26,6 +26,9 @@ from wtforms.validators import InputRequired, Optional
 from app import models as m
 from app import scope as scoping
 from app.domain.errors import DomainError
+from app.labels import COMMON_LABELS
+from app.scope import WRITE_UNIT_RELATIONS
+from app.scope import row_in_scope as _row_in_scope
 
 
 def enum_select(enum_cls, label, required: bool) -> SelectField:
@@ -368,48 +371,6 @@ def scoping_error():
     return NotInScope(_l("The record would be outside the units you may work with."))
 
 
-# The unit relationships a written row must keep inside the scope.
-WRITE_UNIT_RELATIONS = {
-    "OrgUnit": ("parent",),
-    "Specialist": ("unit",),
-    "Applicant": ("unit",),
-    "WalkInHelp": ("unit",),
-    "Case": ("handling_unit",),  # only the current handling side edits
-}
-
-
-def _unit_id(item, relation: str):
-    related = getattr(item, relation, None)
-    if related is not None:
-        return related.id
-    return getattr(item, f"{relation}_id", None)
-
-
-def _row_in_scope(session, item, scope) -> bool:
-    """Whether ``item`` as it stands in memory satisfies its model's scope rule."""
-
-    from app import models as m
-
-    model = type(item)
-    if model not in scoping.SCOPE_RULES:
-        return True
-    relations = WRITE_UNIT_RELATIONS.get(model.__name__)
-    if relations is not None:
-        ids = {_unit_id(item, rel) for rel in relations}
-        if None in ids:
-            return False
-        found = session.execute(scope.unit_ids().where(m.OrgUnit.id.in_(ids))).scalars().all()
-        return set(found) == ids
-    case_id = (
-        getattr(item, "case_id", None)
-        or getattr(getattr(item, "case", None), "id", None)
-        or getattr(getattr(item, "evaluation", None), "case_id", None)
-    )
-    if case_id is None:
-        return False
-    return session.execute(scope.cases().where(m.Case.id == case_id)).first() is not None
-
-
 class DomainFlashMixin:
     """Turn a DomainError raised in a hook into a flashed message in the user's language."""
 
@@ -418,31 +379,11 @@ class DomainFlashMixin:
         return redirect(request.referrer or self.get_redirect())
 
 
-__all__ = ["ScopedModelView", "enum_select", "has_access", "SQLAInterface"]
-
-
-# Labels of columns that recur across screens; a view's own label_columns win.
-COMMON_LABELS = {
-    "id": _l("ID"),
-    "code": _l("Code"),
-    "name": _l("Name"),
-    "unit": _l("Unit"),
-    "case": _l("Case"),
-    "at": _l("Time"),
-    "note": _l("Note"),
-    "notes": _l("Notes"),
-    "active": _l("Active"),
-    "address": _l("Address"),
-    "phone": _l("Phone"),
-    "mobile": _l("Mobile"),
-    "department": _l("Department"),
-    "specialist": _l("Specialist"),
-    "channel": _l("Channel"),
-    "kind": _l("Kind"),
-    "status": _l("Status"),
-    "reason": _l("Reason"),
-    "deadline": _l("Deadline"),
-    "item": _l("Service item"),
-    "materials_returned": _l("Materials returned"),
-    "created_at": _l("Created"),
-}
+__all__ = [
+    "COMMON_LABELS",
+    "WRITE_UNIT_RELATIONS",
+    "ScopedModelView",
+    "SQLAInterface",
+    "enum_select",
+    "has_access",
+]

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import models as m
 from app.case_views import CaseView
+from app.domain.applicants import check_identity
 from app.domain.status import OPEN_STATUSES
 from app.followup_views import JointReviewView, RectificationView
 from app.scope import current_scope
@@ -360,30 +361,12 @@ class ApplicantView(ScopedModelView):
         return super().edit(pk)
 
     def pre_add(self, item):
-        _check_applicant_identity(item)
+        check_identity(item)
         super().pre_add(item)
 
     def pre_update(self, item):
-        _check_applicant_identity(item)
+        check_identity(item)
         super().pre_update(item)
-
-
-def _check_applicant_identity(item: m.Applicant) -> None:
-    from app.domain.errors import ValidationFailed
-    from app.enums import ApplicantKind
-
-    if item.kind == ApplicantKind.PERSON and not item.id_number:
-        raise ValidationFailed(
-            {"id_number": _l("An individual needs a resident ID number.")},
-            _l("An individual needs a resident ID number."),
-        )
-    if item.kind == ApplicantKind.ENTERPRISE and not item.credit_code:
-        raise ValidationFailed(
-            {"credit_code": _l("An enterprise needs a unified social credit code.")},
-            _l("An enterprise needs a unified social credit code."),
-        )
-    item.id_number = item.id_number or None
-    item.credit_code = item.credit_code or None
 
 
 # ---------------------------------------------------------------- cases and their records

@@ -56,8 +56,8 @@ def _all_materials(case):
     return [mat.id for mat in case.item.materials]
 
 
-def _submit(case, spec, day):
-    at(day, 10)
+def _submit(case, spec, day, hour=10):
+    at(day, hour)
     lifecycle.submit(db.session, case, spec.user)
     db.session.commit()
 
@@ -128,6 +128,7 @@ def build() -> SimpleNamespace:
     _notice(c, spec_a, "2026-04-28", "2026-05-20")
     _problem(c, spec_a, "2026-04-28", cat_a)
     _supplement(c, spec_a, "2026-05-07")  # materials in: handling resumes, due date moves
+    _submit(c, spec_a, "2026-05-07", hour=12)  # never at the window before the notice
     db.session.refresh(c)
     _complete(c, spec_a, c.due_date.isoformat(), Rating.VERY_SATISFIED)
     cases["on_time_paused"] = c
@@ -200,6 +201,7 @@ def build() -> SimpleNamespace:
     db.session.commit()
     _notice(c, spec_a, "2026-04-09", "2026-04-20", repeat_reason="材料过期")
     _supplement(c, spec_a, "2026-04-13")
+    _submit(c, spec_a, "2026-04-13", hour=12)
     _complete(c, spec_a, "2026-04-14", Rating.BASICALLY_SATISFIED)
     cases["repeat_notice"] = c
 

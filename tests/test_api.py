@@ -211,10 +211,13 @@ def test_put_cannot_move_out_of_scope_nor_write_status(api_app, people, tree):
     ok = api.put(f"/api/v1/applicant/{applicant.id}", json={"unit": tree.village_a2.id})
     assert ok.status_code == 200, ok.json
     assert ok.json["result"]["unit"] == tree.village_a2.id
-    steward = api.put(f"/api/v1/case/{case.id}", json={"steward": people.village.id})
-    assert steward.status_code == 200 and steward.json["result"]["steward"] == people.village.id
-    outside = api.put(f"/api/v1/case/{case.id}", json={"steward": people.other.id})
-    assert outside.status_code == 422 and "steward" in outside.json["errors"]
+    needs = api.put(f"/api/v1/case/{case.id}", json={"needs": "补充说明"})
+    assert needs.status_code == 200 and needs.json["result"]["needs"] == "补充说明"
+    # Process-owned fields change only through steps (the steward step, assignment...).
+    for field in ("steward", "specialist", "handling_unit", "due_date"):
+        refused = api.put(f"/api/v1/case/{case.id}", json={field: people.village.id})
+        assert refused.status_code in (400, 422) and field in refused.json.get("errors", {}), field
+    assert db.session.get(m.Case, case.id).steward_id is None
 
 
 def test_only_the_handling_side_edits_a_transferred_case(api_app, people, tree):

@@ -69,7 +69,9 @@ def test_specialist_takes_a_case_from_application_to_return_visit(api_app, peopl
     assert _step(api, pk, "supplement", supplied=materials[1:2])["result"]["status"] == (
         "awaiting_materials"
     )
-    assert _step(api, pk, "supplement", supplied=materials[2:])["result"]["status"] == "in_progress"
+    # back where it stood before the notice: accepted, still to be submitted to the window
+    assert _step(api, pk, "supplement", supplied=materials[2:])["result"]["status"] == "accepted"
+    assert _step(api, pk, "submit")["result"]["status"] == "in_progress"
     _step(api, pk, "contact", channel="phone", note="告知进度")
     _step(api, pk, "update", note="窗口已受理")
     extended = _step(
@@ -127,6 +129,7 @@ def test_specialist_takes_a_case_from_application_to_return_visit(api_app, peopl
         "applied",
         "accepted",
         "awaiting_materials",
+        "accepted",
         "in_progress",
         "completed",
     ]

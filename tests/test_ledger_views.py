@@ -143,6 +143,7 @@ def test_ledger_and_dashboard_on_both_backends(any_app, login):
         ledger_world.at("2026-03-05", 9)
         mats = [mat.id for mat in case.item.materials]
         lifecycle.supplement(db.session, case, spec.user, material_ids=mats)
+        lifecycle.submit(db.session, case, spec.user)
         ledger_world.at("2026-03-11", 15)
         lifecycle.complete(
             db.session, case, spec.user, results="证照", materials_returned="", signed_by="本人"

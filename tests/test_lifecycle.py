@@ -95,7 +95,7 @@ def test_happy_path_every_step_in_the_timeline(world):
     assert case.status == S.AWAITING_MATERIALS  # one still missing: the clock stays paused
     lifecycle.supplement(db.session, case, actor, material_ids=[mats[2].id])
     db.session.commit()
-    assert case.status == S.IN_PROGRESS
+    assert case.status == S.IN_PROGRESS  # where it stood before the notice: at the window
     # paused 09-29 .. 10-08: 09-29, 09-30, 10-08 do not count; 1 day used (none: 09-28 start);
     # counted: 10-09, 10-10, 10-12, 10-13, 10-14 -> due 10-14
     assert case.due_date == dt.date(2026, 10, 14)

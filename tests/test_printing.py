@@ -220,6 +220,7 @@ def test_handover_receipt(app, world, login):
     lifecycle.supplement(
         db.session, case, world.town_a.user, material_ids=[mat.id for mat in materials[1:]]
     )
+    lifecycle.submit(db.session, case, world.town_a.user)
     db.session.commit()
     handover = lifecycle.complete(
         db.session,
@@ -299,6 +300,7 @@ def every_document(world):
     lifecycle.supplement(
         db.session, help_case, world.town_a.user, material_ids=[m.id for m in materials[1:]]
     )
+    lifecycle.submit(db.session, help_case, world.town_a.user)
     lifecycle.complete(
         db.session,
         help_case,

@@ -258,6 +258,7 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
         scheduled_at=clock.now() + dt.timedelta(days=1),
         departments=list(item.parallel_departments),
     )
+    lifecycle.submit(s, done, actor)
     handover = lifecycle.complete(
         s, done, actor, results=f"{marker}结果", materials_returned="", signed_by=applicant_name
     )

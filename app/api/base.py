@@ -35,8 +35,9 @@ from app.api.locale import select_api_locale
 from app.api.routes import LIST_ARGS_SCHEMA, DocumentedRoutes
 from app.domain.errors import DomainError, NotInScope, StaleRecord, ValidationFailed
 from app.extensions import db
+from app.labels import COMMON_LABELS
+from app.scope import WRITE_UNIT_RELATIONS, row_in_scope
 from app.validators import mask_mobile, mask_resident_id
-from app.viewbase import COMMON_LABELS, WRITE_UNIT_RELATIONS, _row_in_scope
 
 MAX_ID = 2**31 - 1
 # Roles that see resident ID and mobile numbers in full (they handle applicants themselves).
@@ -246,7 +247,7 @@ class ScopedModelRestApi(DocumentedRoutes, ModelRestApi):
         if scope.everything:
             return None
         with db.session.no_autoflush:
-            if _row_in_scope(db.session, item, scope):
+            if row_in_scope(db.session, item, scope):
                 return None
         fields_ = WRITE_UNIT_RELATIONS.get(type(item).__name__, ("_schema",))
         message = _("The record would be outside the units you may work with.")

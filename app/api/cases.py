@@ -1,8 +1,8 @@
 """The case resource: read, apply (create), edit the few editable fields, and take each step of
 the lifecycle with ``POST /api/v1/case/<pk>/<step>``; ``GET /api/v1/case/<pk>/timeline``.
 
-Every step calls app/domain/lifecycle.py exactly as the case page does (app/case_views.py
-``_perform``) and commits once. Answers: 404 out of scope, 403 when the caller's unit is not the
+Every step runs through app/cases/service.py ``run_step``, exactly as the case page's steps do,
+and commits once. Answers: 404 out of scope, 403 when the caller's unit is not the
 case's handling side, 409 for a step the case's status does not allow (nothing changes), 422
 naming each invalid field, 409 when ``version`` is stale.
 """
@@ -15,36 +15,27 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from app import models as m
 from app.api import steps
 from app.api.base import ScopedModelRestApi, domain_error_response, not_found
-from app.api.errors import error_response, invalid
-from app.api.schemas import STEP_SCHEMAS, ApplySchema, TimelineEventSchema, event_row
-from app.case_views import may_edit
+from app.api.errors import invalid
+from app.api.schemas import event_row
+from app.cases import service
+from app.cases.access import may_edit
+from app.cases.schemas import ApplySchema, TimelineEventSchema
+from app.cases.service import NotHandlingSide
+from app.cases.steps import STEPS
 from app.domain import lifecycle
-from app.domain.errors import DomainError, StaleRecord
+from app.domain.errors import DomainError
 from app.enums import ServiceKind
 from app.extensions import db
 from app.scope import current_scope
 
-# Lifecycle error keys → the API's (form) field names.
-FIELD_ALIASES = {"received_material_ids": "received", "material_ids": "supplied"}
-
-
-class NotHandlingSide(DomainError):
-    status = 403
-    default_message = _l("Only the handling unit can change this case.")
-
 
 def _active(model):
     return lambda: model.active.is_(True)
-
-
-def _named_errors(error) -> dict:
-    return {FIELD_ALIASES.get(k, k): v for k, v in error.errors.items()}
 
 
 class CaseApi(ScopedModelRestApi):
@@ -92,7 +83,8 @@ class CaseApi(ScopedModelRestApi):
     ]
     add_columns = list(ApplySchema._declared_fields)
     add_model_schema = ApplySchema()
-    edit_columns = ["needs", "specialist", "steward", "major_project"]
+    # Free fields only: status, specialist, steward, units and dates change through steps.
+    edit_columns = ["needs"]
     search_columns = [
         "number",
         "applicant",
@@ -111,7 +103,10 @@ class CaseApi(ScopedModelRestApi):
         "specialist": _active(m.Specialist),
         "steward": _active(m.Specialist),
     }
-    openapi_spec_component_schemas = (*STEP_SCHEMAS.values(), TimelineEventSchema)
+    openapi_spec_component_schemas = (
+        *(step.schema for step in STEPS.values()),
+        TimelineEventSchema,
+    )
 
     # -- edit and delete: the handling side only --------------------------------
 
@@ -232,38 +227,20 @@ class CaseApi(ScopedModelRestApi):
     # -- steps ---------------------------------------------------------------------
 
     def perform_step(self, pk: int, name: str):
-        """Load, check, validate, call the lifecycle, commit; the case as JSON."""
-        case = self.load_item(pk)
-        if case is None:
-            return not_found()
-        if not may_edit(case):
-            return error_response(403, str(NotHandlingSide()))
-        refused = steps.refusal(case, name)
-        if refused is not None:
-            return error_response(409, str(refused))
-        raw = request.get_data(cache=True)
-        data = self.json_body() if raw.strip() else {}
-        if data is None:
-            return self.response_400(_("The body must be a JSON object."))
+        """Hand the body to the step service; the case as JSON, or the typed refusal."""
+        files = None
+        if request.mimetype == "multipart/form-data":
+            payload = steps.multipart_payload(request.form, STEPS[name].schema)
+            files = request.files
+        else:
+            raw = request.get_data(cache=True)
+            payload = self.json_body() if raw.strip() else {}
+            if payload is None:
+                return self.response_400(_("The body must be a JSON object."))
         try:
-            fields = STEP_SCHEMAS[name]().load(data)
-        except ValidationError as err:
-            return invalid(err.messages)
-        if fields.get("version") is not None and fields["version"] != case.version_id:
-            return error_response(409, str(StaleRecord()))
-        try:
-            problem = steps.related_problem(case, name, fields)
-            if problem:
-                return invalid(problem)
-            steps.perform(name, fields, case, g.user)
+            case, _result = service.run_step(name, pk, payload, g.user, files=files)
         except DomainError as error:
-            db.session.rollback()
-            if hasattr(error, "errors"):
-                return invalid(_named_errors(error), str(error))
             return domain_error_response(error)
-        failed = self.commit()
-        if failed is not None:
-            return failed
         return self.case_answer(case)
 
     # -- timeline ------------------------------------------------------------------
@@ -319,5 +296,5 @@ class CaseApi(ScopedModelRestApi):
         return self.response(200, id=case.id, count=len(rows), result=rows)
 
 
-for _name in STEP_SCHEMAS:
+for _name in STEPS:
     setattr(CaseApi, f"step_{_name}", steps.step_route(_name))

@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 
 from app import models as m
 from app.api.base import MASK_IDENTITY, MASK_MOBILE, ScopedModelRestApi
+from app.domain.applicants import check_identity
 from app.validators import mobile_error, resident_id_error, uscc_error
 from app.views import ApplicantView, ServiceItemView
 
@@ -173,14 +174,10 @@ class ApplicantApi(ScopedModelRestApi):
     }
 
     def pre_add(self, item):
-        from app.views import _check_applicant_identity
-
-        _check_applicant_identity(item)
+        check_identity(item)
 
     def pre_update(self, item):
-        from app.views import _check_applicant_identity
-
-        _check_applicant_identity(item)
+        check_identity(item)
 
 
 class EvaluationApi(ScopedModelRestApi):

@@ -25,12 +25,14 @@ from app.enums import EventKind, ServiceKind
 
 S = CaseStatus
 
-# The status changes a step may make: step name → {from status: to status}.
-TRANSITIONS: dict[str, dict[CaseStatus, CaseStatus]] = {
+# The status changes a step may make: step name → {from status: to status}. Supplying the
+# missing materials returns the case to where it stood before the notice: a case that never
+# reached the window goes back to "accepted" (it still needs 送达窗口), see ``supplement``.
+TRANSITIONS: dict[str, dict[CaseStatus, CaseStatus | frozenset[CaseStatus]]] = {
     "confirm": {S.APPLIED: S.ACCEPTED},
     "submit": {S.ACCEPTED: S.IN_PROGRESS},
     "notify_missing": {S.ACCEPTED: S.AWAITING_MATERIALS, S.IN_PROGRESS: S.AWAITING_MATERIALS},
-    "supplement": {S.AWAITING_MATERIALS: S.IN_PROGRESS},
+    "supplement": {S.AWAITING_MATERIALS: frozenset({S.IN_PROGRESS, S.ACCEPTED})},
     "complete": {S.IN_PROGRESS: S.COMPLETED},
     "terminate": {s: S.TERMINATED for s in OPEN_STATUSES},
 }
@@ -41,8 +43,10 @@ RECORDING_STEPS: dict[str, frozenset[CaseStatus]] = {
     "contact": frozenset(OPEN_STATUSES),
     "fee_guidance": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS}),
     "problem": frozenset(OPEN_STATUSES),
+    "resolve_problem": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
     "transfer": frozenset(OPEN_STATUSES),
     "assign": frozenset(OPEN_STATUSES),
+    "steward": frozenset(OPEN_STATUSES),
     "extend": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS}),
     "joint_review": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS}),
     "evaluate": TERMINAL_STATUSES,
@@ -87,8 +91,19 @@ def _event(
     return event
 
 
-def _move(session: Session, case: m.Case, step: str, actor, note: str = "") -> None:
-    """Apply the status change of ``step`` or refuse it; logs the change in the timeline."""
+def _move(
+    session: Session,
+    case: m.Case,
+    step: str,
+    actor,
+    note: str = "",
+    to: CaseStatus | None = None,
+) -> None:
+    """Apply the status change of ``step`` or refuse it; logs the change in the timeline.
+
+    ``to`` chooses among the targets a step may reach from the current status (it must be one
+    of them); a step with a single target needs none.
+    """
     table = TRANSITIONS[step]
     if case.status not in table:
         raise _refuse(
@@ -97,7 +112,14 @@ def _move(session: Session, case: m.Case, step: str, actor, note: str = "") -> N
             status=str(case.status.label),
         )
     old = case.status
-    case.status = table[old]
+    targets = table[old]
+    if isinstance(targets, frozenset):
+        if to not in targets:
+            raise ValueError(f"{step}: target {to!r} is not one of {sorted(targets)}")
+        target = to
+    else:
+        target = targets
+    case.status = target
     _event(
         session, case, EventKind.STATUS, actor, note=note, from_status=old, to_status=case.status
     )
@@ -125,8 +147,10 @@ STEP_LABELS = {
     "contact": _l("Contact with applicant"),
     "fee_guidance": _l("Fee guidance"),
     "problem": _l("Problem met"),
+    "resolve_problem": _l("Problem solved"),
     "transfer": _l("Transfer"),
     "assign": _l("Assign"),
+    "steward": _l("Project steward"),
     "extend": _l("Extend"),
     "joint_review": _l("Joint review"),
     "complete": _l("Complete with handover"),
@@ -223,8 +247,14 @@ def apply(session: Session, actor, **fields) -> m.Case:
 # ---------------------------------------------------------------- handling
 
 
-def due_date_for(session: Session, case: m.Case):
-    """The due date: promised + extended working days from confirmation, pauses not counted."""
+def due_date_for(
+    session: Session, case: m.Case, *, extra_days: int = 0, resumed_on: dt.date | None = None
+):
+    """The due date: promised + extended working days from confirmation, pauses not counted.
+
+    ``resumed_on`` closes a pause that is still open as if the materials arrived that day (the
+    due date in force at that moment); ``extra_days`` adds working days not yet recorded.
+    """
     if case.accepted_at is None or case.promised_days is None:
         return None
     extra = session.execute(
@@ -238,13 +268,17 @@ def due_date_for(session: Session, case: m.Case):
     ).scalars():
         start = clock.local_date(notice.issued_at)
         end = clock.local_date(notice.resolved_at)
+        if end is None and resumed_on is not None:
+            end = resumed_on
         if end is None:
             pauses.append((start, None))
         elif end > start:
             pauses.append((start, end - dt.timedelta(days=1)))
     calendar = load_calendar(session)
     return calendar.add_working_days(
-        clock.local_date(case.accepted_at), case.promised_days + int(extra), paused=pauses
+        clock.local_date(case.accepted_at),
+        case.promised_days + int(extra) + extra_days,
+        paused=pauses,
     )
 
 
@@ -390,7 +424,14 @@ def supplement(
         )
     ).scalars():
         notice.resolved_at = clock.now()
-    _move(session, case, "supplement", actor, note)
+    _move(
+        session,
+        case,
+        "supplement",
+        actor,
+        note,
+        to=S.IN_PROGRESS if case.submitted_at is not None else S.ACCEPTED,
+    )
     _refresh_due(session, case)
     return case
 
@@ -413,6 +454,71 @@ def record(session: Session, case: m.Case, actor, step: str, *, note: str, **fie
     if step == "problem" and fields.get("problem_category_id") is None:
         raise ValidationFailed({"problem_category_id": _l("Choose the problem's category.")})
     return _event(session, case, kind, actor, note=note.strip(), **fields)
+
+
+def open_problems(session: Session, case: m.Case) -> list[m.CaseEvent]:
+    """The problems recorded on the case that no later entry marks solved, oldest first."""
+    solved = {
+        (event.data or {}).get("problem_event_id")
+        for event in session.execute(
+            sa.select(m.CaseEvent).where(
+                m.CaseEvent.case_id == case.id, m.CaseEvent.kind == EventKind.PROBLEM_SOLVED
+            )
+        ).scalars()
+    }
+    return [
+        event
+        for event in session.execute(
+            sa.select(m.CaseEvent)
+            .where(m.CaseEvent.case_id == case.id, m.CaseEvent.kind == EventKind.PROBLEM)
+            .order_by(m.CaseEvent.at, m.CaseEvent.id)
+        ).scalars()
+        if event.id not in solved
+    ]
+
+
+def resolve_problem(
+    session: Session, case: m.Case, actor, *, problem: m.CaseEvent, note: str
+) -> m.CaseEvent:
+    """Mark a recorded problem solved, saying how (the ledger's "common problems solved")."""
+    _require_step(case, "resolve_problem")
+    if problem is None or problem.case_id != case.id or problem.kind != EventKind.PROBLEM:
+        raise ValidationFailed({"problem": _l("Choose a problem recorded on this case.")})
+    if problem not in open_problems(session, case):
+        raise _refuse(_l("This problem is already marked solved."))
+    if not (note or "").strip():
+        raise ValidationFailed({"note": _l("Say how the problem was solved.")})
+    return _event(
+        session,
+        case,
+        EventKind.PROBLEM_SOLVED,
+        actor,
+        note=note.strip(),
+        problem_category_id=problem.problem_category_id,
+        data={"problem_event_id": problem.id, "problem": problem.note},
+    )
+
+
+def set_steward(
+    session: Session, case: m.Case, actor, *, steward: m.Specialist, note: str = ""
+) -> m.Case:
+    """项目管家: the specialist who stewards a major investment project."""
+    _require_step(case, "steward")
+    if not case.major_project:
+        raise _refuse(_l("Only a major investment project has a project steward."))
+    if steward is None or not steward.active:
+        raise ValidationFailed({"steward": _l("That specialist is not active.")})
+    old = case.steward
+    case.steward = steward
+    _event(
+        session,
+        case,
+        EventKind.STEWARD,
+        actor,
+        note=note,
+        data={"from": old.name if old else "", "steward": steward.name},
+    )
+    return case
 
 
 def transfer(
@@ -438,13 +544,23 @@ def transfer(
     return case
 
 
-def assign(session: Session, case: m.Case, actor, *, specialist: m.Specialist) -> m.Case:
+def assign(
+    session: Session, case: m.Case, actor, *, specialist: m.Specialist, note: str = ""
+) -> m.Case:
     """Give the case to a specialist of the handling unit's subtree."""
     _require_step(case, "assign")
-    if not specialist.active:
+    if specialist is None or not specialist.active:
         raise ValidationFailed({"specialist": _l("That specialist is not active.")})
+    old = case.specialist
     case.specialist = specialist
-    _event(session, case, EventKind.ASSIGN, actor, data={"specialist": specialist.name})
+    _event(
+        session,
+        case,
+        EventKind.ASSIGN,
+        actor,
+        note=note,
+        data={"from": old.name if old else "", "specialist": specialist.name},
+    )
     return case
 
 
@@ -468,7 +584,15 @@ def extend(
         errors["explained_to_applicant"] = _l("The extension must be explained to the applicant.")
     if errors:
         raise ValidationFailed(errors, next(iter(errors.values())))
-    old_due = case.due_date
+    # The due date in force now, and after the extension: a pause still open counts up to today
+    # (the case resumes no earlier), so both dates printed on the notice are real and differ by
+    # exactly the extra working days.
+    session.flush()
+    today = clock.today()
+    in_force = due_date_for(session, case, resumed_on=today)
+    extended = due_date_for(session, case, extra_days=extra_days, resumed_on=today)
+    old_due = in_force.day if in_force is not None else case.due_date
+    new_due = extended.day if extended is not None else (old_due or today)
     extension = m.Extension(
         case=case,
         at=clock.now(),
@@ -477,11 +601,10 @@ def extend(
         reason=reason.strip(),
         explained_to_applicant=True,
         old_due=old_due,
-        new_due=old_due or clock.today(),
+        new_due=new_due,
     )
     session.add(extension)
     _refresh_due(session, case)
-    extension.new_due = case.due_date or extension.new_due
     _event(
         session,
         case,
@@ -511,6 +634,8 @@ def complete(
         errors["signed_by"] = _l("The person who signed for the results is required.")
     if errors:
         raise ValidationFailed(errors, next(iter(errors.values())))
+    if case.status in TRANSITIONS["complete"] and case.submitted_at is None:
+        raise _refuse(_l("The case was never submitted to the window: it cannot be completed."))
     _move(session, case, "complete", actor)
     case.ended_at = clock.now()
     handover = m.Handover(

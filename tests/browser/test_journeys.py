@@ -77,7 +77,7 @@ def test_village_to_town_specialists_take_a_proxy_case_to_its_end(app, tree, jou
     j.see("已受理")
     j.shot("case-accepted")
 
-    page = step_form(j, case.id, "notice")
+    page = step_form(j, case.id, "notify_missing")
     j.see("材料2", "获取方式2", "材料3")
     save(page)
     j.see("待补正")
@@ -89,6 +89,9 @@ def test_village_to_town_specialists_take_a_proxy_case_to_its_end(app, tree, jou
     page = step_form(j, case.id, "supplement")
     for mat in item.materials[1:]:
         page.check(f"input[name=supplied][value='{mat.id}']")
+    save(page)
+    j.see("已受理")  # back where it stood: still to be submitted to the window
+    page = step_form(j, case.id, "submit")
     save(page)
     j.see("办理中")
 
@@ -109,7 +112,7 @@ def test_village_to_town_specialists_take_a_proxy_case_to_its_end(app, tree, jou
     save(page)
     page = step_form(t, case.id, "fee_guidance")
     page.fill("input[name=payee]", "无")
-    page.fill("input[name=amount]", "0元")
+    page.fill("input[name=amount]", "0")
     page.fill("textarea[name=note]", "本事项不收费")
     save(page)
     page = step_form(t, case.id, "extend")

@@ -1,0 +1,372 @@
+"""The step registry: every step of a case declared once.
+
+Each entry names the step (the same name on the page, ``/caseview/step/<pk>/<name>``, and in the
+API, ``POST /api/v1/case/<pk>/<name>``), its label (``lifecycle.STEP_LABELS``, the one label
+table), its page form and its body schema (the same field names), when it is offered beyond the
+status rule of the lifecycle, the choices its related fields may take (units, specialists,
+materials... inside the caller's scope), what it may upload, and the lifecycle call that does it.
+app/cases/service.py runs any of them the same way for every surface.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import forms
+from app import models as m
+from app.cases import access
+from app.cases import schemas as sch
+from app.domain import clock, lifecycle
+from app.extensions import db
+
+Choices = Callable[[m.Case], list[tuple[int, str]]]
+
+
+@dataclass
+class StepContext:
+    """What a step's call receives: the locked case, the caller and the loaded body."""
+
+    session: Session
+    case: m.Case
+    actor: object
+    data: dict
+    files: dict = field(default_factory=dict)
+    choices: dict[str, dict[int, object]] = field(default_factory=dict)
+
+    @property
+    def note(self) -> str:
+        return (self.data.get("note") or "").strip()
+
+    def row(self, model, key: str):
+        value = self.data.get(key)
+        return self.session.get(model, value) if value else None
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    form: type
+    schema: type
+    run: Callable[[StepContext], object]
+    # field → the (id, label) pairs the caller may choose for this case
+    choices: dict[str, Choices] = field(default_factory=dict)
+    # an extra condition beyond the lifecycle's status rule (e.g. the item needs parallel approval)
+    offered_if: Callable[[m.Case], bool] | None = None
+    # file fields the step accepts (multipart on the API)
+    uploads: tuple[str, ...] = ()
+    # roles that may take the step (None: any role holding the step permission)
+    roles: frozenset[str] | None = None
+
+    @property
+    def label(self):
+        return lifecycle.STEP_LABELS[self.name]
+
+
+# ---------------------------------------------------------------- choices
+
+
+def _materials(case: m.Case):
+    return [(mat.id, mat.name) for mat in case.item.materials]
+
+
+def _missing(case: m.Case):
+    return [(mat.id, mat.name) for mat in lifecycle.missing_materials(case)]
+
+
+def _categories(_case: m.Case):
+    rows = db.session.execute(sa.select(m.ProblemCategory).order_by(m.ProblemCategory.code))
+    return [(c.id, c.name) for c in rows.scalars()]
+
+
+def _open_problems(case: m.Case):
+    return [
+        (event.id, f"{clock.local_date(event.at):%Y-%m-%d} {event.note[:60]}")
+        for event in lifecycle.open_problems(db.session, case)
+    ]
+
+
+def _transfer_units(case: m.Case):
+    return [
+        (u.id, u.name)
+        for u in access.scoped_units(include_ancestors_of=case.handling_unit)
+        if u.id != case.handling_unit_id
+    ]
+
+
+def _lead_units(case: m.Case):
+    return [(u.id, u.name) for u in access.scoped_units(include_ancestors_of=case.handling_unit)]
+
+
+def _specialists(case: m.Case):
+    return [
+        (s.id, f"{s.name}（{s.unit.name}）") for s in access.scoped_specialists(case.handling_unit)
+    ]
+
+
+def _departments(_case: m.Case):
+    rows = db.session.execute(
+        sa.select(m.Department).where(m.Department.active.is_(True)).order_by(m.Department.code)
+    )
+    return [(d.id, d.name) for d in rows.scalars()]
+
+
+# ---------------------------------------------------------------- the calls
+
+
+def _confirm(c: StepContext):
+    d = c.data
+    return lifecycle.confirm(
+        c.session,
+        c.case,
+        c.actor,
+        process_explained=d["process_explained"],
+        applicant_signed=d["applicant_signed"],
+        received_material_ids=d["received"],
+        note=c.note,
+    )
+
+
+def _submit(c: StepContext):
+    return lifecycle.submit(c.session, c.case, c.actor, note=c.note)
+
+
+def _notify_missing(c: StepContext):
+    d = c.data
+    return lifecycle.notify_missing(
+        c.session,
+        c.case,
+        c.actor,
+        deadline=d["deadline"],
+        repeat_reason=(d["repeat_reason"] or "").strip(),
+        note=c.note,
+    )
+
+
+def _supplement(c: StepContext):
+    return lifecycle.supplement(
+        c.session, c.case, c.actor, material_ids=c.data["supplied"], note=c.note
+    )
+
+
+def _record(kind: str):
+    def run(c: StepContext):
+        extra = {}
+        if kind == "contact":
+            extra["channel"] = c.data["channel"]
+        elif kind == "fee_guidance":
+            extra["data"] = {"payee": c.data["payee"].strip(), "amount": str(c.data["amount"])}
+        elif kind == "problem":
+            extra["problem_category_id"] = c.data["category"]
+        return lifecycle.record(c.session, c.case, c.actor, kind, note=c.note, **extra)
+
+    return run
+
+
+def _resolve_problem(c: StepContext):
+    return lifecycle.resolve_problem(
+        c.session, c.case, c.actor, problem=c.row(m.CaseEvent, "problem"), note=c.note
+    )
+
+
+def _transfer(c: StepContext):
+    from app.cases import notices
+
+    before = c.case.handling_unit
+    result = lifecycle.transfer(
+        c.session, c.case, c.actor, to_unit=c.row(m.OrgUnit, "to_unit"), note=c.note
+    )
+    notices.transfer_received(c.session, c.case, before, c.actor)
+    return result
+
+
+def _assign(c: StepContext):
+    return lifecycle.assign(
+        c.session, c.case, c.actor, specialist=c.row(m.Specialist, "specialist"), note=c.note
+    )
+
+
+def _steward(c: StepContext):
+    return lifecycle.set_steward(
+        c.session, c.case, c.actor, steward=c.row(m.Specialist, "steward"), note=c.note
+    )
+
+
+def _extend(c: StepContext):
+    d = c.data
+    return lifecycle.extend(
+        c.session,
+        c.case,
+        c.actor,
+        extra_days=d["extra_days"],
+        reason=d["reason"],
+        explained_to_applicant=d["explained_to_applicant"],
+    )
+
+
+def _joint_review(c: StepContext):
+    d = c.data
+    scheduled: dt.datetime = d["scheduled_at"]
+    if scheduled.tzinfo is None:
+        scheduled = scheduled.replace(tzinfo=clock.TZ)
+    return lifecycle.schedule_joint_review(
+        c.session,
+        c.case,
+        c.actor,
+        lead_unit=c.row(m.OrgUnit, "lead_unit"),
+        scheduled_at=scheduled,
+        departments=[c.session.get(m.Department, i) for i in d["departments"]],
+        location=(d["location"] or "").strip(),
+    )
+
+
+def _complete(c: StepContext):
+    from app import uploads
+
+    d = c.data
+    handover = lifecycle.complete(
+        c.session,
+        c.case,
+        c.actor,
+        results=d["results"],
+        materials_returned=d["materials_returned"] or "",
+        signed_by=d["signed_by"],
+    )
+    receipt = c.files.get("receipt")
+    if receipt is not None and receipt.filename:
+        handover.receipt_file = uploads.store(c.session, receipt, c.case, c.actor).stored_name
+    return handover
+
+
+def _terminate(c: StepContext):
+    d = c.data
+    return lifecycle.terminate(
+        c.session,
+        c.case,
+        c.actor,
+        reason_type=d["reason_type"],
+        reason=d["reason"],
+        materials_returned=d["materials_returned"] or "",
+        applicant_signed=d["applicant_signed"],
+        specialist_signed=d["specialist_signed"],
+    )
+
+
+def _evaluate(c: StepContext):
+    d = c.data
+    return lifecycle.evaluate(
+        c.session, c.case, c.actor, rating=d["rating"], channel=d["channel"], comments=d["comments"]
+    )
+
+
+def _return_visit(c: StepContext):
+    d = c.data
+    return lifecycle.plan_return_visit(
+        c.session,
+        c.case,
+        c.actor,
+        planned_on=d["planned_on"],
+        done_on=d["done_on"],
+        channel=d["channel"],
+        notes=d["notes"],
+    )
+
+
+# ---------------------------------------------------------------- the registry
+
+
+def _steps(*steps: Step) -> dict[str, Step]:
+    return {step.name: step for step in steps}
+
+
+STEPS: dict[str, Step] = _steps(
+    Step("confirm", forms.ConfirmForm, sch.ConfirmSchema, _confirm, {"received": _materials}),
+    Step("submit", forms.SubmitForm, sch.SubmitSchema, _submit),
+    Step("notify_missing", forms.NoticeForm, sch.NotifyMissingSchema, _notify_missing),
+    Step(
+        "supplement",
+        forms.SupplementForm,
+        sch.SupplementSchema,
+        _supplement,
+        {"supplied": _missing},
+    ),
+    Step("update", forms.UpdateForm, sch.UpdateSchema, _record("update")),
+    Step("contact", forms.ContactForm, sch.ContactSchema, _record("contact")),
+    Step("fee_guidance", forms.FeeGuidanceForm, sch.FeeGuidanceSchema, _record("fee_guidance")),
+    Step(
+        "problem",
+        forms.ProblemForm,
+        sch.ProblemSchema,
+        _record("problem"),
+        {"category": _categories},
+    ),
+    Step(
+        "resolve_problem",
+        forms.ResolveProblemForm,
+        sch.ResolveProblemSchema,
+        _resolve_problem,
+        {"problem": _open_problems},
+        offered_if=lambda case: bool(lifecycle.open_problems(db.session, case)),
+    ),
+    Step(
+        "transfer",
+        forms.TransferForm,
+        sch.TransferSchema,
+        _transfer,
+        {"to_unit": _transfer_units},
+    ),
+    Step("assign", forms.AssignForm, sch.AssignSchema, _assign, {"specialist": _specialists}),
+    Step(
+        "steward",
+        forms.StewardForm,
+        sch.StewardSchema,
+        _steward,
+        {"steward": _specialists},
+        offered_if=lambda case: bool(case.major_project),
+    ),
+    Step("extend", forms.ExtendForm, sch.ExtendSchema, _extend),
+    Step(
+        "joint_review",
+        forms.JointReviewForm,
+        sch.JointReviewSchema,
+        _joint_review,
+        {"lead_unit": _lead_units, "departments": _departments},
+        offered_if=lambda case: bool(case.item.needs_parallel),
+    ),
+    Step(
+        "complete",
+        forms.CompleteForm,
+        sch.CompleteSchema,
+        _complete,
+        uploads=("receipt",),
+    ),
+    Step("terminate", forms.TerminateForm, sch.TerminateSchema, _terminate),
+    Step("evaluate", forms.EvaluateForm, sch.EvaluateSchema, _evaluate),
+    Step("return_visit", forms.ReturnVisitForm, sch.ReturnVisitSchema, _return_visit),
+)
+
+# Lifecycle error keys → the steps' field names.
+FIELD_ALIASES = {
+    "received_material_ids": "received",
+    "material_ids": "supplied",
+    "problem_category_id": "category",
+}
+
+
+def offered(case: m.Case, roles: set[str] | None = None) -> list[str]:
+    """The steps the case's status (and each step's own condition) offers now, in order."""
+    allowed = set(lifecycle.allowed_steps(case))
+    names = []
+    for name, step in STEPS.items():
+        if name not in allowed:
+            continue
+        if step.offered_if is not None and not step.offered_if(case):
+            continue
+        if step.roles is not None and roles is not None and not (step.roles & roles):
+            continue
+        names.append(name)
+    return names
