@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -301,3 +303,57 @@ def test_warnings_from_the_configured_day_to_admins_and_managers_daily(world, ap
     settings.set_value(db.session, "calendar.warn_from", "10-01")
     db.session.commit()
     assert calendar_tasks.missing_years(db.session) == []
+
+
+def test_provisional_everywhere_until_2027_is_entered(world, tree, login, app):
+    """A case due across 2026-12-31 with no 2027 data: marked on every list, the ledger, its
+    exports and the printed extension notice; entering 2027 removes every mark."""
+    people = world
+    spec = people.spec
+    case = running_case(tree.village_a1, spec, when=moment("2026-12-31T10:00"), promised_days=1)
+    ext = lifecycle.extend(
+        db.session, case, spec.user, extra_days=1, reason="复杂", explained_to_applicant=True
+    )
+    db.session.commit()
+    assert ext.new_due == dt.date(2027, 1, 4) and case.due_provisional
+    manager = login(app.test_client(), "mgr_a")
+    pages = {
+        "case list": (lambda c: c.get("/caseview/list/").text, 'due-provisional">暂定<'),
+        "ledger": (lambda c: c.get("/ledger/list/").text, 'due-provisional">暂定<'),
+        "print": (lambda c: c.get(f"/print/extension/{ext.id}").text, "（暂定）"),
+    }
+
+    def marks(client) -> dict[str, bool]:
+        seen = {name: (mark in page(client)) for name, (page, mark) in pages.items()}
+        csv_text = client.get("/ledger/export/csv").get_data(as_text=True)
+        seen["csv"] = "暂定" in csv_text.split("\n", 3)[3]
+        book = openpyxl.load_workbook(io.BytesIO(client.get("/ledger/export/xlsx").data))
+        seen["xlsx"] = "暂定" in [c.value for c in book.worksheets[0][4]]
+        return seen
+
+    before = marks(manager)
+    assert before == dict.fromkeys(before, True), before
+    assert enter_2027(login(app.test_client(), "admin")).status_code == 302
+    calendar_tasks.recompute.run([2027])
+    after = marks(login(app.test_client(), "mgr_a"))
+    assert after == dict.fromkeys(after, False), after
+
+
+def test_banner_for_admins_and_managers_until_next_year_is_confirmed(world, login, app):
+    def page(username: str, path: str = "/caseview/list/") -> str:
+        # Log in right before the request: the test's app context outlives each request.
+        return login(app.test_client(), username).get(path).text
+
+    clock.set_fixed(moment("2026-10-01T09:00"))
+    for username in ("admin", "mgr_a"):
+        text = page(username)
+        assert 'id="calendar-banner"' in text and "2027" in text
+    assert 'href="/calendar/year/2027"' in page("admin", "/")
+    assert 'href="/calendar/year/2027"' not in page("mgr_a", "/")
+    assert 'id="calendar-banner"' not in page("spec_a1")
+    clock.set_fixed(moment("2026-09-30T09:00"))
+    assert 'id="calendar-banner"' not in page("admin", "/")  # before the warning date
+    clock.set_fixed(moment("2026-10-01T09:00"))
+    assert enter_2027(login(app.test_client(), "admin")).status_code == 302
+    assert 'id="calendar-banner"' not in page("admin", "/")
+    assert 'id="calendar-banner"' not in page("mgr_a")

@@ -40,7 +40,7 @@ class Column:
     key: str  # attribute of a ledger row
     header: object  # lazy gettext
     width: float
-    kind: str = "text"  # text | date | int | bool | enum
+    kind: str = "text"  # text | date | int | bool | enum | mark (a word when true, else empty)
 
 
 COLUMNS = [
@@ -56,6 +56,7 @@ COLUMNS = [
     Column("promised_days", _l("Promised working days"), 10, "int"),
     Column("handling_days", _l("Actual working days"), 10, "int"),
     Column("due_date", _l("Due date"), 12, "date"),
+    Column("due_provisional", _l("Due date provisional"), 8, "mark"),  # 暂定: may still move
     Column("ended_on", _l("Completed or ended on"), 12, "date"),
     Column("overdue", _l("Overdue"), 8, "bool"),
     Column("extra_days", _l("Extension (working days)"), 10, "int"),
@@ -74,6 +75,7 @@ class Formatter:
             for member in enum_cls
         }
         self.yes, self.no = _("Yes"), _("No")
+        self.provisional = _("Provisional")
 
     def value(self, column: Column, raw):
         if raw is None:
@@ -82,6 +84,8 @@ class Formatter:
             return self.labels.get(raw, str(raw))
         if column.kind == "bool":
             return self.yes if raw else self.no
+        if column.kind == "mark":
+            return self.provisional if raw else None
         if column.kind == "date" and not isinstance(raw, dt.date):
             return dt.date.fromisoformat(str(raw))
         return raw

@@ -141,6 +141,7 @@ class LedgerQuery:
                 sa.func.coalesce(extension.c.days, 0).label("extra_days"),
                 handling.label("handling_days"),
                 m.Case.due_date.label("due_date"),
+                m.Case.due_provisional.label("due_provisional"),
                 ended_date().label("ended_on"),
                 overdue_expr(self.today).label("overdue"),
                 m.Termination.reason_type.label("termination_reason"),

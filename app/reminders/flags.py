@@ -1,4 +1,5 @@
-"""Due-date flags on case lists: red when overdue, yellow within X working days.
+"""Due-date flags on case lists: red when overdue, yellow within X working days, and the
+provisional mark (暂定) on a date whose year's calendar is not confirmed.
 
 FAB hands a list formatter only the cell's value, so the status formatter notes the row's status
 for the due-date formatter that follows it in the same row (status comes before the due date in
@@ -66,10 +67,21 @@ def format_due(value):
 
     text = escape(local_date(value))
     if state == "overdue":
-        return Markup('<span class="label label-danger due-flag due-overdue">%s</span>') % text
-    if state == "due_soon":
-        return Markup('<span class="label label-warning due-flag due-soon">%s</span>') % text
-    return text
+        text = Markup('<span class="label label-danger due-flag due-overdue">%s</span>') % text
+    elif state == "due_soon":
+        text = Markup('<span class="label label-warning due-flag due-soon">%s</span>') % text
+    return text + provisional_mark(value)
+
+
+def provisional_mark(value) -> Markup:
+    """The 暂定 mark after a date in a year whose calendar is not confirmed (else nothing)."""
+    from flask_babel import gettext as _
+
+    from app.calendar_marks import provisional_day
+
+    if not provisional_day(value):
+        return Markup("")
+    return Markup(' <span class="label label-default due-provisional">%s</span>') % _("Provisional")
 
 
 FORMATTERS = {"status": format_status, "due_date": format_due}
