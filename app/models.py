@@ -328,6 +328,12 @@ class Applicant(Model):
 # ---------------------------------------------------------------- cases
 
 
+def _case_record_text(record, label) -> str:
+    """How a record of a case reads in lists and pickers: its case number and what it is."""
+    case = getattr(record, "case", None)
+    return f"{case.number} · {label}" if case is not None else str(label)
+
+
 class CaseCounter(Model):
     """Per unit and year sequence for readable case numbers; claimed with UPDATE ... RETURNING."""
 
@@ -426,6 +432,9 @@ class CaseEvent(Model):
     unit: Mapped[OrgUnit | None] = relationship()
     problem_category: Mapped[ProblemCategory | None] = relationship()
 
+    def __str__(self) -> str:
+        return _case_record_text(self, self.kind.label if self.kind else _l("Timeline entry"))
+
 
 class MaterialNotice(Model):
     """一次性告知书: every missing material listed at once, with how to obtain each."""
@@ -443,6 +452,9 @@ class MaterialNotice(Model):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(TS)
 
     case: Mapped[Case] = relationship()
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("One-time notice"))
 
 
 class Extension(Model):
@@ -463,6 +475,9 @@ class Extension(Model):
 
     case: Mapped[Case] = relationship()
 
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Extension"))
+
 
 class Handover(Model):
     """移交签收: results and original materials handed back, signed for by the applicant."""
@@ -481,6 +496,9 @@ class Handover(Model):
 
     case: Mapped[Case] = relationship()
 
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Handover"))
+
 
 class Termination(Model):
     """终止委托: the reason recorded, materials handed back, both sides sign."""
@@ -498,6 +516,9 @@ class Termination(Model):
     specialist_signed: Mapped[bool] = mapped_column(default=False)
 
     case: Mapped[Case] = relationship()
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Termination"))
 
 
 review_department = sa.Table(
@@ -530,6 +551,10 @@ class JointReview(Model):
     case: Mapped[Case] = relationship()
     lead_unit: Mapped[OrgUnit] = relationship()
     departments: Mapped[list[Department]] = relationship(secondary=review_department)
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Joint review"))
+
     escalated_to = relationship(User)
 
 
@@ -547,6 +572,9 @@ class Evaluation(Model):
     comments: Mapped[str] = mapped_column(sa.Text, default="")
 
     case: Mapped[Case] = relationship()
+
+    def __str__(self) -> str:
+        return _case_record_text(self, self.rating.label if self.rating else _l("Evaluation"))
 
 
 class Rectification(Model):
@@ -572,6 +600,13 @@ class Rectification(Model):
     evaluation: Mapped[Evaluation] = relationship()
     owner: Mapped[Specialist | None] = relationship()
 
+    def __str__(self) -> str:
+        return (
+            f"{self.evaluation} · {self.state.label}"
+            if self.evaluation
+            else str(_l("Rectification"))
+        )
+
 
 class ReturnVisit(Model):
     """回访: planned and done dates, channel, notes."""
@@ -587,6 +622,9 @@ class ReturnVisit(Model):
     by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
 
     case: Mapped[Case] = relationship()
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Return visit"))
 
 
 class Attachment(Model):
@@ -604,6 +642,9 @@ class Attachment(Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
 
     case: Mapped[Case] = relationship()
+
+    def __str__(self) -> str:
+        return self.original_name or str(_l("Attachment"))
 
 
 # ---------------------------------------------------------------- walk-in help
@@ -627,6 +668,9 @@ class WalkInHelp(Model):
     unit: Mapped[OrgUnit] = relationship()
     specialist: Mapped[Specialist | None] = relationship()
     item: Mapped[ServiceItem | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.kind.label} {self.queue_number or ''}".strip()
 
 
 # ---------------------------------------------------------------- notifications and system
@@ -660,6 +704,9 @@ class Notification(Model):
 
     recipient = relationship(User)
     case: Mapped[Case | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.subject or str(self.id)
 
 
 class Holiday(Model):
@@ -698,6 +745,9 @@ class Setting(Model):
 
     key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(255))
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class AuditLog(Model):

@@ -31,6 +31,7 @@ from app.domain import clock
 from app.enums import NotificationChannel
 from app.extensions import db
 from app.reminders import channels, outbox
+from app.reminders.labels import kind_label
 from app.reminders.models import SmsSinkMessage
 from app.scope import current_scope
 from app.viewbase import ScopedModelView
@@ -227,6 +228,7 @@ class NotificationOutboxView(ScopedModelView):
         "subject": _l("Subject"),
         "body": _l("Message"),
     }
+    formatters_columns = {"kind": kind_label}
 
     @action(
         "resend",

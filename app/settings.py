@@ -8,6 +8,7 @@ when a row is missing or does not parse, so a typo in the settings screen never 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 class Knob:
     default: int | bool | str
     label: object
+    minimum: int | None = 0  # whole-number knobs: the smallest value allowed
+    maximum: int | None = None
+    pattern: str | None = None  # text knobs: the shape the value must have
+    hint: object = None  # what a valid value looks like, for the settings screen
 
 
 DEFAULTS: dict[str, Knob] = {
@@ -41,8 +46,8 @@ DEFAULTS: dict[str, Knob] = {
     # Managers told: 1 = the nearest level above the case holding a manager; 0 = every level.
     "reminders.manager_levels": Knob(1, _l("Levels of managers reminded (0 = all)")),
     # SMS quiet hours in Asia/Shanghai: no SMS from start hour to end hour.
-    "sms.quiet_start_hour": Knob(21, _l("SMS quiet hours start (hour)")),
-    "sms.quiet_end_hour": Knob(8, _l("SMS quiet hours end (hour)")),
+    "sms.quiet_start_hour": Knob(21, _l("SMS quiet hours start (hour)"), maximum=23),
+    "sms.quiet_end_hour": Knob(8, _l("SMS quiet hours end (hour)"), maximum=23),
     # Delivery: attempts before a message is marked failed, and the back-off base.
     "notifications.max_attempts": Knob(6, _l("Delivery attempts before failing")),
     "notifications.retry_base_seconds": Knob(60, _l("First retry delay (seconds)")),
@@ -51,8 +56,68 @@ DEFAULTS: dict[str, Knob] = {
     "notifications.redispatch_minutes": Knob(10, _l("Minutes before a message is re-sent")),
     # From this day of the year (MM-DD) until next year's calendar is confirmed, Admins and
     # Managers see a banner and get a daily notification.
-    "calendar.warn_from": Knob("10-01", _l("Warn about next year's calendar from (MM-DD)")),
+    "calendar.warn_from": Knob(
+        "10-01",
+        _l("Warn about next year's calendar from (MM-DD)"),
+        pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        hint=_l("Month and day, e.g. 10-01"),
+    ),
 }
+
+
+class InvalidSetting(ValueError):
+    """A value the knob cannot take; ``message`` says why in the user's language."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def check(key: str, raw) -> int | bool | str:
+    """The value ``raw`` (text from a form) parsed for ``key``; InvalidSetting if it is not one
+    the knob can take (a word for a number, a number out of range, a malformed date...)."""
+    knob = DEFAULTS.get(key)
+    if knob is None:
+        raise InvalidSetting(_l("Unknown setting."))
+    text = str(raw if raw is not None else "").strip()
+    try:
+        value = _parse(text, knob.default)
+    except (TypeError, ValueError):
+        if isinstance(knob.default, bool):
+            raise InvalidSetting(_l("Enter yes or no (true / false).")) from None
+        raise InvalidSetting(_l("Enter a whole number.")) from None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if knob.minimum is not None and value < knob.minimum:
+            raise InvalidSetting(_l("Enter a number of at least %(min)s.", min=knob.minimum))
+        if knob.maximum is not None and value > knob.maximum:
+            raise InvalidSetting(_l("Enter a number of at most %(max)s.", max=knob.maximum))
+        return value
+    if knob.pattern and not re.match(knob.pattern, value):
+        raise InvalidSetting(knob.hint or _l("The value does not have the expected form."))
+    if len(value) > 255:
+        raise InvalidSetting(_l("At most 255 characters."))
+    return value
+
+
+def describe(session) -> list[dict]:
+    """Every knob for the settings screen: key, label, default, current value, whether set."""
+    from app.models import Setting
+
+    stored = {row.key: row.value for row in session.query(Setting).all()}
+    return [
+        {
+            "key": key,
+            "label": knob.label,
+            "default": knob.default,
+            "value": stored.get(key),
+            "current": get(key, session),
+            "hint": knob.hint,
+            "kind": type(knob.default).__name__,
+        }
+        for key, knob in DEFAULTS.items()
+    ]
 
 
 def _parse(raw: str, default):
@@ -89,8 +154,8 @@ def set_value(session, key: str, value) -> None:
     from app.models import Setting
 
     knob = DEFAULTS[key]
-    text = str(value).lower() if isinstance(knob.default, bool) else str(value)
-    _parse(text, knob.default)
+    parsed = check(key, value)
+    text = str(parsed).lower() if isinstance(knob.default, bool) else str(parsed)
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=text))

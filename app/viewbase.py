@@ -59,6 +59,15 @@ def _dash_if_none(value):
     return "—" if value is None else value
 
 
+def _related_text(value):
+    """A related record as text; several (a many-to-many) joined with 、; none as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, (list, tuple, set)):
+        return "、".join(str(v) for v in value) or "—"
+    return value
+
+
 class RelatedTextFilter(BaseFilter):
     """Rows whose related row (found by ``matching``) fits the typed text."""
 
@@ -224,7 +233,7 @@ class ScopedModelView(ModelView):
             if name in formatters:
                 continue
             if self.datamodel.is_relation(name):
-                formatters[name] = _dash_if_none  # not the word "None" for an empty field
+                formatters[name] = _related_text  # not "None" nor "[…]"
                 continue
             column = table.columns.get(name)
             if column is None:
@@ -311,6 +320,37 @@ class ScopedModelView(ModelView):
 
     def pre_update(self, item):
         self.check_write_scope(item)
+
+    # -- a refused delete says why (FAB flashes the empty text of its DatabaseException) --
+
+    def _delete(self, pk):
+        from flask_appbuilder.exceptions import DatabaseException
+
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        try:
+            self.pre_delete(item)
+        except Exception as exc:  # FAB's contract: pre_delete refuses by raising
+            flash(str(exc) or _("The record could not be deleted."), "danger")
+            return
+        try:
+            self.datamodel.delete(item)
+        except DatabaseException as exc:
+            if isinstance(exc.__cause__, sa.exc.IntegrityError):
+                flash(
+                    _(
+                        "This record is still referred to by other records (cases, "
+                        "history…) and cannot be deleted. Deactivate it instead."
+                    ),
+                    "danger",
+                )
+            else:
+                flash(_("The record could not be deleted."), "danger")
+        else:
+            self.post_delete(item)
+            flash(self.delete_row_message, "success")
+        self.update_redirect()
 
     # -- FAB's file route serves any upload by name: closed (attachments have their own view) --
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import abort, g, jsonify, request
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction, FilterInFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -21,6 +21,7 @@ from app.case_views import CaseView
 from app.domain.applicants import check_identity
 from app.domain.status import OPEN_STATUSES
 from app.followup_views import JointReviewView, RectificationView
+from app.reminders.labels import kind_label
 from app.scope import current_scope
 from app.staff_views import SpecialistView
 from app.validators import MobileValidator, ResidentIdValidator, USCCValidator
@@ -574,6 +575,7 @@ class NotificationView(ScopedModelView):
     show_columns = ["created_at", "kind", "subject", "body", "case", "read_at"]
     base_order = ("created_at", "desc")
     label_columns = {"subject": _l("Subject"), "body": _l("Message"), "read_at": _l("Read")}
+    formatters_columns = {"kind": kind_label}
 
     base_filters = [["recipient_id", FilterEqualFunction, _my_user_id]]
 
@@ -608,6 +610,7 @@ class NotificationLogView(ScopedModelView):
         "last_error": _l("Last error"),
         "not_before": _l("Not before"),
     }
+    formatters_columns = {"kind": kind_label}
 
 
 class HolidayView(ScopedModelView):
@@ -639,6 +642,10 @@ class HolidayYearView(ScopedModelView):
 
 
 class SettingView(ScopedModelView):
+    """Business knobs (app/settings.py DEFAULTS): every one listed with its label, its default
+    and its current value; a value is checked against the knob's type and range before it is
+    stored (a word for a number is refused)."""
+
     datamodel = SQLAInterface(m.Setting)
     list_title = _l("Settings")
     show_title = _l("Setting")
@@ -646,9 +653,78 @@ class SettingView(ScopedModelView):
     edit_title = _l("Edit setting")
     list_columns = ["key", "value"]
     add_columns = ["key", "value"]
-    edit_columns = add_columns
+    edit_columns = ["value"]
     show_columns = add_columns
     label_columns = {"key": _l("Setting"), "value": _l("Value")}
+    formatters_columns = {"key": lambda key: _setting_label(key)}
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        from app import settings
+        from app.extensions import db
+
+        return self.render_template(
+            "settings/list.html", rows=settings.describe(db.session), title=self.list_title
+        )
+
+    @expose("/set/<key>", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def set_knob(self, key):
+        """Store one knob's value; an empty value goes back to the default."""
+        from app import settings
+        from app.extensions import db
+
+        if key not in settings.DEFAULTS:
+            abort(404)
+        raw = (request.form.get("value") or "").strip()
+        label = settings.DEFAULTS[key].label
+        if not raw:
+            row = db.session.get(m.Setting, key)
+            if row is not None:
+                db.session.delete(row)
+                db.session.commit()
+            flash(_("%(setting)s is back to its default.", setting=label), "success")
+            return redirect(url_for("SettingView.list"))
+        try:
+            settings.set_value(db.session, key, raw)
+        except settings.InvalidSetting as error:
+            db.session.rollback()
+            flash(_("%(setting)s: %(error)s", setting=label, error=error.message), "danger")
+            rows = settings.describe(db.session)
+            return self.render_template(
+                "settings/list.html", rows=rows, title=self.list_title, failed=key, typed=raw
+            ), 422
+        db.session.commit()
+        flash(_("%(setting)s saved.", setting=label), "success")
+        return redirect(url_for("SettingView.list"))
+
+    def _check(self, item) -> None:
+        from app import settings
+        from app.domain.errors import ValidationFailed
+
+        try:
+            parsed = settings.check(item.key, item.value)
+        except settings.InvalidSetting as error:
+            raise ValidationFailed({"value": error.message}, error.message) from None
+        default = settings.DEFAULTS[item.key].default
+        item.value = str(parsed).lower() if isinstance(default, bool) else str(parsed)
+
+    def pre_add(self, item):
+        self._check(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._check(item)
+        super().pre_update(item)
+
+
+def _setting_label(key: str) -> str:
+    from app import settings
+
+    knob = settings.DEFAULTS.get(key)
+    return f"{knob.label}（{key}）" if knob is not None else key
 
 
 class AuditLogView(ScopedModelView):
