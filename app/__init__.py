@@ -41,9 +41,10 @@ def init_extensions(app: Flask) -> None:
     from sqlalchemy.orm import Session
 
     units.register(Session)
-    from app import audit
+    from app import audit, kept
 
     audit.register(Session)
+    kept.register(Session)
     from app.domain import calendar
 
     calendar.install_session_hooks()

@@ -103,12 +103,55 @@ def _changes(obj) -> tuple[dict, dict]:
         if hist.has_changes():
             before[attr.key] = _plain(hist.deleted[0]) if hist.deleted else None
             after[attr.key] = _plain(hist.added[0]) if hist.added else None
+    _relation_changes(state, before, after)
     for name in AUDITED_COLLECTIONS.get(obj.__table__.name, ()):
         hist = state.attrs[name].history
         if hist.has_changes():
             before[name] = sorted(str(x) for x in (hist.deleted or [])) or []
             after[name] = sorted(str(x) for x in (hist.added or [])) or []
     return before, after
+
+
+def _described(related) -> dict | None:
+    if related is None:
+        return None
+    identity = inspect(related).identity
+    return {"id": identity[0] if identity else None, "name": str(related)}
+
+
+def _relation_changes(state, before: dict, after: dict) -> None:
+    """Many-to-one assignments (``case.specialist = x``) with ids and names.
+
+    In before_flush a relationship set on the object has not yet been copied to its foreign
+    key column, so the column history alone misses it: read the relationship's history too.
+    """
+    for relation in state.mapper.relationships:
+        if relation.direction.name != "MANYTOONE" or relation.secondary is not None:
+            continue
+        hist = state.attrs[relation.key].history
+        if not hist.added:
+            continue
+        old = hist.deleted[0] if hist.deleted else _loaded_before(state, relation)
+        new = hist.added[0]
+        if old is new:
+            continue
+        before[relation.key], after[relation.key] = _described(old), _described(new)
+        for column in relation.local_columns:
+            if column.key not in after:
+                before[column.key] = (before[relation.key] or {}).get("id")
+                after[column.key] = (after[relation.key] or {}).get("id")
+
+
+def _loaded_before(state, relation):
+    """The row the foreign key pointed to before, when the relationship was never loaded."""
+    from sqlalchemy.orm import object_session
+
+    (column,) = relation.local_columns
+    old_id = getattr(state.obj(), column.key, None)
+    if old_id is None:
+        return None
+    session = object_session(state.obj())
+    return session.get(relation.mapper.class_, old_id) if session is not None else None
 
 
 def _row_id(obj) -> str:

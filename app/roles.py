@@ -54,13 +54,17 @@ ROLES = {
     "Manager": [
         [
             CASE_WORK_VIEWS,
-            r"can_(list|show|add|edit|delete|download|index|record|followup|resolve|reveal)$",
+            r"can_(list|show|add|edit|download|index|record|followup|resolve|reveal)$",
         ],
+        # Case records are never deleted (app/kept.py); an applicant without cases may be,
+        # and duplicates are merged.
+        [r"ApplicantView$", r"can_(delete|merge)$"],
+        [r"ApplicantApi$", r"can_(delete|merge)$"],
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         [r"ImportView$", r"can_(index|upload|export)$"],
         [r"Imports$", r"menu_access$"],
-        [CASE_WORK_APIS, r"can_(get|post|put|delete|step)$"],
+        [CASE_WORK_APIS, r"can_(get|post|put|step)$"],
         *READ_APIS,
         *OWN_ACCOUNT,
     ],

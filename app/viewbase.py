@@ -26,6 +26,7 @@ from wtforms.validators import InputRequired, Optional
 from app import models as m
 from app import scope as scoping
 from app.domain.errors import DomainError
+from app.kept import RecordKept, is_kept
 from app.labels import COMMON_LABELS
 from app.scope import WRITE_UNIT_RELATIONS
 from app.scope import row_in_scope as _row_in_scope
@@ -140,6 +141,11 @@ class ScopedModelView(ModelView):
 
     def __init__(self, *args, **kwargs):
         cls = type(self)
+        if is_kept(cls.datamodel.obj):
+            # Kept records (app/kept.py): no delete route, no delete permission, no bulk delete.
+            self.exclude_route_methods = set(cls.exclude_route_methods or ()) | {"delete"}
+            if cls.base_permissions is not None:
+                self.base_permissions = [p for p in cls.base_permissions if p != "can_delete"]
         self.label_columns = {**COMMON_LABELS, **(cls.label_columns or {})}
         self.base_filters = [["id", scoping.ScopeFilter, None]] + list(cls.base_filters or [])
         shared = cls.datamodel
@@ -323,9 +329,15 @@ class ScopedModelView(ModelView):
 
     # -- a refused delete says why (FAB flashes the empty text of its DatabaseException) --
 
+    def pre_delete(self, item):
+        if is_kept(type(item)):
+            raise RecordKept()
+
     def _delete(self, pk):
         from flask_appbuilder.exceptions import DatabaseException
 
+        if is_kept(self.datamodel.obj):
+            abort(405)
         item = self.datamodel.get(pk, self._base_filters)
         if not item:
             abort(404)
@@ -365,6 +377,8 @@ class ScopedModelView(ModelView):
         """An unknown action is a 404; a known one needs its permission (FAB checks it again)."""
         if not name or name not in self.actions:
             abort(404)
+        if is_kept(self.datamodel.obj) and "delete" in name:
+            abort(405)
         permission = self.get_action_permission_name(name)
         if not self.appbuilder.sm.has_access(permission, self.class_permission_name):
             abort(403)

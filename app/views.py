@@ -369,6 +369,57 @@ class ApplicantView(ScopedModelView):
         check_identity(item)
         super().pre_update(item)
 
+    def pre_delete(self, item):
+        from app.domain import applicants
+        from app.extensions import db
+
+        applicants.check_deletable(db.session, item)
+
+    @expose("/merge/<pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("merge")
+    def merge(self, pk):
+        """Merge this duplicate into another record in scope: its cases move there."""
+        from flask import flash, redirect, url_for
+
+        from app.domain import applicants
+        from app.domain.errors import DomainError
+        from app.extensions import db
+
+        source = self.datamodel.get(pk, self._base_filters)
+        if source is None:
+            abort(404)
+        if request.method == "POST":
+            target = None
+            into = request.form.get("into", type=int)
+            if into is not None and 0 < into < 2**31:
+                target = self.datamodel.get(into, self._base_filters)
+            try:
+                if target is None:
+                    from app.domain.errors import ValidationFailed
+
+                    raise ValidationFailed(
+                        {"into": _l("Choose the record to keep.")}, _l("Choose the record to keep.")
+                    )
+                moved = applicants.merge(db.session, source, target, g.user)
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error), "danger")
+                return redirect(url_for("ApplicantView.merge", pk=pk))
+            flash(
+                _("Merged: %(count)d case(s) moved to this applicant.", count=len(moved)),
+                "success",
+            )
+            return redirect(url_for("ApplicantView.show", pk=target.id))
+        return self.render_template(
+            "applicant/merge.html",
+            applicant=source,
+            candidates=applicants.likely_duplicates(db.session, source, current_scope()),
+            cases=len(applicants.case_ids_of(db.session, source)),
+            title=_("Merge a duplicate applicant"),
+        )
+
 
 # ---------------------------------------------------------------- cases and their records
 
@@ -484,12 +535,10 @@ class ReturnVisitView(ScopedModelView):
     datamodel = SQLAInterface(m.ReturnVisit)
     list_title = _l("Return visits")
     show_title = _l("Return visit")
-    add_title = _l("Add return visit")
-    edit_title = _l("Edit return visit")
+    # Read-only: visits are recorded by the case's return_visit step (timeline, actor).
+    base_permissions = ["can_list", "can_show"]
     list_columns = ["case", "planned_on", "done_on", "channel"]
-    add_columns = ["case", "planned_on", "done_on", "channel", "notes"]
-    edit_columns = add_columns
-    show_columns = add_columns
+    show_columns = ["case", "planned_on", "done_on", "channel", "notes"]
     label_columns = {"planned_on": _l("Planned"), "done_on": _l("Done")}
 
 

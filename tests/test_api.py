@@ -129,8 +129,10 @@ def test_out_of_scope_answers_exactly_like_a_missing_id(api_app, people, tree):
         response = call()
         assert (response.status_code, response.json) == (404, missing.json)
     manager = api_login(api_app, "mgr_a")
+    # Cases have no DELETE at all (app/kept.py): the same 405 for any id, telling nothing.
     response = manager.delete(f"/api/v1/case/{foreign_case.id}")
-    assert (response.status_code, response.json) == (404, missing.json)
+    nothing = manager.delete("/api/v1/case/99999999")
+    assert (response.status_code, response.json) == (405, nothing.json)
     assert db.session.get(m.Case, foreign_case.id) is not None
     listed = api.get("/api/v1/case/").json["ids"]
     assert foreign_case.id not in listed
@@ -277,31 +279,23 @@ def test_constraint_violations_answer_409_or_422(api_app, people, tree):
     assert bad_id.status_code == 422 and "id_number" in bad_id.json["errors"]
 
 
-def test_deleting_a_case_with_records_answers_409(api_app, people, tree):
-    case = factories.case(tree.town_a, people.specialist)
-    api = api_login(api_app, "mgr_a")
-    confirmed = api.post(
-        f"/api/v1/case/{case.id}/confirm",
-        json={"process_explained": True, "applicant_signed": True},
-    )
-    assert confirmed.status_code == 200
-    notice = api.post(f"/api/v1/case/{case.id}/notify_missing", json={"deadline": "2099-01-01"})
-    assert notice.status_code == 200, notice.json
-    refused = api.delete(f"/api/v1/case/{case.id}")
-    assert refused.status_code == 409
-    assert db.session.get(m.Case, case.id) is not None
+def test_cases_are_never_deleted_over_the_api(api_app, people, tree):
+    """Case records are kept (app/kept.py): no DELETE route, for a fresh case too."""
     fresh = factories.case(tree.town_a, people.specialist)
-    assert api.delete(f"/api/v1/case/{fresh.id}").status_code == 200
+    for username in ("mgr_a", "admin_api"):
+        api = api_login(api_app, username)
+        assert api.delete(f"/api/v1/case/{fresh.id}").status_code == 405
+    assert db.session.get(m.Case, fresh.id) is not None
 
 
 # ---------------------------------------------------------------- roles
 
 
 @pytest.mark.parametrize(
-    "username, may_write, may_delete",
-    [("spec_a", True, False), ("mgr_a", True, True), ("leader_city", False, False)],
+    "username, may_write",
+    [("spec_a", True), ("mgr_a", True), ("leader_city", False)],
 )
-def test_role_permissions(api_app, people, tree, username, may_write, may_delete):
+def test_role_permissions(api_app, people, tree, username, may_write):
     case = factories.case(tree.town_a, people.specialist)
     api = api_login(api_app, username)
     assert api.get(f"/api/v1/case/{case.id}").status_code == 200
@@ -315,7 +309,7 @@ def test_role_permissions(api_app, people, tree, username, may_write, may_delete
     # Reference data is written by administrators only.
     assert api.post("/api/v1/department/", json={"code": "Z", "name": "Z"}).status_code == 403
     assert api.put(f"/api/v1/org_unit/{tree.town_a.id}", json={"name": "x"}).status_code == 403
-    assert api.delete(f"/api/v1/case/{case.id}").status_code == (200 if may_delete else 403)
+    assert api.delete(f"/api/v1/case/{case.id}").status_code == 405
 
 
 def test_admin_writes_reference_data(api_app, people, tree):

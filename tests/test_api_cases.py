@@ -165,8 +165,8 @@ def test_manager_submits_terminates_evaluates_and_deletes(api_app, people, tree)
     _step(api, pk, "evaluate", rating="5", channel="on_site")
     _step(api, pk, "return_visit", planned_on=_future(1))
     fresh = _apply(api, applicant.id, item.id)["id"]
-    assert api.delete(f"/api/v1/case/{fresh}").status_code == 200
-    assert db.session.get(m.Case, fresh) is None
+    assert api.delete(f"/api/v1/case/{fresh}").status_code == 405  # kept: voided, never deleted
+    assert db.session.get(m.Case, fresh) is not None
 
 
 def test_leader_reads_but_cannot_act(api_app, people, tree):

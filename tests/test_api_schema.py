@@ -257,13 +257,25 @@ def test_successful_answers_match_the_document(api_app, people, tree):
         200,
         query={"q": "(filters:!((col:status,opr:eq,value:completed)),order_column:due_date)"},
     )
-    walk_in = call(
+    call(
         "POST",
         "/api/v1/walk_in_help/",
         201,
         body={"unit": tree.town_a.id, "kind": "device", "specialist": people.specialist.id},
     )
-    call("DELETE", "/api/v1/walk_in_help/{pk}", 200, pk=walk_in["id"])
+    spare = call(
+        "POST",
+        "/api/v1/applicant/",
+        201,
+        body={
+            "kind": "enterprise",
+            "name": "待删除企业",
+            "credit_code": factories.credit_code(),
+            "mobile": "13800138000",
+            "unit": tree.town_a.id,
+        },
+    )
+    call("DELETE", "/api/v1/applicant/{pk}", 200, pk=spare["id"])
     admin = caller("admin_api")
     dep = admin("POST", "/api/v1/department/", 201, body={"code": "DX", "name": "市场监管局"})
     admin(

@@ -1285,14 +1285,16 @@ def test_deletes_and_bulk_actions_on_town_b_rows_answer_404(app, tree, login):
         if "B" in sides and isinstance(model, type)
     }
     failures += [f"town B's {name} was deleted" for name, alive in survivors.items() if not alive]
-    # Control: the refusal is the scope's, not the form's: town A's own row does go.
-    pk = world.rows[m.WalkInHelp]["A"]
+    # Control: the refusal is the scope's, not the form's: town A's own applicant without
+    # cases does go (case records themselves are never deleted: tests/test_kept_records.py).
+    spare = factories.applicant(db.session.get(m.OrgUnit, world.units["town_a"]))
+    pk = spare.id
     with isolated_requests():
         client = login(app.test_client(), "town_manager")
-        control = fetch(client, f"/walkinhelpview/delete/{pk}", "POST", {})
+        control = fetch(client, f"/applicantview/delete/{pk}", "POST", {})
     assert control.status == 302, control.body[:500]
     db.session.expire_all()
-    assert db.session.get(m.WalkInHelp, pk) is None
+    assert db.session.get(m.Applicant, pk) is None
     assert not failures, "\n".join(failures)
 
 
@@ -1363,7 +1365,7 @@ def test_rest_writes_refuse_town_b_ids(app, tree, login):
                 status = got.status_code
             except Exception as exc:  # noqa: BLE001
                 status = f"500 ({type(exc).__name__}: {exc})"
-            if status not in (400, 403, 404, 409, 422):
+            if status not in (400, 403, 404, 405, 409, 422):
                 failures.append(f"town_manager {method} {url} {body} → {status}")
         # Controls: the same bodies with town A's ids land (the refusals are the scope's).
         bearer = {"Authorization": f"Bearer {agent.token}"}

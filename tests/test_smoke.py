@@ -59,7 +59,6 @@ ADD_FORMS = [
     "/caseview/add",
     "/walkinhelpview/add",
     "/holidayview/add",
-    "/returnvisitview/add",
 ]
 
 

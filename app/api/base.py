@@ -35,6 +35,7 @@ from app.api.locale import select_api_locale
 from app.api.routes import LIST_ARGS_SCHEMA, DocumentedRoutes
 from app.domain.errors import DomainError, NotInScope, StaleRecord, ValidationFailed
 from app.extensions import db
+from app.kept import RecordKept, is_kept
 from app.labels import COMMON_LABELS
 from app.scope import WRITE_UNIT_RELATIONS, row_in_scope
 from app.validators import mask_mobile, mask_resident_id
@@ -105,6 +106,11 @@ class ScopedModelRestApi(DocumentedRoutes, ModelRestApi):
 
     def __init__(self):
         cls = type(self)
+        if is_kept(cls.datamodel.obj):
+            # Kept records (app/kept.py): no DELETE route and no delete permission.
+            self.exclude_route_methods = set(cls.exclude_route_methods or ()) | {"delete"}
+            if cls.include_route_methods is not None:
+                self.include_route_methods = set(cls.include_route_methods) - {"delete"}
         self.base_filters = [["id", scoping.ScopeFilter, None]] + list(cls.base_filters or [])
         self.label_columns = {**COMMON_LABELS, **(cls.label_columns or {})}
         super().__init__()
@@ -412,6 +418,9 @@ class ScopedModelRestApi(DocumentedRoutes, ModelRestApi):
         return self.response(200, result=self.edit_model_schema.dump(item, many=False))
 
     def delete_headless(self, pk):
+        if is_kept(self.datamodel.obj):
+            # Refused before any resource hook (a resource's pre_delete) can run.
+            return domain_error_response(RecordKept())
         item = self.load_item(pk)
         if item is None:
             return not_found()

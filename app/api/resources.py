@@ -9,13 +9,26 @@ items) is written by administrators only (app/roles.py); evaluations are written
 from __future__ import annotations
 
 from flask import g
+from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from app import models as m
-from app.api.base import MASK_IDENTITY, MASK_MOBILE, ScopedModelRestApi
+from app.api.base import (
+    MASK_IDENTITY,
+    MASK_MOBILE,
+    ScopedModelRestApi,
+    domain_error_response,
+    is_id,
+    not_found,
+)
+from app.api.errors import invalid
 from app.domain.applicants import check_identity
+from app.domain.errors import DomainError
+from app.extensions import db
 from app.validators import mobile_error, resident_id_error, uscc_error
 from app.views import ApplicantView, ServiceItemView
 
@@ -178,6 +191,89 @@ class ApplicantApi(ScopedModelRestApi):
 
     def pre_update(self, item):
         check_identity(item)
+
+    def pre_delete(self, item):
+        from app.domain import applicants
+
+        applicants.check_deletable(db.session, item)
+
+    @expose("/<int:pk>/merge", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("merge")
+    def merge(self, pk):
+        """Merge this duplicate applicant into another; its cases move there
+        ---
+        post:
+          description: >-
+            The duplicate `pk` is merged into the applicant `into` (both in the caller's units):
+            every case of the duplicate moves to `into`, then the duplicate is removed. Managers
+            and administrators only; the merge is in the audit trail.
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    into:
+                      type: integer
+                  required: [into]
+          responses:
+            200:
+              description: Merged
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      cases_moved:
+                        type: array
+                        items:
+                          type: integer
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              $ref: '#/components/responses/409'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        from app.domain import applicants
+
+        source = self.load_item(pk)
+        if source is None:
+            return not_found()
+        data = self.json_body()
+        if data is None:
+            return self.response_400(_("The body must be a JSON object."))
+        into = data.get("into")
+        if not is_id(into):
+            return invalid({"into": [_("Give the id of a record.")]})
+        target = self.load_item(into)
+        if target is None:
+            return invalid({"into": [_("No such record, or not one you may use.")]})
+        try:
+            moved = applicants.merge(db.session, source, target, g.user)
+        except DomainError as error:
+            db.session.rollback()
+            return domain_error_response(error)
+        failed = self.commit()
+        if failed is not None:
+            return failed
+        return self.response(200, id=target.id, cases_moved=moved)
 
 
 class EvaluationApi(ScopedModelRestApi):

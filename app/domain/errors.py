@@ -56,3 +56,10 @@ class StaleRecord(DomainError):
         "This record was changed by someone else. Your input is kept below; "
         "review the current values and save again."
     )
+
+
+class NotPermitted(IllegalTransition):
+    """The step exists and the record is in scope, but the actor's role may not take it."""
+
+    status = 403
+    default_message = _l("Your role may not take this step.")
