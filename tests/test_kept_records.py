@@ -178,7 +178,7 @@ def test_an_applicant_with_cases_is_not_deleted_one_without_is(api_app, tree, lo
         control_screen = client.post(f"/applicantview/delete/{unused_id}")
         control_api = api.delete(f"/api/v1/applicant/{spare_id}")
     assert screen.status_code == 200
-    assert "This applicant has cases and cannot be deleted" in screen.get_data(as_text=True)
+    assert "该申请人已有办件，不能删除" in screen.get_data(as_text=True)
     assert refused.status_code == 409, refused.json
     assert "merge" in refused.json["message"]
     assert control_screen.status_code == 302
