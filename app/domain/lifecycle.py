@@ -804,3 +804,49 @@ def schedule_joint_review(
 
 
 StepFunction = Callable[..., object]
+
+
+# ---------------------------------------------------------------- voiding
+
+# 作废: a case entered by mistake leaves every status but its own for "voided", where no other
+# step is offered (it is in neither OPEN_STATUSES nor TERMINAL_STATUSES).
+TRANSITIONS["void"] = {status: S.VOIDED for status in CaseStatus if status != S.VOIDED}
+STEP_LABELS["void"] = _l("Void the case")
+VOIDING_ROLES = ("Manager", "Admin")
+
+
+def may_void(case: m.Case, actor) -> bool:
+    """An Admin, or a Manager whose scope holds the case's handling or accepting unit."""
+    from app.scope import scope_for_user
+
+    roles = {role.name for role in getattr(actor, "roles", None) or []}
+    if "Admin" in roles:
+        return True
+    if "Manager" not in roles:
+        return False
+    scope = scope_for_user(actor)
+    return scope.contains_unit(case.handling_unit) or scope.contains_unit(case.accepting_unit)
+
+
+def void(session: Session, case: m.Case, actor, *, reason: str) -> m.Case:
+    """作废: a case entered by mistake stays in the ledger, marked voided, out of the statistics.
+
+    Only a manager of the case's handling or accepting unit (or above) or an Admin voids, with
+    a reason; the timeline keeps the reason and who voided, the audit hook the status change.
+    """
+    from app.domain.errors import NotPermitted
+
+    if not may_void(case, actor):
+        raise NotPermitted(
+            _l("Only a manager of the case's unit or an administrator may void a case.")
+        )
+    if case.status not in TRANSITIONS["void"]:
+        raise _refuse(_l("This case is already voided."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            {"reason": _l("Give the reason for voiding the case.")},
+            _l("Give the reason for voiding the case."),
+        )
+    _move(session, case, "void", actor, reason)
+    return case

@@ -12,6 +12,7 @@ notices, the same pauses the due date skips). See app/ledger/sqlfn.py.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app.domain import clock
+from app.domain.status import CaseStatus
 from app.enums import WalkInKind
 from app.ledger.filters import (
     LedgerFilter,
@@ -48,6 +50,16 @@ class LedgerQuery:
     def __post_init__(self):
         self.dialect = self.session.get_bind().dialect.name
         self.conds = case_conditions(self.session, self.scope, self.flt, self.today)
+
+    def counted(self) -> LedgerQuery:
+        """The same cases less the voided ones: what the statistics count.
+
+        A voided case (entered by mistake) stays in the ledger's rows, marked, but no number
+        counts it.
+        """
+        counted = copy.copy(self)
+        counted.conds = [*self.conds, m.Case.status != CaseStatus.VOIDED]
+        return counted
 
     # -- building blocks ---------------------------------------------------------------
 

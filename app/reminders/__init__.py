@@ -61,6 +61,8 @@ def on_status_change(session: Session, case: m.Case, old: CaseStatus, new: CaseS
     """
     from app.reminders import channels, outbox
 
+    if new == S.VOIDED:
+        return  # a case entered by mistake: nothing to tell the applicant
     applicant = case.applicant
     if applicant is None or not applicant.mobile or channels.sms_gateway_name() == "off":
         return

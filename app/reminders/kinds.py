@@ -486,7 +486,7 @@ def _summary_text(ctx: Context, scope: Scope, month: dt.date, lo, hi) -> str:
         "Summary of %(month)s: %(applied)s cases applied, %(completed)s completed, "
         "%(terminated)s terminated; %(overdue)s open cases are overdue now.",
         month=f"{month:%Y-%m}",
-        applied=n(m.Case.applied_at >= lo, m.Case.applied_at < hi),
+        applied=n(m.Case.applied_at >= lo, m.Case.applied_at < hi, m.Case.status != S.VOIDED),
         completed=n(m.Case.status == S.COMPLETED, m.Case.ended_at >= lo, m.Case.ended_at < hi),
         terminated=n(m.Case.status == S.TERMINATED, m.Case.ended_at >= lo, m.Case.ended_at < hi),
         overdue=n(RUNNING_CLAUSE, m.Case.due_date < ctx.today),

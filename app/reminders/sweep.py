@@ -25,6 +25,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session, scoped_session
 
 from app.domain import clock
+from app.domain.status import CaseStatus
 from app.enums import NotificationChannel
 from app.models import Notification
 from app.reminders import channels, outbox
@@ -89,7 +90,12 @@ def collect(session: Session, now: dt.datetime, kinds=None) -> tuple[list[Due], 
             continue
         try:
             with session.begin_nested():
-                found += function(ctx)
+                # A voided case (entered by mistake) reminds nobody of anything.
+                found += [
+                    due
+                    for due in function(ctx)
+                    if due.case is None or due.case.status != CaseStatus.VOIDED
+                ]
         except Exception as exc:
             log.exception("reminder kind %s failed", name)
             errors.append(f"{name}: {exc}")
