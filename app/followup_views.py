@@ -37,7 +37,7 @@ class RectificationView(ScopedModelView):
     list_title = _l("Rectifications")
     show_title = _l("Rectification")
     show_template = "followup/rectification.html"
-    base_permissions = ["can_list", "can_show", "can_followup"]
+    base_permissions = ["can_list", "can_show", "can_followup", "can_decide"]
     list_columns = ["evaluation", "state", "owner", "deadline", "closed_at"]
     show_columns = list_columns + [
         "verification",
@@ -45,6 +45,7 @@ class RectificationView(ScopedModelView):
         "callback_at",
         "callback_note",
         "appeal_reason",
+        "appealed_by",
         "appeal_decision",
     ]
     search_columns = ["state", "deadline"]
@@ -59,6 +60,7 @@ class RectificationView(ScopedModelView):
         "callback_at": _l("Call-back"),
         "callback_note": _l("Call-back note"),
         "appeal_reason": _l("Appeal"),
+        "appealed_by": _l("Appealed by"),
         "appeal_decision": _l("Appeal decision"),
     }
 
@@ -77,6 +79,8 @@ class RectificationView(ScopedModelView):
             related_views=[],
             rect=rect,
             steps=followup.rectification_steps(rect),
+            may_decide=self.appbuilder.sm.has_access("can_decide", "RectificationView")
+            and followup.appeal_refusal(rect, g.user) is None,
         )
 
     @expose("/followup/<pk>/<step>", methods=["POST"])
@@ -84,8 +88,8 @@ class RectificationView(ScopedModelView):
     @permission_name("followup")
     def followup(self, pk, step):
         rect = self.datamodel.get(pk, self._base_filters)
-        if rect is None or step not in followup.RECTIFICATION_STEPS:
-            abort(404)
+        if rect is None or step not in followup.RECTIFICATION_STEPS or step == "decide_appeal":
+            abort(404)  # an appeal is decided through ``decide`` (its own permission)
         form = request.form
         actions = {
             "verify": lambda: followup.verify(
@@ -101,15 +105,28 @@ class RectificationView(ScopedModelView):
             "appeal": lambda: followup.appeal(
                 db.session, rect, g.user, reason=form.get("appeal_reason", "")
             ),
-            "decide_appeal": lambda: followup.decide_appeal(
+        }
+        return _run(actions[step], "RectificationView.show", rect.id)
+
+    @expose("/decide/<pk>", methods=["POST"])
+    @has_access
+    @permission_name("decide")
+    def decide(self, pk):
+        """A manager or leader over the case decides an appeal (never the appellant)."""
+        rect = self.datamodel.get(pk, self._base_filters)
+        if rect is None:
+            abort(404)
+        return _run(
+            lambda: followup.decide_appeal(
                 db.session,
                 rect,
                 g.user,
-                upheld=form.get("upheld") == "y",
-                decision=form.get("appeal_decision", ""),
+                upheld=request.form.get("upheld") == "y",
+                decision=request.form.get("appeal_decision", ""),
             ),
-        }
-        return _run(actions[step], "RectificationView.show", rect.id)
+            "RectificationView.show",
+            rect.id,
+        )
 
 
 class JointReviewView(ScopedModelView):

@@ -594,11 +594,14 @@ class Rectification(Model):
     callback_at: Mapped[dt.datetime | None] = mapped_column(TS)
     callback_note: Mapped[str] = mapped_column(sa.Text, default="")
     appeal_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # Who appealed: never the one who decides the appeal (app/domain/followup.py).
+    appealed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
     appeal_decision: Mapped[str] = mapped_column(sa.Text, default="")
     closed_at: Mapped[dt.datetime | None] = mapped_column(TS)
 
     evaluation: Mapped[Evaluation] = relationship()
     owner: Mapped[Specialist | None] = relationship()
+    appealed_by = relationship(User)
 
     def __str__(self) -> str:
         return (

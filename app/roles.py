@@ -60,6 +60,7 @@ ROLES = {
         # and duplicates are merged.
         [r"ApplicantView$", r"can_(delete|merge)$"],
         [r"ApplicantApi$", r"can_(delete|merge)$"],
+        [r"RectificationView$", r"can_decide$"],  # appeals (never their own: followup.py)
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         [r"ImportView$", r"can_(index|upload|export)$"],
@@ -71,6 +72,7 @@ ROLES = {
     "Leader": [
         [CASE_WORK_VIEWS, r"can_(list|show|download|index)$"],
         [r"JointReviewView$", r"can_resolve$"],  # escalations addressed to the leader
+        [r"RectificationView$", r"can_decide$"],  # appeals against rectifications
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         [CASE_WORK_APIS, r"can_get$"],

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app import models as m
 from app.domain import clock, followup, lifecycle
-from app.domain.errors import IllegalTransition, ValidationFailed
+from app.domain.errors import IllegalTransition, NotPermitted, ValidationFailed
 from app.enums import (
     EvaluationChannel,
     Rating,
@@ -60,18 +60,58 @@ def test_rectification_verified_put_right_and_closed_by_callback(app, tree):
 
 def test_appeal_upheld_closes_rejected_resumes(app, tree):
     spec = factories.staff("spec", "Specialist", tree.town_a)
+    manager = factories.staff("mgr_a", "Manager", tree.town_a)
+    leader = factories.staff("leader", "Leader", tree.city)
     rect = poor_rating(tree, spec)
     followup.appeal(db.session, rect, spec.user, reason="申请人恶意差评，有录音为证")
-    followup.decide_appeal(db.session, rect, spec.user, upheld=False, decision="证据不足")
+    assert rect.appealed_by_id == spec.user.id
+    followup.decide_appeal(db.session, rect, manager.user, upheld=False, decision="证据不足")
     assert rect.state == RectificationState.OPEN
     followup.appeal(db.session, rect, spec.user, reason="补充证据")
-    followup.decide_appeal(db.session, rect, spec.user, upheld=True, decision="申诉成立")
+    followup.decide_appeal(db.session, rect, leader.user, upheld=True, decision="申诉成立")
     db.session.commit()
     assert rect.state == RectificationState.APPEAL_UPHELD
+    decisions = db.session.execute(
+        sa.select(m.CaseEvent)
+        .where(m.CaseEvent.case_id == rect.evaluation.case_id)
+        .where(m.CaseEvent.note.in_(["证据不足", "申诉成立"]))
+        .order_by(m.CaseEvent.id)
+    ).scalars()
+    assert [(e.note, e.actor_id, e.data["decided_by"]) for e in decisions] == [
+        ("证据不足", manager.user.id, "mgr_a"),
+        ("申诉成立", leader.user.id, "leader"),
+    ]
+
+
+def test_an_appeal_is_never_decided_by_the_appellant_or_the_rated_specialist(app, tree):
+    spec = factories.staff("spec", "Specialist", tree.town_a)
+    manager = factories.staff("mgr_a", "Manager", tree.town_a)
+    other_manager = factories.staff("mgr_b", "Manager", tree.town_b)
+    village_leader = factories.staff("leader_v", "Leader", tree.village_a1)
+    rect = poor_rating(tree, spec)
+    followup.appeal(db.session, rect, spec.user, reason="恶意差评")
+    refusals = {}
+    for who in (spec, other_manager, village_leader):
+        with pytest.raises(NotPermitted) as refused:
+            followup.decide_appeal(db.session, rect, who.user, upheld=True, decision="成立")
+        refusals[who.user.username] = str(refused.value)
+    assert set(refusals.values()) == {"申诉须由专员所在单位或上级单位的管理人员或分管领导裁决。"}
+    assert rect.state == RectificationState.APPEALED
+    # The manager who appealed does not decide; nor does a manager who is the rated specialist.
+    followup.decide_appeal(db.session, rect, manager.user, upheld=False, decision="证据不足")
+    followup.appeal(db.session, rect, manager.user, reason="我来申诉")
+    with pytest.raises(NotPermitted, match="您提出了此申诉"):
+        followup.decide_appeal(db.session, rect, manager.user, upheld=True, decision="成立")
+    rect.appealed_by_id = spec.user.id
+    rect.owner = manager
+    with pytest.raises(NotPermitted, match="被评价的专员不能裁决"):
+        followup.decide_appeal(db.session, rect, manager.user, upheld=True, decision="成立")
+    assert rect.state == RectificationState.APPEALED
 
 
 def test_rectification_screens(app, tree, login):
     spec = factories.staff("spec", "Specialist", tree.town_a)
+    factories.staff("mgr_a", "Manager", tree.town_a)
     factories.staff("other", "Specialist", tree.town_b)
     rect = poor_rating(tree, spec)
     client = login(app.test_client(), "spec")
@@ -84,6 +124,42 @@ def test_rectification_screens(app, tree, login):
     assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(m.Rectification, rect.id).state == RectificationState.VERIFIED
+    r = client.post(
+        f"/rectificationview/followup/{rect.id}/appeal", data={"appeal_reason": "恶意差评"}
+    )
+    assert r.status_code == 302
+    page = client.get(f"/rectificationview/show/{rect.id}").text
+    assert 'id="appeal-waiting"' in page and 'data-step="decide_appeal"' not in page
+    own = client.post(
+        f"/rectificationview/decide/{rect.id}", data={"appeal_decision": "成立", "upheld": "y"}
+    )
+    assert own.status_code == 403  # a specialist has no deciding permission at all
+    assert (
+        client.post(f"/rectificationview/followup/{rect.id}/decide_appeal", data={}).status_code
+        == 404
+    )
+    manager = login(app.test_client(), "mgr_a")
+    page = manager.get(f"/rectificationview/show/{rect.id}").text
+    assert 'data-step="decide_appeal"' in page
+    done = manager.post(
+        f"/rectificationview/decide/{rect.id}",
+        data={"appeal_decision": "证据不足", "upheld": ""},
+        follow_redirects=True,
+    )
+    assert done.status_code == 200
+    db.session.expire_all()
+    decided = db.session.get(m.Rectification, rect.id)
+    assert decided.state == RectificationState.VERIFIED and decided.appeal_decision == "证据不足"
+    # The manager appeals in turn: refused with a flashed message when deciding their own.
+    manager.post(f"/rectificationview/followup/{rect.id}/appeal", data={"appeal_reason": "再议"})
+    flashed = manager.post(
+        f"/rectificationview/decide/{rect.id}",
+        data={"appeal_decision": "成立", "upheld": "y"},
+        follow_redirects=True,
+    )
+    assert "您提出了此申诉" in flashed.text
+    db.session.expire_all()
+    assert db.session.get(m.Rectification, rect.id).state == RectificationState.APPEALED
     other = login(app.test_client(), "other")
     assert other.get(f"/rectificationview/show/{rect.id}").status_code == 404
     assert (

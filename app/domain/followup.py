@@ -86,8 +86,36 @@ def appeal(session: Session, rect: m.Rectification, actor, *, reason: str) -> No
     """The rating is claimed to be false or malicious (申诉)."""
     _check(rect, "appeal")
     rect.appeal_reason = _required(reason, "appeal_reason", _l("Give the grounds of the appeal."))
+    rect.appealed_by_id = getattr(actor, "id", None)
     rect.state = R.APPEALED
     _timeline(session, rect.evaluation.case, actor, rect.appeal_reason, rectification="appealed")
+
+
+# Who decides an appeal: a Manager or Leader whose units hold the case's handling unit (or an
+# Admin), never the person who appealed and never the rated specialist.
+DECIDING_ROLES = ("Manager", "Leader", "Admin")
+
+
+def appeal_refusal(rect: m.Rectification, actor):
+    """Why ``actor`` may not decide this appeal (a NotPermitted error), or None if they may."""
+    from app.domain.errors import NotPermitted
+    from app.scope import scope_for_user
+
+    roles = {role.name for role in getattr(actor, "roles", None) or []}
+    case = rect.evaluation.case
+    if not roles & set(DECIDING_ROLES) or not scope_for_user(actor).contains_unit(
+        case.handling_unit
+    ):
+        return NotPermitted(
+            _l("An appeal is decided by a manager or leader of the specialist's unit or above.")
+        )
+    actor_id = getattr(actor, "id", None)
+    if rect.appealed_by_id is not None and rect.appealed_by_id == actor_id:
+        return NotPermitted(_l("You appealed this rating: someone else decides the appeal."))
+    rated = [rect.owner, case.specialist]
+    if any(person is not None and person.user_id == actor_id for person in rated):
+        return NotPermitted(_l("The rated specialist does not decide the appeal."))
+    return None
 
 
 def decide_appeal(
@@ -95,6 +123,9 @@ def decide_appeal(
 ) -> None:
     """Upheld: the rating is set aside and the rectification closes; else rectification resumes."""
     _check(rect, "decide_appeal")
+    refusal = appeal_refusal(rect, actor)
+    if refusal is not None:
+        raise refusal
     rect.appeal_decision = _required(decision, "appeal_decision", _l("Record the decision."))
     if upheld:
         rect.state = R.APPEAL_UPHELD
@@ -107,6 +138,7 @@ def decide_appeal(
         actor,
         rect.appeal_decision,
         rectification="appeal_upheld" if upheld else "appeal_rejected",
+        decided_by=getattr(actor, "username", ""),
     )
 
 
