@@ -24,9 +24,14 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     init_celery(app)
     from app.hardening import init_hardening
     from app.i18n import init_i18n
+    from app.input_guard import init_input_guard
 
     init_i18n(app)
     init_hardening(app)
+    init_input_guard(app)
+    from app.sessions import init_sessions
+
+    init_sessions(app, app.appbuilder)
     return app
 
 

@@ -205,4 +205,30 @@ def register(appbuilder) -> None:
     )
     view = appbuilder.add_view_no_menu(ProgressView)
     limit = current_app.config.get("PROGRESS_RATE_LIMIT", "10 per minute;60 per hour")
-    appbuilder.sm.limiter.limit(limit, methods=["POST"])(view.blueprint)
+    limiter = appbuilder.sm.limiter
+    limiter.limit(limit, methods=["POST"])(view.blueprint)
+    # Guessing spread over many addresses: bounded per network (/24, IPv6 /64) and overall.
+    limiter.limit(
+        lambda: current_app.config.get("PROGRESS_NETWORK_RATE_LIMIT", "30 per minute;300 per hour"),
+        key_func=_network_of_client,
+        methods=["POST"],
+    )(view.blueprint)
+    limiter.limit(
+        lambda: current_app.config.get("PROGRESS_GLOBAL_RATE_LIMIT", "300 per minute"),
+        key_func=lambda: "progress-all",
+        methods=["POST"],
+    )(view.blueprint)
+
+
+def _network_of_client() -> str:
+    import ipaddress
+
+    from flask import request
+
+    address = request.remote_addr or ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    prefix = 24 if ip.version == 4 else 64
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))

@@ -66,6 +66,13 @@ def init_hardening(app: Flask) -> None:
 
 
 # ---------------------------------------------------------------- log-in lock
+#
+# Failures are counted per account AND source address: a stranger who guesses at a user name
+# from one address slows down, then locks out only that address for that name; the real user
+# logs in from their own desk. Only a spread-out attack (many failures from many addresses)
+# locks the account as such. After the first few failures each further attempt must wait a
+# little longer (progressive slowing); an attempt that comes too early is refused and counted.
+# An Admin unlocks an account on the log-in lock screen, and its owner is told in the app.
 
 
 def _settings():
@@ -77,33 +84,96 @@ def _settings():
     )
 
 
-def is_locked(session_, username: str) -> bool:
+def _name(username: str) -> str:
+    return (username or "").strip().lower()[:54]
+
+
+def pair_key(username: str, ip: str) -> str:
+    """The counter of one user name tried from one address."""
+    return f"{_name(username)}|{(ip or '')[:45]}"
+
+
+def account_key(username: str) -> str:
+    """The counter of one user name from every address."""
+    return _name(username)
+
+
+def _ip() -> str:
+    from flask import has_request_context
+
+    return (request.remote_addr or "") if has_request_context() else ""
+
+
+def lock_message(session_, username: str, ip: str | None = None) -> str | None:
+    """Why a log-in of ``username`` from ``ip`` is refused right now, or None."""
+    from flask_babel import gettext as _
+
     from app.models import LoginLock
 
-    lock = session_.get(LoginLock, (username or "").lower())
-    return bool(lock and lock.locked_until and lock.locked_until > clock.now())
-
-
-def record_attempt(session_, username: str, success: bool) -> bool:
-    """Count a failure (locking after too many in the window) or clear on success.
-
-    Returns True when this attempt caused a lock. Commits on its own: a failed log-in has no
-    other unit of work, and the count must survive the request.
-    """
-    from app.audit import write_entry
-    from app.models import LoginLock
-
-    key = (username or "").lower()[:100]
-    if not key:
-        return False
-    lock = session_.get(LoginLock, key)
-    if success:
-        if lock is not None:
-            session_.delete(lock)
-            session_.commit()
-        return False
-    max_failures, window, duration = _settings()
+    if not _name(username):
+        return None
+    ip = _ip() if ip is None else ip
     now = clock.now()
+    for key in (account_key(username), pair_key(username, ip)):
+        lock = session_.get(LoginLock, key)
+        if lock is not None and lock.locked_until and lock.locked_until > now:
+            minutes = max(1, int((lock.locked_until - now).total_seconds() // 60) + 1)
+            return _(
+                "Too many failed log-ins: this account is locked here for %(minutes)s more "
+                "minutes. Try again later, or ask an administrator to unlock it.",
+                minutes=minutes,
+            )
+    lock = session_.get(LoginLock, pair_key(username, ip))
+    wait = _slowdown(lock, now)
+    if wait:
+        return _(
+            "Too many failed log-ins: wait %(seconds)s seconds before trying again.",
+            seconds=wait,
+        )
+    return None
+
+
+def _slowdown(lock, now) -> int:
+    """Seconds still to wait after the last failure (0: may try now)."""
+    slow_after = int(current_app.config.get("LOGIN_SLOW_AFTER", 2))
+    if lock is None or lock.last_failure_at is None or lock.failures < slow_after:
+        return 0
+    delay = min(2 ** (lock.failures - slow_after), 60)
+    left = (lock.last_failure_at + dt.timedelta(seconds=delay) - now).total_seconds()
+    return max(0, int(left + 0.999))
+
+
+def is_locked(session_, username: str, ip: str | None = None) -> bool:
+    return lock_message(session_, username, ip) is not None
+
+
+def refusal(session_, username: str, ip: str | None = None) -> str | None:
+    """The message refusing this log-in attempt before its password is checked, or None.
+
+    An attempt that comes before its slowing delay is over counts as one more failure.
+    """
+    from app.models import LoginLock
+
+    message = lock_message(session_, username, ip)
+    if message is None:
+        return None
+    ip = _ip() if ip is None else ip
+    now = clock.now()
+    hard = any(
+        (lock := session_.get(LoginLock, key)) is not None
+        and lock.locked_until is not None
+        and lock.locked_until > now
+        for key in (account_key(username), pair_key(username, ip))
+    )
+    if not hard:
+        record_attempt(session_, username, False, ip)
+    return message
+
+
+def _count(session_, key: str, now, window) -> object:
+    from app.models import LoginLock
+
+    lock = session_.get(LoginLock, key)
     if lock is None:
         lock = LoginLock(username=key, failures=0)
         session_.add(lock)
@@ -111,18 +181,121 @@ def record_attempt(session_, username: str, success: bool) -> bool:
         lock.first_failure_at = now
         lock.failures = 0
     lock.failures += 1
+    lock.last_failure_at = now
+    return lock
+
+
+def record_attempt(session_, username: str, success: bool, ip: str | None = None) -> bool:
+    """Count a failure (slowing, then locking) or clear the counters on success.
+
+    Returns True when this attempt caused a lock. Commits on its own: a failed log-in has no
+    other unit of work, and the count must survive the request.
+    """
+    from app.audit import write_entry
+    from app.models import LoginLock
+
+    name = _name(username)
+    if not name:
+        return False
+    ip = _ip() if ip is None else ip
+    if success:
+        for key in (pair_key(username, ip), account_key(username)):
+            lock = session_.get(LoginLock, key)
+            if lock is not None and not (lock.locked_until and lock.locked_until > clock.now()):
+                session_.delete(lock)
+        session_.commit()
+        return False
+    max_failures, window, duration = _settings()
+    account_max = int(current_app.config.get("LOGIN_ACCOUNT_MAX_FAILURES", 10 * max_failures))
+    now = clock.now()
     locked = False
-    if lock.failures >= max_failures:
-        lock.locked_until = now + duration
-        lock.failures = 0
-        lock.first_failure_at = None
-        locked = True
-        write_entry(
-            session_,
-            action="lock",
-            table_name="ab_user",
-            row_id=key,
-            after={"locked_until": lock.locked_until.isoformat()},
-        )
+    for key, limit in (
+        (pair_key(username, ip), max_failures),
+        (account_key(username), account_max),
+    ):
+        lock = _count(session_, key, now, window)
+        if lock.failures >= limit and not (lock.locked_until and lock.locked_until > now):
+            lock.locked_until = now + duration
+            lock.failures = 0
+            lock.first_failure_at = None
+            locked = True
+            write_entry(
+                session_,
+                action="lock",
+                table_name="ab_user",
+                row_id=name,
+                after={
+                    "locked_until": lock.locked_until.isoformat(),
+                    "source": ip if "|" in key else "",
+                },
+            )
+            if "|" not in key:
+                notify_owner(session_, name, locked=True)
     session_.commit()
     return locked
+
+
+def locks_of(session_, username: str):
+    """Every counter and lock of one user name (the account's and each address's)."""
+    import sqlalchemy as sa
+
+    from app.models import LoginLock
+
+    name = _name(username)
+    return list(
+        session_.execute(
+            sa.select(LoginLock).where(
+                sa.or_(
+                    LoginLock.username == name,
+                    LoginLock.username.startswith(name + "|", autoescape=True),
+                )
+            )
+        ).scalars()
+    )
+
+
+def unlock(session_, username: str) -> int:
+    """An Admin lifts every lock of a user name; the owner is told. The caller commits."""
+    from app.audit import write_entry
+
+    rows = locks_of(session_, username)
+    for row in rows:
+        session_.delete(row)
+    write_entry(session_, action="unlock", table_name="ab_user", row_id=_name(username))
+    notify_owner(session_, _name(username), locked=False)
+    return len(rows)
+
+
+def notify_owner(session_, username: str, *, locked: bool) -> None:
+    """Tell the account's owner (in the app) that their log-in was locked or unlocked."""
+    import sqlalchemy as sa
+    from flask_babel import gettext as _
+
+    from app import notify
+    from app.enums import NotificationChannel
+
+    user_model = current_app.appbuilder.sm.user_model
+    user = session_.execute(
+        sa.select(user_model).where(sa.func.lower(user_model.username) == username)
+    ).scalar_one_or_none()
+    if user is None:
+        return
+    now = clock.now()
+    if locked:
+        subject = _("Your log-in was locked after many failed attempts")
+        body = _(
+            "Someone failed to log in as you many times, so your account was locked for a "
+            "while. If it was not you, tell an administrator."
+        )
+    else:
+        subject = _("An administrator unlocked your log-in")
+        body = _("You can log in again.")
+    notify.queue(
+        session_,
+        dedup_key=f"login-{'lock' if locked else 'unlock'}:{user.id}:{now.isoformat()}"[:200],
+        channel=NotificationChannel.APP,
+        kind="login_lock",
+        subject=subject[:200],
+        body=body,
+        recipient_id=user.id,
+    )

@@ -41,7 +41,24 @@ from app.validators import (
     is_valid_resident_id,
     mask_mobile,
     mask_resident_id,
+    normalize_mobile,
+    normalize_resident_id,
+    normalize_uscc,
 )
+
+# Identifiers are stored NFKC-folded (full-width digits as ASCII), without spaces, upper-cased:
+# whatever path writes them (screens, API, import), uniqueness holds on one spelling.
+IDENTIFIER_NORMALIZERS = {
+    "id_number": normalize_resident_id,
+    "credit_code": normalize_uscc,
+    "mobile": normalize_mobile,
+}
+
+
+def normalized_identifier(key: str, value):
+    if not isinstance(value, str) or not value:
+        return value
+    return IDENTIFIER_NORMALIZERS[key](value)
 
 
 def enum_column(enum_cls, **kw) -> sa.Enum:
@@ -134,6 +151,10 @@ class Specialist(Model):
     unit: Mapped[OrgUnit] = relationship()
     department: Mapped[Department | None] = relationship()
     user = relationship(User)
+
+    @validates("mobile")
+    def _normalize_identifier(self, key, value):
+        return normalized_identifier(key, value)
 
     def __repr__(self) -> str:
         return self.name
@@ -291,6 +312,10 @@ class Applicant(Model):
     created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
 
     unit: Mapped[OrgUnit] = relationship()
+
+    @validates("id_number", "credit_code", "mobile")
+    def _normalize_identifier(self, key, value):
+        return normalized_identifier(key, value)
 
     def __repr__(self) -> str:
         return self.name
@@ -832,3 +857,16 @@ class LoginLock(Model):
     failures: Mapped[int] = mapped_column(default=0)
     first_failure_at: Mapped[dt.datetime | None] = mapped_column(TS)
     locked_until: Mapped[dt.datetime | None] = mapped_column(TS)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+
+class AccountSession(Model):
+    """The session version of an account. Log-out and a password change raise it, which ends
+    every session cookie and API token issued under an older one (app/sessions.py)."""
+
+    __tablename__ = "account_session"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(default=0)

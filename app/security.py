@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from flask import abort, flash
+from flask import abort, current_app, flash, g, redirect, request, session
 from flask_appbuilder import expose
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import (
+    AuthDBView,
+    ResetMyPasswordView,
+    ResetPasswordView,
     RoleModelView,
     UserDBModelView,
     UserGroupModelView,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import logout_user
+from werkzeug.security import check_password_hash
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, ValidationError
 
 
 def _no_downloads(view_cls):
@@ -28,8 +38,107 @@ def _no_downloads(view_cls):
     return Closed
 
 
+def _same_name(cls, like):
+    cls.__name__ = like.__name__  # keep FAB's permission and endpoint names
+    cls.__qualname__ = like.__qualname__
+    return cls
+
+
+class LogoutView(AuthDBView):
+    """Log-out is a POST that ends every session and token of the account; a GET (FAB's
+    navbar link) only asks for confirmation."""
+
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        user = self._get_authenticated_user()
+        if request.method == "GET":
+            if user is None:
+                return redirect(self.appbuilder.get_url_for_login)
+            return self.render_template("security/logout.html", title=_("Log out"))
+        if user is not None:
+            from app.extensions import db
+            from app.sessions import end_all_sessions
+
+            end_all_sessions(db.session, user.id)
+            db.session.commit()
+        logout_user()
+        session.clear()
+        if user is not None:
+            self.appbuilder.sm.on_user_logout(user)
+        return redirect(self.appbuilder.get_url_for_login)
+
+
+def _current_password_matches(_form, field):
+    user = getattr(g, "user", None)
+    if user is None or not check_password_hash(user.password or "", field.data or ""):
+        raise ValidationError(_("The current password is not right."))
+
+
+class ChangeMyPasswordForm(ResetPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), _current_password_matches],
+        widget=BS3PasswordFieldWidget(),
+    )
+
+
+class ChangeMyPasswordView(ResetMyPasswordView):
+    """Changing one's own password asks for the current one."""
+
+    form = ChangeMyPasswordForm
+
+
+class RankedResetPasswordView(ResetPasswordView):
+    """An Admin resets passwords of accounts ranking below their own only."""
+
+    def form_post(self, form):
+        _check_rank_of(request.args.get("pk"))
+        return super().form_post(form)
+
+
+def _check_rank_of(user_id) -> None:
+    from app.roles import may_administer
+
+    sm = current_app.appbuilder.sm
+    try:
+        target = sm.get_user_by_id(int(user_id))
+    except (TypeError, ValueError):
+        abort(404)
+    if target is None:
+        abort(404)
+    if target.id != g.user.id and not may_administer(g.user, [r.name for r in target.roles]):
+        abort(403)
+
+
+class RankedUserView(UserDBModelView):
+    """FAB's user screen: accounts ranking as high as the caller's are not changed here."""
+
+    def _refuse_above_rank(self, item) -> None:
+        from app.roles import may_administer
+
+        if getattr(item, "id", None) == g.user.id:
+            return
+        if not may_administer(g.user, [r.name for r in item.roles or []]):
+            raise ValueError(_("You may not change an account that ranks as high as your own."))
+
+    def pre_add(self, item):
+        self._refuse_above_rank(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._refuse_above_rank(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        self._refuse_above_rank(item)
+        super().pre_delete(item)
+
+
 class AppSecurityManager(SecurityManager):
-    userdbmodelview = _no_downloads(UserDBModelView)
+    userdbmodelview = _no_downloads(_same_name(RankedUserView, UserDBModelView))
+    authdbview = _same_name(LogoutView, AuthDBView)
+    resetmypasswordview = _same_name(ChangeMyPasswordView, ResetMyPasswordView)
+    resetpasswordview = _same_name(RankedResetPasswordView, ResetPasswordView)
     rolemodelview = _no_downloads(RoleModelView)
     groupmodelview = _no_downloads(UserGroupModelView)
     # FAB's user statistics chart loads Google Charts from the internet: not on an intranet.
@@ -47,15 +156,37 @@ class AppSecurityManager(SecurityManager):
             self.add_role(name)
         self.appbuilder.add_permissions(update_perms=True)
 
+    # -- sessions end (app/sessions.py) ------------------------------------------------
+
+    def load_user(self, pk):
+        """The session cookie's user, unless log-out or a password change ended the session."""
+        from app.extensions import db
+        from app.sessions import cookie_is_current
+
+        user = super().load_user(pk)
+        if user is not None and not cookie_is_current(db.session, user.id):
+            return None
+        return user
+
+    def reset_password(self, userid, password):
+        """A new password ends every other session and token of the account."""
+        from app.extensions import db
+        from app.sessions import end_all_sessions
+
+        own = getattr(getattr(g, "user", None), "id", None) == int(userid)
+        end_all_sessions(db.session, int(userid), keep_current=own)
+        super().reset_password(userid, password)
+
     def auth_user_db(self, username, password):
         """FAB's check, refused while the name is locked after repeated failures."""
         from app import hardening
 
         session = self.session
-        if hardening.is_locked(session, username):
-            flash(_("Too many failed log-ins: this account is locked for a while."), "warning")
+        refused = hardening.refusal(session, username)
+        if refused:
+            flash(refused, "warning")
             return None
         user = super().auth_user_db(username, password)
         if hardening.record_attempt(session, username, user is not None):
-            flash(_("Too many failed log-ins: this account is locked for a while."), "warning")
+            flash(hardening.lock_message(session, username) or "", "warning")
         return user

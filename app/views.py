@@ -947,5 +947,6 @@ FEATURE_MODULES = (
     "app.notification_views",
     "app.imports.views",
     "app.calendar_views",
+    "app.lock_views",
     "app.api",
 )

@@ -138,7 +138,7 @@ def login():
     from tests.factories import PASSWORD
 
     def do(client, username: str, password: str = PASSWORD):
-        client.get("/logout/")
+        client.post("/logout/")
         response = client.post(
             "/login/", data={"username": username, "password": password}, follow_redirects=False
         )

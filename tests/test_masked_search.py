@@ -102,8 +102,7 @@ def test_masked_columns_are_not_sort_keys_on_screens(app, tree, login):
     client = login(app.test_client(), "boss_a")
     for column in ("masked_id_number", "masked_mobile", "id_number", "mobile"):
         page = client.get(f"/applicantview/list/?_oc_ApplicantView={column}&_od_ApplicantView=asc")
-        assert page.status_code == 200, column
-        assert "黄大伯" in page.text
+        assert page.status_code == 400, column  # refused before any query runs
 
 
 def test_staff_mobile_is_masked_for_a_leader_on_the_staff_list(app, tree, login):

@@ -74,6 +74,13 @@ def _guard_login(app: Flask) -> None:
                 _("Some fields are not valid."),
                 {"provider": [_("This field is required.")]},
             )
+        if isinstance(data, dict) and isinstance(data.get("username"), str):
+            from app import hardening
+            from app.extensions import db
+
+            refused = hardening.refusal(db.session, data["username"])
+            if refused:
+                return error_response(403, refused)
         return None
 
 

@@ -51,6 +51,10 @@ def is_id(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
+def _is_id_text(value: str) -> bool:
+    return value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID
+
+
 def may_see_full_identity() -> bool:
     roles = current_app.config.get("API_UNMASKED_ROLES", DEFAULT_UNMASKED_ROLES)
     user = getattr(g, "user", None)
@@ -142,6 +146,11 @@ class ScopedModelRestApi(DocumentedRoutes, ModelRestApi):
         plain, exact = [], []
         for item in rison_args.get("filters") or []:
             column = item.get("col") if isinstance(item, dict) else None
+            if column and self.datamodel.is_relation(column):
+                values = item.get("value")
+                values = values if isinstance(values, list) else [values]
+                if not all(is_id(v) or (isinstance(v, str) and _is_id_text(v)) for v in values):
+                    raise InvalidOperationFilterFABException(_("Give the id of a record."))
             if column not in masked or column not in self._filters._search_filters:
                 plain.append(item)
                 continue

@@ -55,10 +55,11 @@ class DocumentedRoutes:
           parameters:
           - in: query
             name: q
-            content:
-              application/json:
-                schema:
-                  $ref: '#/components/schemas/scoped_list_args'
+            description: >-
+              Rison-encoded arguments (the shape of `scoped_list_args`), e.g.
+              `(page:0,page_size:20,filters:!((col:name,opr:ct,value:'张')))`.
+            schema:
+              type: string
           responses:
             200:
               description: One page of records
@@ -125,10 +126,10 @@ class DocumentedRoutes:
             name: pk
           - in: query
             name: q
-            content:
-              application/json:
-                schema:
-                  $ref: '#/components/schemas/get_item_schema'
+            description: >-
+              Rison-encoded arguments (the shape of `get_item_schema`), e.g. `(columns:!(id,name))`.
+            schema:
+              type: string
           responses:
             200:
               description: The record

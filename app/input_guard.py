@@ -1,0 +1,224 @@
+"""Malformed input never reaches a view: one check before every request.
+
+PostgreSQL refuses NUL bytes and lone surrogates in text and ids beyond its integer range;
+Flask-AppBuilder parses page, page-size, sort and filter arguments without bounds; a deeply
+nested rison argument exhausts Python's recursion limit. Each of those was a 500. Here, before
+any view runs (``init_input_guard`` puts the check first):
+
+- text with NUL or a lone surrogate anywhere in the path, the query string, a form or a JSON
+  body → 400;
+- an id in the path (``pk``, ``*_id``) that is not a number within the database's integer range
+  → 404 (no such record can exist); an id-like query or form argument beyond that range → 400;
+- ``page_<View>`` / ``psize_<View>`` not a number within bounds → 400; ``_oc_<View>`` not one
+  of the view's sort columns → 400; ``_flt_<n>_<col>`` naming a filter the view does not have
+  → 400;
+- a date outside 1900-01-01..2999-12-31 → 400;
+- a rison ``q`` nested too deeply → 400.
+
+Screens answer a plain 400/404 page with a translated message; the API answers its JSON error
+shape (app/api/errors.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, abort, current_app, request
+from flask_babel import gettext as _
+
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+MAX_PAGE_SIZE = 100
+MIN_YEAR, MAX_YEAR = 1900, 2999
+MAX_RISON_DEPTH = 32
+# Query and form arguments that carry record ids.
+ID_ARGS = {
+    "id",
+    "pk",
+    "unit",
+    "item",
+    "specialist",
+    "applicant",
+    "case",
+    "leader",
+    "reassign_to",
+    "rowid",
+}
+DATE_RE = re.compile(r"^(\d+)-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]*)?$")
+FILTER_RE = re.compile(r"^_flt_(\d)_(.+)$")
+API_PREFIX = "/api/"
+
+
+class BadInput(Exception):
+    def __init__(self, status: int, message: str):
+        self.status = status
+        self.message = message
+        super().__init__(message)
+
+
+def bad_text(value: str) -> bool:
+    """NUL or a lone surrogate (text PostgreSQL and UTF-8 cannot hold)."""
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_json(value, depth: int = 0) -> None:
+    if depth > 64:
+        raise BadInput(400, _("The request is nested too deeply."))
+    if isinstance(value, str):
+        if bad_text(value):
+            raise BadInput(400, _("The request contains characters that are not allowed."))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_json(key, depth + 1)
+            _check_json(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, depth + 1)
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63:
+        raise BadInput(400, _("A number in the request is out of range."))
+
+
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) <= MAX_ID
+
+
+def _check_path() -> None:
+    for name, value in (request.view_args or {}).items():
+        text = str(value)
+        if name == "pk" or name.endswith("_id"):
+            if not _is_id(text):
+                raise BadInput(404, _("Not found."))
+        elif bad_text(text):
+            raise BadInput(404, _("Not found."))
+
+
+def _check_date(text: str) -> None:
+    match = DATE_RE.match(text)
+    if match and not (MIN_YEAR <= int(match.group(1)) <= MAX_YEAR):
+        raise BadInput(
+            400,
+            _(
+                "Dates must lie between %(first)s and %(last)s.",
+                first=f"{MIN_YEAR}-01-01",
+                last=f"{MAX_YEAR}-12-31",
+            ),
+        )
+
+
+def _check_pairs(pairs) -> None:
+    for key, value in pairs:
+        if bad_text(key) or bad_text(value):
+            raise BadInput(400, _("The request contains characters that are not allowed."))
+        text = value.strip()
+        if (key in ID_ARGS or key.endswith("_id")) and text.isdigit() and int(text) > MAX_ID:
+            raise BadInput(400, _("A number in the request is out of range."))
+        _check_date(text)
+
+
+def _int_within(text: str, low: int, high: int) -> bool:
+    text = text.strip()
+    return text.isascii() and text.isdigit() and low <= int(text) <= high
+
+
+def _view_named(name: str):
+    appbuilder = getattr(current_app, "appbuilder", None)
+    for view in getattr(appbuilder, "baseviews", []):
+        if type(view).__name__ == name:
+            return view
+    return None
+
+
+def _check_list_args() -> None:
+    """FAB's list arguments: page numbers and sizes bounded, sort columns and filters known."""
+    for key, value in request.args.items(multi=True):
+        if key.startswith("page_") and not _int_within(value, 0, MAX_PAGE):
+            raise BadInput(400, _("The page number is not valid."))
+        if key.startswith("psize_") and not _int_within(value, 1, MAX_PAGE_SIZE):
+            raise BadInput(
+                400, _("The page size must be between 1 and %(max)s.", max=MAX_PAGE_SIZE)
+            )
+        if key.startswith("_oc_") and value:
+            view = _view_named(key[4:])
+            columns = getattr(view, "order_columns", None) or []
+            if view is not None and value not in columns:
+                raise BadInput(400, _("The list cannot be sorted by this column."))
+        match = FILTER_RE.match(key)
+        if match:
+            view = _view_named((request.endpoint or "").split(".")[0])
+            filters = getattr(getattr(view, "_filters", None), "_all_filters", None)
+            if filters is None:
+                continue
+            index, column = int(match.group(1)), match.group(2)
+            if column in filters and index >= len(filters[column]):
+                raise BadInput(400, _("A search value is not valid."))
+
+
+def _check_rison() -> None:
+    if not request.path.startswith(API_PREFIX):
+        return
+    for value in request.args.getlist("q"):
+        depth = deepest = 0
+        quoted = False
+        for char in value:
+            if char == "'":
+                quoted = not quoted
+            elif not quoted and char in "(":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif not quoted and char == ")":
+                depth -= 1
+        if deepest > MAX_RISON_DEPTH:
+            raise BadInput(400, _("The query argument is nested too deeply."))
+
+
+def check_request() -> None:
+    """Refuse malformed input before any view (raises BadInput)."""
+    if bad_text(request.path):
+        raise BadInput(404, _("Not found."))
+    _check_path()
+    _check_pairs(request.args.items(multi=True))
+    _check_list_args()
+    _check_rison()
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            _check_pairs(request.form.items(multi=True))
+        elif request.is_json:
+            data = request.get_json(silent=True)
+            if data is not None:
+                _check_json(data)
+
+
+def _answer(error: BadInput):
+    if request.path.startswith(API_PREFIX):
+        from app.api.errors import error_response
+
+        return error_response(error.status, error.message)
+    abort(error.status, description=error.message)
+
+
+def init_input_guard(app: Flask) -> None:
+    def guard():
+        try:
+            check_request()
+        except BadInput as error:
+            return _answer(error)
+        return None
+
+    # First of all before-request functions: nothing (log-in, locale, limits) sees bad input.
+    app.before_request_funcs.setdefault(None, []).insert(0, guard)
+
+    @app.after_request
+    def allow_header(response):
+        """A 405 (TRACE and the like) says which methods the URL takes."""
+        if response.status_code == 405 and "Allow" not in response.headers:
+            adapter = app.url_map.bind_to_environ(request.environ)
+            methods = sorted(adapter.allowed_methods() or [])
+            if methods:
+                response.headers["Allow"] = ", ".join(methods)
+        return response
