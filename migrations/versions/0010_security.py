@@ -2,14 +2,14 @@
 and token) and the time of the last failed log-in (progressive slowing)
 
 Revision ID: 0010_security
-Revises: 0008_calendar
+Revises: 0011_desk
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_security"
-down_revision = "0008_calendar"
+down_revision = "0011_desk"
 branch_labels = None
 depends_on = None
 
