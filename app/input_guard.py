@@ -204,6 +204,10 @@ def _answer(error: BadInput):
 
 def init_input_guard(app: Flask) -> None:
     def guard():
+        if request.path.startswith(API_PREFIX):
+            from app.api.locale import select_api_locale
+
+            select_api_locale()  # messages in the API request's language
         try:
             check_request()
         except BadInput as error:

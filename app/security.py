@@ -158,16 +158,6 @@ class AppSecurityManager(SecurityManager):
 
     # -- sessions end (app/sessions.py) ------------------------------------------------
 
-    def load_user(self, pk):
-        """The session cookie's user, unless log-out or a password change ended the session."""
-        from app.extensions import db
-        from app.sessions import cookie_is_current
-
-        user = super().load_user(pk)
-        if user is not None and not cookie_is_current(db.session, user.id):
-            return None
-        return user
-
     def reset_password(self, userid, password):
         """A new password ends every other session and token of the account."""
         from app.extensions import db

@@ -55,6 +55,16 @@ def cookie_is_current(db_session, user_id) -> bool:
 def init_sessions(app: Flask, appbuilder) -> None:
     from app.extensions import db
 
+    sm = appbuilder.sm
+
+    @sm.lm.user_loader
+    def load_session_user(pk):
+        """The session cookie's user, unless log-out or a password change ended the session."""
+        user = sm.load_user(pk)
+        if user is not None and not cookie_is_current(db.session, user.id):
+            return None
+        return user
+
     @user_logged_in.connect_via(app)
     def remember_version(_sender, user, **_extra):
         session[SESSION_KEY] = version_of(db.session, user.id)

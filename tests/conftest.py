@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
 
 PG_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bangban_test"
@@ -138,7 +139,12 @@ def login():
     from tests.factories import PASSWORD
 
     def do(client, username: str, password: str = PASSWORD):
-        client.post("/logout/")
+        # A fresh log-in. Not through /logout/: that ends every session of the account. A test's
+        # app context shares ``g`` between requests, so its cached user goes too.
+        client.delete_cookie("session")
+        if has_app_context():
+            g.pop("_login_user", None)
+            g.pop("user", None)
         response = client.post(
             "/login/", data={"username": username, "password": password}, follow_redirects=False
         )

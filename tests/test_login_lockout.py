@@ -12,6 +12,7 @@ from app import models as m
 from app.domain import clock
 from app.extensions import db
 from tests import factories
+from tests.test_malformed_input import isolated_requests
 
 pytest_plugins = ["tests.api_fixtures"]
 
@@ -26,7 +27,9 @@ def fixed_clock():
 
 
 def _client(app, ip):
-    return app.test_client(environ_base={"REMOTE_ADDR": ip})
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    return client
 
 
 def _api_login(client, password):
@@ -86,21 +89,24 @@ def test_an_admin_unlocks_and_the_owner_is_told(api_app, tree, fixed_clock, logi
     )
     assert len(told) == 1
 
-    admin = login(api_app.test_client(), "boss")
-    screen = admin.get("/loginlocks/")
-    assert screen.status_code == 200 and "victim" in screen.text
-    assert admin.post("/loginlocks/unlock", data={"username": "victim"}).status_code == 302
-    assert _api_login(desk, factories.PASSWORD).status_code == 200
+    factories.staff("mgr", "Manager", tree.town_a)
+    victim_id = victim.user_id
+    with isolated_requests():
+        admin = login(api_app.test_client(), "boss")
+        screen = admin.get("/loginlocks/")
+        assert screen.status_code == 200 and "victim" in screen.text
+        assert admin.post("/loginlocks/unlock", data={"username": "victim"}).status_code == 302
+        assert _api_login(desk, factories.PASSWORD).status_code == 200
+        # Nobody but an Admin opens the screen.
+        manager = login(api_app.test_client(), "mgr")
+        assert manager.get("/loginlocks/").status_code in (302, 403)
+        unlock = manager.post("/loginlocks/unlock", data={"username": "victim"})
+        assert unlock.status_code in (302, 403)
     told = (
         db.session.execute(
-            sa.select(m.Notification.subject).where(m.Notification.recipient_id == victim.user_id)
+            sa.select(m.Notification.subject).where(m.Notification.recipient_id == victim_id)
         )
         .scalars()
         .all()
     )
     assert len(told) == 2
-    # Nobody but an Admin opens the screen.
-    factories.staff("mgr", "Manager", tree.town_a)
-    manager = login(api_app.test_client(), "mgr")
-    assert manager.get("/loginlocks/").status_code in (302, 403)
-    assert manager.post("/loginlocks/unlock", data={"username": "victim"}).status_code in (302, 403)

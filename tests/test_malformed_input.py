@@ -205,8 +205,8 @@ def test_progress_inquiry_is_also_bounded_per_network(app, tree):
     assert codes[5:] == [429, 429]
 
 
-def test_openapi_describes_q_as_a_rison_string(app):
-    spec = app.test_client().get("/api/v1/_openapi").json
+def test_openapi_describes_q_as_a_rison_string(api_app, people):
+    spec = api_login(api_app, "spec_a").get("/api/v1/_openapi").json
     params = spec["paths"]["/api/v1/applicant/"]["get"]["parameters"]
     q = next(p for p in params if p["name"] == "q")
     assert q["schema"] == {"type": "string"} and "ison" in q["description"]

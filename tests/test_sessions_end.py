@@ -7,6 +7,7 @@ import pytest
 
 from tests import factories
 from tests.factories import PASSWORD
+from tests.test_malformed_input import isolated_requests
 
 pytest_plugins = ["tests.api_fixtures"]
 
@@ -44,10 +45,16 @@ def spec(api_app, tree):
 
 
 def test_get_logout_only_asks_and_post_ends_every_session_and_token(api_app, spec, login):
-    first = _logged_in(api_app, login)
-    second = _logged_in(api_app, login)
-    saved = first.get_cookie("session").value
-    client, access, refresh = _api_tokens(api_app)
+    with isolated_requests():
+        first = _logged_in(api_app, login)
+        second = _logged_in(api_app, login)
+        saved = first.get_cookie("session").value
+        client, access, refresh = _api_tokens(api_app)
+        _logout_scenario(api_app, first, second, saved, client, access, refresh)
+        assert _opens(_logged_in(api_app, login))  # logging in again works
+
+
+def _logout_scenario(api_app, first, second, saved, client, access, refresh):
     assert _api_works(client, access, refresh) == (200, 200)
 
     confirm = first.get("/logout/")
@@ -62,14 +69,18 @@ def test_get_logout_only_asks_and_post_ends_every_session_and_token(api_app, spe
     replay.set_cookie("session", saved)
     assert not _opens(replay)  # a cookie saved before the log-out is dead
     assert _api_works(client, access, refresh) == (401, 401)
-    # Logging in again works.
-    assert _opens(_logged_in(api_app, login))
 
 
 def test_password_change_asks_for_the_current_one_and_ends_other_sessions(api_app, spec, login):
-    mine = _logged_in(api_app, login)
-    other = _logged_in(api_app, login)
-    client, access, refresh = _api_tokens(api_app)
+    with isolated_requests():
+        mine = _logged_in(api_app, login)
+        other = _logged_in(api_app, login)
+        client, access, refresh = _api_tokens(api_app)
+        _password_scenario(mine, other, client, access, refresh)
+        login(api_app.test_client(), "spec_a", NEW_PASSWORD)
+
+
+def _password_scenario(mine, other, client, access, refresh):
     form = {"password": NEW_PASSWORD, "conf_password": NEW_PASSWORD}
     refused = mine.post("/resetmypassword/form", data=form)
     assert refused.status_code == 200
@@ -81,4 +92,3 @@ def test_password_change_asks_for_the_current_one_and_ends_other_sessions(api_ap
     assert _opens(mine)  # the session that changed it stays
     assert not _opens(other)
     assert _api_works(client, access, refresh) == (401, 401)
-    login(api_app.test_client(), "spec_a", NEW_PASSWORD)

@@ -76,8 +76,10 @@ def _guard_login(app: Flask) -> None:
             )
         if isinstance(data, dict) and isinstance(data.get("username"), str):
             from app import hardening
+            from app.api.locale import select_api_locale
             from app.extensions import db
 
+            select_api_locale()  # the answer in the request's language
             refused = hardening.refusal(db.session, data["username"])
             if refused:
                 return error_response(403, refused)
