@@ -2,14 +2,14 @@
 and token) and the time of the last failed log-in (progressive slowing)
 
 Revision ID: 0010_security
-Revises: 0011_desk
+Revises: 0012_appealed_by
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_security"
-down_revision = "0011_desk"
+down_revision = "0012_appealed_by"
 branch_labels = None
 depends_on = None
 
