@@ -46,12 +46,23 @@ class Config:
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL timeouts (app/system.py): a stalled database fails a request with a 503 page
+    # well before gunicorn's --timeout (60 s in scripts/run.sh and the README) kills the worker.
+    DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", 5))  # seconds
+    DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", 30000))
+    DB_POOL_TIMEOUT = int(os.environ.get("DB_POOL_TIMEOUT", 10))  # waiting for a free connection
 
     # Celery: Redis when REDIS_URL is set, else kombu's SQLAlchemy transport on a local
     # SQLite file, a real embedded broker that needs no server.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{_INSTANCE / 'celery-broker.sqlite'}"
     CELERY_RESULT_BACKEND = REDIS_URL or f"db+sqlite:///{_INSTANCE / 'celery-results.sqlite'}"
+
+    # A web request never waits long on the broker: a send that cannot connect within this many
+    # seconds leaves the job pending for the sweep (app/jobs.py).
+    BROKER_SEND_TIMEOUT = float(os.environ.get("BROKER_SEND_TIMEOUT", 2))
+    # A running job whose worker wrote no heartbeat for this long is failed (the user may retry).
+    JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 180))
 
     TIMEZONE = "Asia/Shanghai"
 
@@ -77,6 +88,12 @@ class Config:
     # Rate limits (Flask-Limiter, shared across workers through Redis when REDIS_URL is set).
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # Redis is not the front door: while it is down the same limits are held in each process's
+    # memory (Flask-Limiter logs "Rate limit storage unreachable" and checks Redis again with a
+    # growing interval); log-in lock-outs live in the database and keep working throughout.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # should the fallback fail too: log it, never answer 500
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     PROGRESS_RATE_LIMIT = "10 per minute;60 per hour"
     AUTH_RATE_LIMITED = True  # the HTML log-in POST (FAB), per address, shared through Redis
     AUTH_RATE_LIMIT = "10 per 20 second"

@@ -38,8 +38,11 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
 def init_extensions(app: Flask) -> None:
     from app.domain import units
     from app.extensions import csrf, db, migrate
+    from app.system import database_engine_options, init_database_guard
 
+    database_engine_options(app)
     db.init_app(app)
+    init_database_guard(app)
     migrate.init_app(app, db, directory=str(_root() / "migrations"))
     # CSRF before AppBuilder: otherwise FAB's REST login breaks and GET deletes are allowed.
     csrf.init_app(app)
@@ -68,9 +71,11 @@ def init_appbuilder(app: Flask) -> None:
 
 
 def init_celery(app: Flask) -> None:
+    from app import jobs
     from app.tasks import make_celery
 
     make_celery(app)
+    jobs.install_session_hooks()
 
 
 def init_commands(app: Flask) -> None:

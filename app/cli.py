@@ -112,3 +112,6 @@ def register_commands(app) -> None:
     from app.calendar_cli import calendar_cli
 
     app.cli.add_command(calendar_cli)
+    from app.backup import backup_cli
+
+    app.cli.add_command(backup_cli)

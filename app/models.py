@@ -824,8 +824,41 @@ class BackgroundJob(Model):
     created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
     started_at: Mapped[dt.datetime | None] = mapped_column(TS)
     finished_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    # Set by the worker while it runs the job; the reaper fails a running job whose beat stopped.
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    # When the job was last handed to the broker (None: not yet, e.g. the broker was down).
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    attempts: Mapped[int] = mapped_column(default=0)  # runs started (a retry adds one)
 
     user = relationship(User)
+
+
+class StoredFile(Model):
+    """A file every process needs (uploads, row reports, exports, summaries, receipts).
+
+    Kept in the database by default so that every host sees it and one database backup holds it
+    (app/filestore.py is the only code that reads or writes this table).
+    """
+
+    __tablename__ = "stored_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)  # e.g. exports/ledger-1-ab.xlsx
+    content_type: Mapped[str] = mapped_column(sa.String(100), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(default=0)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+
+
+class ServiceBeat(Model):
+    """The last sign of life of a background service: ``worker`` (a task ran), ``beat`` (beat sent
+    its schedule). The System status screen and /health read them."""
+
+    __tablename__ = "service_beat"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    detail: Mapped[str] = mapped_column(sa.String(200), default="")
 
 
 class SummaryReport(Model):

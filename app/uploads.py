@@ -1,5 +1,6 @@
-"""Uploaded files (signed receipts, scans): type checked by content, size limited, stored under a
-generated name outside the web root, served only through the scoped attachment view."""
+"""Uploaded files (signed receipts, scans): type checked by content, size limited, kept in the
+shared file store (app/filestore.py) under a generated name, served only through the scoped
+attachment view. Files kept in UPLOAD_FOLDER by earlier versions are still served from there."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app import filestore
 from app import models as m
 from app.domain import clock
 from app.domain.errors import ValidationFailed
@@ -21,6 +23,7 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 )
 DEFAULT_LIMIT = 10 * 1024 * 1024
+PREFIX = "attachments/"
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -58,7 +61,7 @@ def store(session, file_storage, case: m.Case, actor, field: str = "receipt") ->
         raise ValidationFailed({field: _l("Only PDF, PNG and JPEG files are accepted.")})
     content_type, ext = kind
     stored = uuid.uuid4().hex + ext
-    (upload_dir() / stored).write_bytes(data)
+    filestore.put(PREFIX + stored, data, content_type, session=session)
     attachment = m.Attachment(
         case=case,
         stored_name=stored,
@@ -72,7 +75,21 @@ def store(session, file_storage, case: m.Case, actor, field: str = "receipt") ->
     return attachment
 
 
+def read(attachment: m.Attachment) -> bytes | None:
+    """The attachment's content: from the file store, else from an earlier version's folder."""
+    name = attachment.stored_name
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        return None
+    data = filestore.get(PREFIX + name)
+    if data is None:
+        legacy = path_of(attachment)
+        if legacy.is_file():
+            data = legacy.read_bytes()
+    return data
+
+
 def path_of(attachment: m.Attachment) -> Path:
+    """Where an earlier version kept the file (before the shared file store)."""
     """The stored file; the name is ours (hex + extension), never a path from a request."""
     name = attachment.stored_name
     if not name or "/" in name or "\\" in name or name.startswith("."):

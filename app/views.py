@@ -563,6 +563,8 @@ class AttachmentView(ScopedModelView):
     @permission_name("download")
     def file(self, pk):
         """The stored file, for a user whose scope holds the case; 404 otherwise."""
+        import io
+
         from flask import send_file
 
         from app import uploads
@@ -570,14 +572,11 @@ class AttachmentView(ScopedModelView):
         attachment = self.datamodel.get(pk, self._base_filters)
         if attachment is None:
             abort(404)
-        try:
-            path = uploads.path_of(attachment)
-        except FileNotFoundError:
-            abort(404)
-        if not path.exists():
+        data = uploads.read(attachment)
+        if data is None:
             abort(404)
         response = send_file(
-            path,
+            io.BytesIO(data),
             mimetype=attachment.content_type,
             as_attachment=True,
             download_name=attachment.original_name,
@@ -949,4 +948,5 @@ FEATURE_MODULES = (
     "app.calendar_views",
     "app.lock_views",
     "app.api",
+    "app.system",
 )

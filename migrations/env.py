@@ -104,6 +104,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The web's statement timeout (app/system.py) must not cut a long migration short.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()  # a session setting; the migrations run in their own transaction
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

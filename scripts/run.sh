@@ -31,7 +31,7 @@ pids+=($!)
 "$BIN/celery" --quiet -A celery_worker.celery beat --loglevel=WARNING \
   --schedule instance/celerybeat-schedule &
 pids+=($!)
-"$BIN/gunicorn" --bind "$HOST:$PORT" --workers 2 --access-logfile - "app:create_app()" &
+"$BIN/gunicorn" --bind "$HOST:$PORT" --workers 2 --timeout 60 --access-logfile - "app:create_app()" &
 pids+=($!)
 
 sleep 5

@@ -14,6 +14,7 @@ from flask import current_app
 from openpyxl import load_workbook
 
 from app import demo_data as dd
+from app import filestore
 from app import models as m
 from app.domain.workdays import official_schedule
 from app.enums import StaffType, Tier
@@ -67,7 +68,7 @@ def run_import(
     jobs.process(db.session, db.session.get(m.BackgroundJob, job.id))
     db.session.expire_all()
     job = db.session.get(m.BackgroundJob, job.id)
-    return job, report.load_results(files.report_path(job.file_name))
+    return job, report.load_results(filestore.get(files.report_name(job.file_name)))
 
 
 def by_row(results: dict, sheet: str) -> dict[int, dict]:

@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from app import filestore
 from app import models as m
 from app.domain import clock
 from app.extensions import db
@@ -135,14 +136,16 @@ def test_a_csv_job_and_a_failed_job(world, app):
     db.session.expire_all()
     job = db.session.get(m.BackgroundJob, job.id)
     assert job.status == "done" and job.result == {"rows": 2}
-    path = jobs.job_path(job)
-    assert path is not None and path.read_text(encoding="utf-8-sig").count("\n") == 5
+    data = jobs.job_file(job)
+    assert data is not None and data.decode("utf-8-sig").count("\n") == 5
+    name = job.file_name
+    assert filestore.exists(name)
     # A week later the file is gone and the job says so.
     assert jobs.purge_old_exports(db.session) == 0
     ledger_world.at("2026-06-09", 10)
     assert jobs.purge_old_exports(db.session) == 1
     db.session.commit()
-    assert not path.exists() and job.status == "expired" and jobs.job_path(job) is None
+    assert not filestore.exists(name) and job.status == "expired" and jobs.job_file(job) is None
     broken = m.BackgroundJob(
         kind=jobs.JOB_KIND,
         user_id=world.town_b_manager.user.id,

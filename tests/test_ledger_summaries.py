@@ -16,7 +16,13 @@ from app.extensions import db
 from app.ledger import stats
 from app.ledger.filters import LedgerFilter
 from app.ledger.queries import LedgerQuery
-from app.ledger.summaries import due_reports, last_closed, make_summary, notify_managers
+from app.ledger.summaries import (
+    due_reports,
+    last_closed,
+    make_summary,
+    notify_managers,
+    report_file,
+)
 from app.scope import Scope
 from tests import ledger_world
 
@@ -59,8 +65,9 @@ def test_a_unit_summary_is_made_once_stored_and_announced(world, app):
     report = make_summary(db.session, city.id, "quarter", *Q2)
     db.session.commit()
     assert report is not None and report.period_end == Q2[1]
-    path = Path(app.config["INSTANCE_DIR"]) / "reports" / report.file_name
-    assert path.is_file()
+    data = report_file(report)
+    assert data is not None  # in the shared file store
+    assert not (Path(app.config["INSTANCE_DIR"]) / "reports" / report.file_name).exists()
 
     expected = stats.dashboard(
         LedgerQuery(
@@ -72,7 +79,7 @@ def test_a_unit_summary_is_made_once_stored_and_announced(world, app):
     assert report.stats["totals"] == expected["totals"]
     assert report.stats["totals"]["cases"] == 7
 
-    book = openpyxl.load_workbook(path)
+    book = openpyxl.load_workbook(io.BytesIO(data))
     assert len(book.worksheets) == 4
     stats_sheet, overdue, poor, problems = book.worksheets
     assert city.name in stats_sheet["A1"].value
@@ -98,7 +105,7 @@ def test_a_village_month_lists_its_overdue_and_poorly_rated_cases(world, app):
         db.session, village.id, "month", dt.date(2026, 3, 1), dt.date(2026, 3, 31)
     )
     db.session.commit()
-    book = openpyxl.load_workbook(Path(app.config["INSTANCE_DIR"]) / "reports" / report.file_name)
+    book = openpyxl.load_workbook(io.BytesIO(report_file(report)))
     late = world.cases["late"].number
     assert [r[0].value for r in book.worksheets[1].iter_rows(min_row=2)] == [late]
     assert [r[0].value for r in book.worksheets[2].iter_rows(min_row=2)] == [late]

@@ -14,6 +14,7 @@ from app.domain import clock
 from app.extensions import db
 from app.ledger.filters import LedgerFilter
 from app.ledger.queries import LedgerQuery
+from app.ledger.summaries import report_file
 from app.scope import scope_for_user
 from tests import ledger_world
 from tests.conftest import PG_URL, REDIS_URL
@@ -79,7 +80,7 @@ def test_worker_exports_in_the_background_and_makes_the_summaries(app, login):
     finally:
         output = stop_worker(proc)
     reports = db.session.execute(sa.select(m.SummaryReport)).scalars().all()
-    assert all((instance / "reports" / r.file_name).is_file() for r in reports), output
+    assert all(report_file(r) for r in reports), output
     notified = db.session.execute(
         sa.select(m.Notification.recipient_id).where(m.Notification.kind == "summary_ready")
     ).scalars()

@@ -367,10 +367,10 @@ def _notification(user_id, case, marker) -> m.Notification:
 
 def _ledger_job(app, user_id: int, content: str) -> int:
     """A finished ledger export of ``user_id`` with its file (app/ledger/jobs.py)."""
-    folder = Path(app.config["INSTANCE_DIR"]) / "jobs"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"matrix-{uuid.uuid4().hex}.csv"
-    (folder / name).write_text(content, encoding="utf-8")
+    from app import filestore
+
+    name = f"exports/matrix-{uuid.uuid4().hex}.csv"
+    filestore.put(name, content.encode("utf-8"), "text/csv")
     job = m.BackgroundJob(
         kind="ledger_export",
         user_id=user_id,
@@ -390,11 +390,14 @@ def _import_job(app, user_id: int) -> int:
     from app.imports.specs import KINDS
 
     kind = next(iter(KINDS))
-    folder = Path(app.config["INSTANCE_DIR"]) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{uuid.uuid4().hex}.xlsx"
-    (folder / name).with_suffix(".results.json").write_text(
-        json.dumps({"kind": kind, "file_problems": [], "rows": []}), encoding="utf-8"
+    from app import filestore
+    from app.imports import files
+
+    name = f"imports/{uuid.uuid4().hex}.xlsx"
+    filestore.put(
+        files.report_name(name),
+        json.dumps({"kind": kind, "file_problems": [], "rows": []}).encode("utf-8"),
+        "application/json",
     )
     job = m.BackgroundJob(
         kind=f"import_{kind}",

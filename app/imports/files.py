@@ -1,92 +1,117 @@
-"""Uploaded workbooks: checked by content, kept under a generated name in instance/imports/.
+"""Uploaded workbooks: checked by content, kept in the shared file store under a generated name.
 
-The folder is outside the web root (nothing serves it by name); the worker finds a file by the
-generated name recorded on the job, so web and worker hosts must share the instance folder.
+The upload request only checks the archive (its parts and their unpacked sizes, read from the
+zip directory: no part is unpacked) and stores it; the worker parses it. Every host reads the
+same file through app/filestore.py (the database), so web and worker hosts share nothing on disk.
 """
 
 from __future__ import annotations
 
-import os
+import io
 import uuid
 import zipfile
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app import filestore
 from app.domain.errors import ValidationFailed
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_UNPACKED = 300 * 1024 * 1024  # a zip bomb is refused before openpyxl opens it
+# Per part, unpacked: openpyxl reads the shared strings (and styles) fully into memory.
+DEFAULT_PART_LIMITS = {
+    "xl/sharedStrings.xml": 16 * 1024 * 1024,
+    "worksheet": 128 * 1024 * 1024,  # each xl/worksheets/*.xml (read as a stream)
+    "other": 8 * 1024 * 1024,  # styles, workbook, relations, anything else
+}
+DEFAULT_MAX_PARTS = 500
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PREFIX = "imports/"
 
 
-def folder() -> Path:
-    path = Path(current_app.config["INSTANCE_DIR"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _not_xlsx() -> ValidationFailed:
+    return ValidationFailed({"file": _l("The file is not an .xlsx workbook.")})
 
 
-def path_of(stored_name: str) -> Path:
-    """The path of a stored file; refuses anything but a bare generated name."""
-    if not stored_name or Path(stored_name).name != stored_name or stored_name.startswith("."):
-        raise ValueError("bad stored name")
-    return folder() / stored_name
+def _part_limit(name: str, limits: dict[str, int]) -> int:
+    if name in limits:
+        return limits[name]
+    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+        return limits["worksheet"]
+    return limits["other"]
 
 
 def check_xlsx(data: bytes) -> None:
     """Refuse anything that is not an .xlsx by its content: a zip holding [Content_Types].xml
-    and a workbook part, not too large once unpacked."""
-    limit = current_app.config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+    and a workbook part, not too large once unpacked, in total and part by part."""
+    config = current_app.config
+    limit = config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
     if len(data) > limit:
         raise ValidationFailed(
             {"file": _l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024))}
         )
     if not data.startswith(b"PK\x03\x04"):
-        raise ValidationFailed({"file": _l("The file is not an .xlsx workbook.")})
-    import io
-
+        raise _not_xlsx()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise ValidationFailed({"file": _l("The file is not an .xlsx workbook.")}) from None
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise _not_xlsx() from None
+    names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise ValidationFailed({"file": _l("The file is not an .xlsx workbook.")})
-    if unpacked > current_app.config.get("IMPORT_MAX_UNPACKED_BYTES", DEFAULT_MAX_UNPACKED):
+        raise _not_xlsx()
+    if len(infos) > config.get("IMPORT_MAX_PARTS", DEFAULT_MAX_PARTS):
         raise ValidationFailed({"file": _l("The workbook is too large once unpacked.")})
+    # zipfile never unpacks more than a part's declared size (it stops and fails the CRC), so the
+    # declared sizes bound what openpyxl can be made to read.
+    if sum(info.file_size for info in infos) > config.get(
+        "IMPORT_MAX_UNPACKED_BYTES", DEFAULT_MAX_UNPACKED
+    ):
+        raise ValidationFailed({"file": _l("The workbook is too large once unpacked.")})
+    limits = {**DEFAULT_PART_LIMITS, **config.get("IMPORT_PART_LIMITS", {})}
+    for info in infos:
+        if info.file_size > _part_limit(info.filename, limits):
+            raise ValidationFailed(
+                {
+                    "file": _l(
+                        "The workbook's part %(part)s is too large once unpacked.",
+                        part=info.filename[:100],
+                    )
+                }
+            )
 
 
-def store(data: bytes) -> str:
-    """Write an accepted upload under a new random name; returns that name."""
-    name = f"{uuid.uuid4().hex}.xlsx"
-    target = path_of(name)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+def check_name(stored_name: str) -> str:
+    """``stored_name`` if it is an upload's generated name, else ValueError."""
+    if not stored_name or not stored_name.startswith(PREFIX):
+        raise ValueError("bad stored name")
+    return filestore.check_name(stored_name)
+
+
+def store(data: bytes, session=None) -> str:
+    """Keep an accepted upload under a new random name (the caller commits); returns the name."""
+    name = f"{PREFIX}{uuid.uuid4().hex}.xlsx"
+    filestore.put(name, data, XLSX_MIME, session=session)
     return name
 
 
-def count_rows(stored_name: str) -> int | None:
-    """Rows in the workbook's sheets by their recorded dimensions (cheap), None if unknown."""
-    from openpyxl import load_workbook
+def read(stored_name: str, session=None) -> bytes | None:
+    """The upload's bytes, None if it was deleted."""
+    return filestore.get(check_name(stored_name), session=session)
 
+
+def report_name(stored_name: str) -> str:
+    """Where the per-row results of an import are kept (JSON, beside the upload)."""
+    base = check_name(stored_name).rsplit(".", 1)[0]
+    return f"{base}.results.json"
+
+
+def is_ours(stored_name: str | None) -> bool:
+    """Whether a job's file name is one of the file store's (an earlier version's bare name,
+    whose file lived on one host and is gone after a week anyway, is not)."""
     try:
-        workbook = load_workbook(path_of(stored_name), read_only=True)
-    except Exception:
-        return None
-    try:
-        total = 0
-        for ws in workbook.worksheets:
-            if ws.max_row is None:
-                return None
-            total += ws.max_row
-        return total
-    finally:
-        workbook.close()
-
-
-def report_path(stored_name: str) -> Path:
-    """Where the per-row results of an import are kept (JSON, next to the upload)."""
-    return path_of(stored_name).with_suffix(".results.json")
+        check_name(stored_name or "")
+    except ValueError:
+        return False
+    return True

@@ -1,14 +1,16 @@
 """Running one import job: read, validate every row, write (all or the valid rows), record.
 
-The same function runs inline for a small upload and in a Celery worker for a large one. The
-writes, the job's final state, the audit entry and the notification are committed together, once.
-Progress is written on a separate connection so the page sees it while the import's own
-transaction is still open (PostgreSQL; SQLite allows one writer, so there it stops at validation).
+Every import runs in a Celery worker (the upload request only checks and stores the file), which
+beats while it runs (app/jobs.py). The writes, the row report, the job's final state, the audit
+entry and the notification are committed together, once. Progress is written on a separate
+connection so the page sees it while the import's own transaction is still open (PostgreSQL;
+SQLite allows one writer, so there it stops at validation).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import time
 from collections import Counter
 from typing import Any
@@ -19,13 +21,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from app import filestore, notify
+from app import jobs as lifecycle
 from app import models as m
-from app import notify
 from app.domain import clock
 from app.enums import NotificationChannel
 from app.imports import files
 from app.imports.apply import Context, apply
-from app.imports.report import save_results
+from app.imports.report import results_json
 from app.imports.specs import KINDS
 from app.imports.validate import DEFAULT_MAX_ROWS, read_workbook, validate
 from app.roles import rank_of
@@ -93,23 +96,20 @@ def create_job(
         created_at=clock.now(),
     )
     session.add(job)
+    session.flush()
+    lifecycle.dispatch_after_commit(session, job.id)
     return job
 
 
 def claim(session: Session, job_id: int) -> bool:
     """Move a pending import job to validating; False if another run already took it (or the
     id is not an import's: a stray message never runs someone else's job)."""
-    result = session.execute(
-        sa.update(m.BackgroundJob)
-        .where(
-            m.BackgroundJob.id == job_id,
-            m.BackgroundJob.status == PENDING,
-            m.BackgroundJob.kind.startswith(JOB_PREFIX),
-        )
-        .values(status=VALIDATING, started_at=clock.now())
+    return lifecycle.claim(
+        session,
+        job_id,
+        kind_filter=m.BackgroundJob.kind.startswith(JOB_PREFIX),
+        running_status=VALIDATING,
     )
-    session.commit()
-    return result.rowcount == 1
 
 
 def process(session: Session, job: m.BackgroundJob, progress: Progress | None = None) -> None:
@@ -121,7 +121,11 @@ def process(session: Session, job: m.BackgroundJob, progress: Progress | None = 
     report = progress or (lambda *a, **k: None)
     with force_locale(params.get("locale") or "zh"):
         max_rows = current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
-        parsed = read_workbook(files.path_of(job.file_name), kind, max_rows)
+        data = files.read(job.file_name, session=session) if job.file_name else None
+        if data is None:
+            raise FileNotFoundError(f"upload {job.file_name} is gone")
+        parsed = read_workbook(io.BytesIO(data), kind, max_rows)
+        del data
         parsed.actor_rank = rank_of(user)
         parsed.update_accounts = bool(params.get("update_accounts")) and scope.everything
         rows = parsed.all_rows()
@@ -148,7 +152,12 @@ def process(session: Session, job: m.BackgroundJob, progress: Progress | None = 
         else:
             for row in rows:
                 row.outcome = "refused" if not row.ok else "skipped"
-        save_results(parsed, files.report_path(job.file_name))
+        filestore.put(
+            files.report_name(job.file_name),
+            results_json(parsed),
+            "application/json",
+            session=session,
+        )
         counts = Counter(row.outcome for row in rows)
         per_sheet = {
             sheet.key: dict(Counter(row.outcome for row in parsed.rows.get(sheet.key, [])))
@@ -212,10 +221,9 @@ def purge_old_files(session: Session, days: int = KEEP_DAYS) -> int:
     ).scalars()
     removed = 0
     for job in old:
-        for path in (files.path_of(job.file_name), files.report_path(job.file_name)):
-            if path.exists():
-                path.unlink()
-                removed += 1
+        if job.file_name and job.file_name.startswith(files.PREFIX):
+            for name in (job.file_name, files.report_name(job.file_name)):
+                removed += filestore.delete(name, session=session)
         if job.status == PENDING:
             job.status = FAILED
             job.error = "expired: no worker took the job"
@@ -231,14 +239,10 @@ def purge_old_files(session: Session, days: int = KEEP_DAYS) -> int:
             )
         ).scalars()
     )
-    for path in files.folder().iterdir():
-        upload = path.name.split(".", 1)[0] + ".xlsx"
-        if upload in referenced or not path.is_file():
-            continue
-        modified = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
-        if modified < cutoff:
-            path.unlink()
-            removed += 1
+    for name in filestore.names(files.PREFIX, older_than=cutoff, session=session):
+        upload = name.split(".", 1)[0] + ".xlsx"
+        if upload not in referenced:
+            removed += filestore.delete(name, session=session)
     return removed
 
 

@@ -8,8 +8,6 @@ every problem with the column it concerns; generated passwords of new accounts a
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
@@ -32,8 +30,8 @@ OUTCOMES = {
 REFUSED_FILL = PatternFill("solid", fgColor="F8CBAD")
 
 
-def save_results(parsed: Parsed, path: Path) -> None:
-    """Write every row's raw cells, outcome, problems and notes (readable by the owner only)."""
+def results_json(parsed: Parsed) -> bytes:
+    """Every row's raw cells, outcome, problems and notes, as JSON (readable by the owner only)."""
     data = {
         "kind": parsed.kind.key,
         "file_problems": parsed.file_problems,
@@ -50,14 +48,11 @@ def save_results(parsed: Parsed, path: Path) -> None:
             for row in parsed.all_rows()
         ],
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False)
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
-def load_results(path: Path) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+def load_results(data: bytes) -> dict[str, Any]:
+    return json.loads(data.decode("utf-8"))
 
 
 def outcome_label(outcome: str) -> str:

@@ -57,9 +57,6 @@ class Kind:
     table: str  # the audit trail's table name
     sheets: tuple[Sheet, ...]
     managers_may_import: bool = False
-    # Files up to this many rows are imported within the upload request; larger ones by a worker.
-    # Staff rows are costly (a password hash each), so their limit is lower.
-    inline_rows: int = 2000
     notes: tuple[Any, ...] = field(default_factory=tuple)
 
     @property
@@ -194,7 +191,6 @@ STAFF = Kind(
         ),
     ),
     managers_may_import=True,
-    inline_rows=50,
 )
 
 _ITEM = dd.SERVICE_ITEMS[0]

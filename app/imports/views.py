@@ -1,8 +1,9 @@
 """Screens of the bulk import: upload, templates, exports, the job page with its progress bar.
 
 Administrators import every kind; managers import (and export) the staff of their own subtree.
-A small file is imported within the request; a large one is handed to a worker and the request
-returns at once to the job page, whose script polls a small JSON status.
+The upload request checks the file's structure (without unpacking it), stores it and hands the
+job to a worker after the commit; it returns at once to the job page, whose script polls a small
+JSON status. A failed job can be run again from its page.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import filestore
+from app import jobs as lifecycle
 from app import models as m
 from app.domain import clock
 from app.domain.errors import ValidationFailed
@@ -140,7 +143,7 @@ class ImportView(BaseView):
         except ValidationFailed as exc:
             flash(str(exc.errors.get("file", exc)), "danger")
             return redirect(url_for("ImportView.index"))
-        stored = files.store(data)
+        stored = files.store(data, session=db.session)
         job = jobs.create_job(
             db.session,
             user=g.user,
@@ -153,19 +156,27 @@ class ImportView(BaseView):
             locale=str(get_locale() or "zh"),
             ip=request.remote_addr or "",
         )
+        db.session.commit()  # the worker gets the job after this commit (app/jobs.py)
+        db.session.refresh(job)
+        if job.dispatched_at is None:
+            flash(str(lifecycle.WAITING_FOR_BROKER), "warning")
+        return redirect(url_for("ImportView.job", job_id=job.id))
+
+    @expose("/job/<int:job_id>/retry", methods=["POST"])
+    @has_access
+    @permission_name("upload")
+    def retry(self, job_id):
+        """Run a failed import again from its stored upload (all or nothing, as before)."""
+        job = self._job_or_404(job_id)
+        if not _can_retry(job) or not lifecycle.retry(db.session, job):
+            flash(_("Only a failed job can be run again."), "warning")
+            return redirect(url_for("ImportView.job", job_id=job.id))
         db.session.commit()
-        rows = files.count_rows(stored)
-        inline_max = current_app.config.get("IMPORT_INLINE_MAX_ROWS") or KINDS[kind].inline_rows
-        try:
-            if rows is not None and rows <= inline_max:
-                if jobs.claim(db.session, job.id):
-                    jobs.process(db.session, db.session.get(m.BackgroundJob, job.id))
-            else:
-                current_app.extensions["celery"].send_task("imports.run", args=[job.id])
-        except Exception as exc:
-            log.exception("import job %s failed", job.id)
-            jobs.fail(db.session, job.id, exc)
-            flash(_("The import failed; nothing was written."), "danger")
+        db.session.refresh(job)
+        if job.dispatched_at is None:
+            flash(str(lifecycle.WAITING_FOR_BROKER), "warning")
+        else:
+            flash(_("The job runs again."), "info")
         return redirect(url_for("ImportView.job", job_id=job.id))
 
     @expose("/job/<int:job_id>")
@@ -176,10 +187,10 @@ class ImportView(BaseView):
         finished = job.status in jobs.FINISHED
         results = None
         problems: list[dict] = []
-        if finished and job.status != jobs.FAILED and job.file_name:
-            path = files.report_path(job.file_name)
-            if path.exists():
-                results = report.load_results(path)
+        if finished and job.status != jobs.FAILED and files.is_ours(job.file_name):
+            data = filestore.get(files.report_name(job.file_name))
+            if data is not None:
+                results = report.load_results(data)
                 kind = KINDS[job.params["kind"]]
                 labels = {c.key: str(c.label) for s in kind.sheets for c in s.columns}
                 titles = {s.key: template.sheet_title(s) for s in kind.sheets}
@@ -208,6 +219,8 @@ class ImportView(BaseView):
             has_report=results is not None,
             files_removed=(job.result or {}).get("files_removed_on"),
             keep_days=jobs.KEEP_DAYS,
+            reason=lifecycle.reason_text(job) if job.status == jobs.FAILED else "",
+            can_retry=_can_retry(job),
             title=_("Import"),
         )
 
@@ -242,12 +255,12 @@ class ImportView(BaseView):
     @permission_name("index")
     def report_file(self, job_id):
         job = self._job_or_404(job_id)
-        if job.status not in (jobs.DONE, jobs.REFUSED) or not job.file_name:
+        if job.status not in (jobs.DONE, jobs.REFUSED) or not files.is_ours(job.file_name):
             abort(404)
-        path = files.report_path(job.file_name)
-        if not path.exists():
+        stored = filestore.get(files.report_name(job.file_name))
+        if stored is None:
             abort(404)
-        data = report.report_bytes(KINDS[job.params["kind"]], report.load_results(path))
+        data = report.report_bytes(KINDS[job.params["kind"]], report.load_results(stored))
         return _xlsx(data, f"import-{job.id}-report.xlsx")
 
     @expose("/progress.js")
@@ -263,6 +276,15 @@ def _local_time(moment) -> str:
     if moment.tzinfo is None:  # SQLite hands back naive UTC
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _can_retry(job: m.BackgroundJob) -> bool:
+    """A failed import can run again while its upload is still kept."""
+    return (
+        lifecycle.can_retry(job)
+        and files.is_ours(job.file_name)
+        and filestore.exists(job.file_name)
+    )
 
 
 def _percent(job: m.BackgroundJob) -> int:

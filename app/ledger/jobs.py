@@ -1,17 +1,18 @@
 """Large ledger exports as background jobs: a BackgroundJob row, a worker writes the file.
 
-The web request stores the filter, the user and the language in the job and returns at once;
-the worker claims the job with a conditional UPDATE (so a redelivered message cannot run it
-twice), reads the rows in the *job owner's* scope (``scope_for_user``: no request, no ``g``),
-writes the file under instance/jobs/ and reports progress on a separate connection so the
-page's progress bar moves while the export's cursor stays open.
+The web request stores the filter, the user and the language in the job and returns at once
+(the job is handed to the broker after the commit: app/jobs.py); the worker claims the job with
+a conditional UPDATE (so a redelivered message cannot run it twice), beats while it runs, reads
+the rows in the *job owner's* scope (``scope_for_user``: no request, no ``g``), writes the file to
+a temp file of its own host, then keeps it in the shared file store (app/filestore.py) in the
+same commit that marks the job done. Progress goes on a separate connection so the page's
+progress bar moves while the export's cursor stays open.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +20,8 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from app import filestore
+from app import jobs as lifecycle
 from app import models as m
 from app.domain import clock
 from app.ledger.export import describe, write_csv, write_xlsx
@@ -36,12 +39,11 @@ STATUS_LABELS = {
     "failed": _l("Failed"),
     "expired": _l("Expired"),
 }
-
-
-def jobs_dir() -> Path:
-    path = Path(current_app.config["INSTANCE_DIR"]) / "jobs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+PREFIX = "exports/"
+MIMES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+}
 
 
 def create_export_job(
@@ -64,12 +66,8 @@ def create_export_job(
     )
     session.add(job)
     session.flush()
+    lifecycle.dispatch_after_commit(session, job.id)
     return job
-
-
-def enqueue(job_id: int) -> None:
-    """Send the job to a worker (after the job row is committed)."""
-    current_app.extensions["celery"].send_task("ledger.export", args=[job_id])
 
 
 def _set(job_id: int, **values) -> None:
@@ -84,21 +82,21 @@ def _set(job_id: int, **values) -> None:
 
 def run_export_job(session: Session, job_id: int) -> str | None:
     """Claim and run one export job; returns the file name, None if it was not pending."""
-    claimed = session.execute(
-        sa.update(m.BackgroundJob)
-        .where(m.BackgroundJob.id == job_id, m.BackgroundJob.status == "pending")
-        .values(status="running", started_at=clock.now())
-    )
-    session.commit()
-    if claimed.rowcount != 1:
+    if not lifecycle.claim(
+        session, job_id, kind_filter=m.BackgroundJob.kind == JOB_KIND, running_status="running"
+    ):
         return None
     job = session.get(m.BackgroundJob, job_id)
     try:
-        file_name = _write(session, job)
+        with lifecycle.heartbeat(job_id):
+            file_name = _write(session, job)
     except Exception as exc:
         session.rollback()
         _set(job_id, status="failed", error=str(exc)[:2000], finished_at=clock.now())
         raise
+    finally:
+        for path in lifecycle.temp_files(job_id):
+            path.unlink(missing_ok=True)
     return file_name
 
 
@@ -121,32 +119,40 @@ def _write(session: Session, job: m.BackgroundJob) -> str:
         if live:
             _set(job.id, processed=n)
 
-    file_name = f"ledger-{job.id}-{secrets.token_hex(8)}.{fmt}"
-    path = jobs_dir() / file_name
+    file_name = f"{PREFIX}ledger-{job.id}-{secrets.token_hex(8)}.{fmt}"
+    path = lifecycle.temp_dir() / f"job-{job.id}-{secrets.token_hex(4)}.part"
     locale = params.get("locale") or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
     with force_locale(locale):
         title, subtitle = describe(session, scope, flt)
         writer = write_xlsx if fmt == "xlsx" else write_csv
         count = writer(query.stream(), path, title=title, subtitle=subtitle, progress=progress)
     session.rollback()  # end the read transaction before the final write
-    _set(
-        job.id,
-        status="done",
-        total=count,
-        processed=count,
-        file_name=file_name,
-        result={"rows": count},
-        finished_at=clock.now(),
+    filestore.put(file_name, path.read_bytes(), MIMES[fmt], session=session)
+    path.unlink(missing_ok=True)
+    done = session.execute(
+        sa.update(m.BackgroundJob)
+        .where(m.BackgroundJob.id == job.id, m.BackgroundJob.status == "running")
+        .values(
+            status="done",
+            total=count,
+            processed=count,
+            file_name=file_name,
+            result={"rows": count},
+            finished_at=clock.now(),
+        )
     )
+    if done.rowcount != 1:  # the reaper gave the job up meanwhile: keep nothing
+        session.rollback()
+        return None
+    session.commit()
     return file_name
 
 
-def job_path(job: m.BackgroundJob) -> Path | None:
+def job_file(job: m.BackgroundJob) -> bytes | None:
     """The finished file of a job, if it is still there."""
-    if job.status != "done" or not job.file_name:
+    if job.status != "done" or not job.file_name or not job.file_name.startswith(PREFIX):
         return None
-    path = jobs_dir() / Path(job.file_name).name
-    return path if path.is_file() else None
+    return filestore.get(job.file_name)
 
 
 def purge_old_exports(session: Session, days: int = KEEP_DAYS) -> int:
@@ -161,8 +167,8 @@ def purge_old_exports(session: Session, days: int = KEEP_DAYS) -> int:
     ).scalars()
     purged = 0
     for job in old:
-        if job.file_name:
-            (jobs_dir() / Path(job.file_name).name).unlink(missing_ok=True)
+        if job.file_name and job.file_name.startswith(PREFIX):
+            filestore.delete(job.file_name, session=session)
         job.status = "expired"
         job.file_name = None
         purged += 1

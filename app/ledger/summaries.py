@@ -2,15 +2,17 @@
 
 For every active unit and every closed period without a report, a worker computes the
 dashboard's statistics over the unit's subtree for that period, lists the overdue and the poorly
-rated cases and the top problems, writes them to instance/reports/, records a SummaryReport and
-tells the unit's managers (one notification each, by dedup key). A unit's summary is read in the
-unit's own scope (``Scope`` of its subtree, the scope module's rule), never a hand-made filter.
+rated cases and the top problems, keeps them in the shared file store (app/filestore.py),
+records a SummaryReport and tells the unit's managers (one notification each, by dedup key).
+A unit's summary is read in the unit's own scope (``Scope`` of its subtree, the scope module's
+rule), never a hand-made filter.
 The unique (unit, period, start) constraint makes a second run a no-op.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
+from app import filestore
 from app import models as m
 from app.domain import clock
 from app.enums import NotificationChannel
@@ -36,6 +39,7 @@ from app.scope import Scope
 from app.spreadsheet import safe, safe_row
 
 log = logging.getLogger(__name__)
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PERIOD_LABELS = {"month": _l("Monthly"), "quarter": _l("Quarterly")}
 MANAGER_ROLE = "Manager"
@@ -67,10 +71,18 @@ def due_reports(session: Session, today: dt.date) -> list[tuple[int, str, dt.dat
     return due
 
 
-def reports_dir() -> Path:
-    path = Path(current_app.config["INSTANCE_DIR"]) / "reports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+PREFIX = "summaries/"
+
+
+def report_file(report: m.SummaryReport) -> bytes | None:
+    """The report's .xlsx from the shared file store (None if it is gone)."""
+    if not report.file_name or "/" in report.file_name or report.file_name.startswith("."):
+        return None
+    data = filestore.get(f"{PREFIX}{report.file_name}")
+    if data is None:  # made by an earlier version, in the instance folder
+        legacy = Path(current_app.config["INSTANCE_DIR"]) / "reports" / report.file_name
+        data = legacy.read_bytes() if legacy.is_file() else None
+    return data
 
 
 def make_summary(
@@ -95,7 +107,9 @@ def make_summary(
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
         data = stats.dashboard(LedgerQuery(session, scope, flt, today=today))
         file_name = f"summary-{unit.code}-{period}-{start:%Y%m%d}.xlsx"
-        _write_workbook(session, reports_dir() / file_name, unit, period, scope, flt, today, data)
+        buffer = io.BytesIO()
+        _write_workbook(session, buffer, unit, period, scope, flt, today, data)
+    filestore.put(f"{PREFIX}{file_name}", buffer.getvalue(), XLSX_MIME, session=session)
     report = m.SummaryReport(
         unit_id=unit.id,
         period=period,

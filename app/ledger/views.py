@@ -8,6 +8,7 @@ app (``/ledger/static/echarts.min.js``): no page loads anything from another hos
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import tempfile
@@ -37,6 +38,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import jobs as lifecycle
 from app import models as m
 from app.domain import clock
 from app.domain.status import CaseStatus
@@ -152,11 +154,15 @@ class LedgerView(BaseView):
         limit = current_app.config.get("LEDGER_SYNC_EXPORT_ROWS", DEFAULT_SYNC_EXPORT_ROWS)
         if request.args.get("background") or query.count() > limit:
             job = jobs.create_export_job(db.session, g.user, flt, fmt, str(get_locale() or ""))
-            db.session.commit()
-            jobs.enqueue(job.id)
-            flash(
-                _("The export runs in the background; download it here when it is ready."), "info"
-            )
+            db.session.commit()  # handed to the broker after this commit (app/jobs.py)
+            db.session.refresh(job)
+            if job.dispatched_at is None:
+                flash(str(lifecycle.WAITING_FOR_BROKER), "warning")
+            else:
+                flash(
+                    _("The export runs in the background; download it here when it is ready."),
+                    "info",
+                )
             return redirect(url_for("LedgerView.job", job_id=job.id))
         title, subtitle = describe(db.session, scope, flt)
         name = f"{_('Work ledger')}-{clock.today().isoformat()}.{fmt}"
@@ -194,7 +200,26 @@ class LedgerView(BaseView):
             title=_("Ledger export"),
             job=self._own_job(job_id),
             labels={k: str(v) for k, v in jobs.STATUS_LABELS.items()},
+            reason=lifecycle.reason_text,
+            can_retry=lifecycle.can_retry,
         )
+
+    @expose("/jobs/<int:job_id>/retry", methods=["POST"])
+    @has_access
+    @permission_name("download")
+    def job_retry(self, job_id):
+        """Run a failed export again (its filter, its owner's scope as it is now)."""
+        job = self._own_job(job_id)
+        if not lifecycle.can_retry(job) or not lifecycle.retry(db.session, job):
+            flash(_("Only a failed job can be run again."), "warning")
+            return redirect(url_for("LedgerView.job", job_id=job.id))
+        db.session.commit()
+        db.session.refresh(job)
+        if job.dispatched_at is None:
+            flash(str(lifecycle.WAITING_FOR_BROKER), "warning")
+        else:
+            flash(_("The job runs again."), "info")
+        return redirect(url_for("LedgerView.job", job_id=job.id))
 
     @expose("/jobs/<int:job_id>/status")
     @has_access
@@ -206,7 +231,7 @@ class LedgerView(BaseView):
             label=str(jobs.STATUS_LABELS.get(job.status, job.status)),
             total=job.total,
             processed=job.processed,
-            error=job.error if job.status == "failed" else "",
+            error=lifecycle.reason_text(job) if job.status == "failed" else "",
             download=url_for("LedgerView.job_file", job_id=job.id)
             if job.status == "done"
             else None,
@@ -217,13 +242,13 @@ class LedgerView(BaseView):
     @permission_name("download")
     def job_file(self, job_id):
         job = self._own_job(job_id)
-        path = jobs.job_path(job)
-        if path is None:
+        data = jobs.job_file(job)
+        if data is None:
             abort(404)
         fmt = (job.params or {}).get("format", "xlsx")
         created = clock.local_date(job.created_at)
         return send_file(
-            path,
+            io.BytesIO(data),
             mimetype=XLSX_MIME if fmt == "xlsx" else "text/csv",
             as_attachment=True,
             download_name=f"{_('Work ledger')}-{created.isoformat()}.{fmt}",
@@ -334,17 +359,19 @@ class SummaryView(BaseView):
     @has_access
     @permission_name("download")
     def download(self, report_id):
-        from app.ledger.summaries import reports_dir
+        from app.ledger.summaries import report_file
 
         row = db.session.execute(self._visible().where(m.SummaryReport.id == report_id)).first()
         if row is None or not row[0].file_name:
             abort(404)
         report, unit = row
-        path = reports_dir() / Path(report.file_name).name
-        if not path.is_file():
+        data = report_file(report)
+        if data is None:
             abort(404)
         name = f"{unit.name}-{PERIOD_LABELS[report.period]}-{report.period_start.isoformat()}.xlsx"
-        return send_file(path, mimetype=XLSX_MIME, as_attachment=True, download_name=name)
+        return send_file(
+            io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=name
+        )
 
 
 def register(appbuilder) -> None:

@@ -13,6 +13,7 @@ BEAT_SCHEDULE = {
     "ledger-summaries": {"task": "ledger.summaries_due", "schedule": 6 * 3600.0},
     "reminders-sweep": {"task": "reminders.sweep", "schedule": 300.0},
     "imports-purge": {"task": "imports.purge_old_files", "schedule": 6 * 3600.0},
+    "jobs-maintain": {"task": "jobs.maintain", "schedule": 60.0},
 }
 
 
@@ -22,8 +23,10 @@ def make_celery(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
             from app.extensions import db
+            from app.jobs import use_process_temp_dir
 
             with app.app_context():
+                use_process_temp_dir()  # what a killed worker leaves is found and removed
                 try:
                     return self.run(*args, **kwargs)
                 finally:
@@ -41,12 +44,17 @@ def make_celery(app: Flask) -> Celery:
         task_time_limit=300,
         task_soft_time_limit=240,
         broker_connection_retry_on_startup=True,
+        # A web request never waits long on an unreachable Redis (app/jobs.py sends with its
+        # own short timeout; these bound anything else that touches the broker or results).
+        broker_connection_timeout=app.config.get("BROKER_SEND_TIMEOUT", 2),
+        redis_socket_connect_timeout=app.config.get("BROKER_SEND_TIMEOUT", 2),
         beat_schedule=BEAT_SCHEDULE,
         include=[
             "app.tasks.calendar",
             "app.tasks.ledger",
             "app.tasks.reminders",
             "app.tasks.imports",
+            "app.tasks.jobs",
         ],
     )
     celery.set_default()

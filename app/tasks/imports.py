@@ -9,7 +9,7 @@ from celery import shared_task
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="imports.run", time_limit=3600, soft_time_limit=3500)
+@shared_task(name="imports.run", time_limit=3600, soft_time_limit=3500, acks_late=True)
 def run(job_id: int) -> str | None:
     """Import the upload of job ``job_id``; returns its final status, None if already taken.
 
@@ -17,6 +17,7 @@ def run(job_id: int) -> str | None:
     file twice. A crash rolls back every write, marks the job failed (with an audit entry) and
     re-raises, so the failure is visible in the worker too.
     """
+    from app import jobs as lifecycle
     from app import models as m
     from app.extensions import db
     from app.imports import jobs
@@ -26,7 +27,8 @@ def run(job_id: int) -> str | None:
         return None
     job = session.get(m.BackgroundJob, job_id)
     try:
-        jobs.process(session, job, progress=jobs.Progress(db.engine, job_id))
+        with lifecycle.heartbeat(job_id):
+            jobs.process(session, job, progress=jobs.Progress(db.engine, job_id))
     except Exception as exc:
         log.exception("import job %s failed", job_id)
         jobs.fail(session, job_id, exc)
