@@ -1,7 +1,7 @@
 """jobs with a lifecycle (heartbeat, dispatch, attempts), the shared file store, service beats
 
 Revision ID: 0009_jobs_files
-Revises: 0011_desk
+Revises: 0010_security
 Create Date: 2026-12-05 06:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_jobs_files'
-down_revision = '0011_desk'
+down_revision = '0010_security'
 branch_labels = None
 depends_on = None
 
