@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Shanghai")
 _fixed: dt.datetime | None = None
+_as_of = False  # the pinned moment is a sweep's "as of", not the time it runs at
 
 
 def now() -> dt.datetime:
@@ -22,13 +23,17 @@ def real_now() -> dt.datetime:
 
 
 def stamp_now() -> dt.datetime:
-    """The moment to record as having happened: the domain clock, but never in the future.
+    """The moment to record in delivery bookkeeping: the domain clock, except that a sweep run
+    *as of* a moment (``reminders run-due --at``) never records a time after the real one.
 
-    A sweep run as of a future moment (``reminders run-due --at``) computes what is due then,
-    but what it hands to the broker is handed over now; a future stamp would hide the row
-    from the normal sweeps until that date.
+    Such a sweep computes what is due at its moment, but what it hands to the broker is handed
+    over now; a future stamp would hide the row from the normal sweeps until that moment. A
+    clock pinned to simulate time (tests, the demo) is the time for everything.
     """
-    return min(now(), real_now())
+    current = now()
+    if _fixed is not None and _as_of:
+        return min(current, real_now())
+    return current
 
 
 def today() -> dt.date:
@@ -36,12 +41,21 @@ def today() -> dt.date:
     return now().date()
 
 
-def set_fixed(moment: dt.datetime | None) -> None:
-    """Pin the clock to ``moment`` (aware or naive local), or release it with None."""
-    global _fixed
+def set_fixed(moment: dt.datetime | None, *, as_of: bool = False) -> None:
+    """Pin the clock to ``moment`` (aware or naive local), or release it with None.
+
+    ``as_of``: the moment is only what a computation runs as of (see ``stamp_now``).
+    """
+    global _fixed, _as_of
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=TZ)
     _fixed = moment.astimezone(TZ) if moment is not None else None
+    _as_of = bool(as_of) and moment is not None
+
+
+def pinned() -> tuple[dt.datetime | None, bool]:
+    """The pinned moment and its kind, to restore with ``set_fixed(*pinned)``."""
+    return _fixed, _as_of
 
 
 def local_date(moment: dt.datetime | None) -> dt.date | None:

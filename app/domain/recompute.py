@@ -88,17 +88,24 @@ def cases_touching(session: Session, years: Iterable[int]) -> list[int]:
 
 
 def _pauses_as_of(notices: list[m.MaterialNotice], moment: dt.datetime | None):
-    """The pauses as ``lifecycle.due_date_for`` counts them, for notices issued before
-    ``moment`` (all if None); a pause still open then is left out (the due date it had)."""
+    """The pauses as ``lifecycle.due_date_for`` counts them.
+
+    With ``moment`` (an extension's time): notices issued before it, a pause still open then
+    closed at that day (``resumed_on``, as the extension step counts it). Without: every
+    notice, a pause still open left out (the due date in force when it began).
+    """
     pauses = []
     for notice in notices:
         if moment is not None and notice.issued_at > moment:
             continue
         resolved = notice.resolved_at
-        if resolved is None or (moment is not None and resolved > moment):
+        if moment is not None and (resolved is None or resolved > moment):
+            end = clock.local_date(moment)
+        elif resolved is None:
             continue
+        else:
+            end = clock.local_date(resolved)
         start = clock.local_date(notice.issued_at)
-        end = clock.local_date(resolved)
         if end > start:
             pauses.append((start, end - dt.timedelta(days=1)))
     return pauses

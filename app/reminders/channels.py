@@ -228,7 +228,7 @@ def resend(session: Session, notification: Notification) -> bool:
     notification.status = NotificationStatus.PENDING
     notification.attempts = 0
     notification.not_before = None
-    notification.dispatched_at = clock.now()
+    notification.dispatched_at = clock.stamp_now()
     session.flush()
     session.info.setdefault(outbox._PENDING_KEY, []).append(notification.id)
     return True

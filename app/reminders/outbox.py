@@ -72,7 +72,10 @@ def queue_many(session: Session, rows: list[dict]) -> dict[str, int]:
     """
     if not rows:
         return {}
-    now = clock.now()
+    # Bookkeeping is real time: a sweep run as of a future moment (``run-due --at``) hands
+    # these over now, and a future ``dispatched_at`` would keep the sweeps from re-sending a
+    # lost message until that moment.
+    now = clock.stamp_now()
     sms_from = quiet_hours_end(now, session)
     values = []
     for row in rows:
@@ -170,7 +173,7 @@ def dispatch_pending(session: Session, *, limit: int = 5000) -> list[int]:
     The lease (``notifications.redispatch_minutes``) keeps a sweep from re-sending what the
     broker still holds; a message lost with a broker or a killed worker is re-sent after it.
     """
-    now = clock.now()
+    now = clock.stamp_now()  # never a future time, whatever moment the sweep runs as of
     lease = dt.timedelta(minutes=settings.get("notifications.redispatch_minutes", session))
     ids = list(
         session.execute(

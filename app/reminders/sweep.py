@@ -111,9 +111,10 @@ def run(
     kinds=None,
 ) -> SweepResult:
     """One sweep at ``at`` (default: now). Commits per chunk unless ``commit`` is False."""
-    previous = clock._fixed
+    previous, previous_as_of = clock.pinned()
     if at is not None:
-        clock.set_fixed(at)
+        # Due reminders are computed as of ``at``; the bookkeeping keeps the real time.
+        clock.set_fixed(at, as_of=True)
     started = time.perf_counter()
     real = session() if isinstance(session, scoped_session) else session
     expire_on_commit = real.expire_on_commit
@@ -141,7 +142,7 @@ def run(
             session.commit()
     finally:
         real.expire_on_commit = expire_on_commit
-        clock.set_fixed(previous)
+        clock.set_fixed(previous, as_of=previous_as_of)
     result.seconds = time.perf_counter() - started
     return result
 
