@@ -6,7 +6,8 @@ visits and files stay with it. Walk-in help records are counted in the ledger an
 
 One rule, applied in three places that share this set:
 
-- the screens' base (app/viewbase.py) has no delete route for these models;
+- the screens' base (app/viewbase.py) has no delete route for these models (and no add or
+  edit route for the records a case's steps own, ``STEP_OWNED_MODELS``);
 - the API's base (app/api/base.py) has no DELETE route for them and refuses one before any
   resource hook runs;
 - the ORM refuses to flush the deletion of such a row, whatever code asked for it.
@@ -37,6 +38,12 @@ KEPT_MODELS = frozenset(
         m.WalkInHelp,
     }
 )
+
+
+# Records that only a case's steps (or the follow-up screens' actions) write: no generic add or
+# edit form exists for them. Walk-in help and applicants have free forms; the case itself is
+# edited in its free fields only (app/cases).
+STEP_OWNED_MODELS = KEPT_MODELS - {m.Case, m.WalkInHelp}
 
 
 class RecordKept(DomainError):

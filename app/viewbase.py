@@ -26,7 +26,7 @@ from wtforms.validators import InputRequired, Optional
 from app import models as m
 from app import scope as scoping
 from app.domain.errors import DomainError
-from app.kept import RecordKept, is_kept
+from app.kept import STEP_OWNED_MODELS, RecordKept, is_kept
 from app.labels import COMMON_LABELS
 from app.scope import WRITE_UNIT_RELATIONS
 from app.scope import row_in_scope as _row_in_scope
@@ -142,10 +142,15 @@ class ScopedModelView(ModelView):
     def __init__(self, *args, **kwargs):
         cls = type(self)
         if is_kept(cls.datamodel.obj):
-            # Kept records (app/kept.py): no delete route, no delete permission, no bulk delete.
-            self.exclude_route_methods = set(cls.exclude_route_methods or ()) | {"delete"}
+            # Kept records (app/kept.py): no delete route, no delete permission, no bulk delete;
+            # the records a case's steps write have no generic add or edit form either.
+            refused = {"delete"}
+            if cls.datamodel.obj in STEP_OWNED_MODELS:
+                refused |= {"add", "edit"}
+            self.exclude_route_methods = set(cls.exclude_route_methods or ()) | refused
             if cls.base_permissions is not None:
-                self.base_permissions = [p for p in cls.base_permissions if p != "can_delete"]
+                names = {f"can_{route}" for route in refused}
+                self.base_permissions = [p for p in cls.base_permissions if p not in names]
         self.label_columns = {**COMMON_LABELS, **(cls.label_columns or {})}
         self.base_filters = [["id", scoping.ScopeFilter, None]] + list(cls.base_filters or [])
         shared = cls.datamodel

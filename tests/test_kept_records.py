@@ -23,7 +23,7 @@ from app.enums import (
     WalkInKind,
 )
 from app.extensions import db
-from app.kept import KEPT_MODELS, RecordKept
+from app.kept import KEPT_MODELS, STEP_OWNED_MODELS, RecordKept
 from tests import factories
 from tests.apiclient import api_login
 
@@ -323,3 +323,40 @@ def test_assign_and_transfer_are_audited_with_before_and_after(app, tree):
     assert moved.before["handling_unit"] == {"id": tree.town_a.id, "name": tree.town_a.name}
     assert moved.after["handling_unit"] == {"id": tree.town_b.id, "name": tree.town_b.name}
     assert moved.before["specialist"]["id"] == second.id and moved.after["specialist"] is None
+
+
+# Records a case's steps write: no generic screen or API adds or edits them. (The case itself
+# is edited only in its free fields: app/cases; walk-in help is not process-owned.)
+STEP_OWNED = {
+    m.CaseEvent,
+    m.MaterialNotice,
+    m.Extension,
+    m.Handover,
+    m.Termination,
+    m.JointReview,
+    m.Evaluation,
+    m.Rectification,
+    m.ReturnVisit,
+    m.Attachment,
+}
+assert STEP_OWNED == STEP_OWNED_MODELS
+
+
+def test_no_generic_add_or_edit_route_writes_a_record_a_step_owns(app):
+    views = {
+        type(v).__name__: v
+        for v in app.appbuilder.baseviews
+        if isinstance(v, ModelView | ModelRestApi) and v.datamodel.obj in STEP_OWNED
+    }
+    assert {v.datamodel.obj for v in views.values()} >= {m.ReturnVisit, m.Rectification}
+    writing = []
+    for rule in app.url_map.iter_rules():
+        name, _, method = rule.endpoint.partition(".")
+        view = views.get(name)
+        if view is None:
+            continue
+        if isinstance(view, ModelView) and method in {"add", "edit"}:
+            writing.append(rule.rule)
+        if isinstance(view, ModelRestApi) and {"POST", "PUT"} & set(rule.methods or ()):
+            writing.append(f"{rule.rule} {sorted(rule.methods)}")
+    assert not writing, writing
