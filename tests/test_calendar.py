@@ -357,3 +357,23 @@ def test_banner_for_admins_and_managers_until_next_year_is_confirmed(world, logi
     assert enter_2027(login(app.test_client(), "admin")).status_code == 302
     assert 'id="calendar-banner"' not in page("admin", "/")
     assert 'id="calendar-banner"' not in page("mgr_a")
+
+
+def test_screen_and_recompute_on_both_backends(any_app, login):
+    tree = factories.unit_tree()
+    seed_official_calendar(db.session, [2026])
+    db.session.commit()
+    spec = factories.staff("spec_both", "Specialist", tree.town_a)
+    factories.staff("admin", "Admin", None)
+    case = running_case(tree.town_a, spec, when=moment("2026-12-31T10:00"), promised_days=1)
+    clock.set_fixed(None)
+    client = login(any_app.test_client(), "admin")
+    assert enter_2027(client).status_code == 302
+    index = client.get("/calendar/")
+    assert index.status_code == 200 and 'data-year="2027"' in index.text
+    result = recompute_years(db.session, [2027])
+    assert [(mv.old, mv.new) for mv in result.moves] == [(dt.date(2027, 1, 1), dt.date(2027, 1, 4))]
+    db.session.expire_all()
+    assert [(e.data["old"], e.data["new"]) for e in moved_events(case)] == [
+        ("2027-01-01", "2027-01-04")
+    ]
