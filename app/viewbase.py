@@ -25,6 +25,7 @@ from wtforms.validators import InputRequired, Optional
 
 from app import models as m
 from app import scope as scoping
+from app.counting import CappedCountInterface
 from app.domain.errors import DomainError
 from app.kept import STEP_OWNED_MODELS, RecordKept, is_kept
 from app.labels import COMMON_LABELS
@@ -114,7 +115,7 @@ class CaseNumberText(RelatedTextFilter):
 TEXT_SEARCHED = {m.Applicant: ApplicantText, m.Case: CaseNumberText}
 
 
-class ListInterface(SQLAInterface):
+class ListInterface(CappedCountInterface):
     """SQLAInterface whose list query loads the listed relations with one statement each.
 
     FAB lazy-loads every related object a list row shows (one statement per applicant, per

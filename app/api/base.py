@@ -33,6 +33,7 @@ from app.api.errors import API_RESPONSES, ERROR_SCHEMA, database_error_response,
 from app.api.errors import invalid as invalid_response
 from app.api.locale import select_api_locale
 from app.api.routes import LIST_ARGS_SCHEMA, DocumentedRoutes
+from app.counting import CappedCount, CappedCountInterface
 from app.domain.errors import DomainError, NotInScope, StaleRecord, ValidationFailed
 from app.extensions import db
 from app.kept import RecordKept, is_kept
@@ -117,6 +118,9 @@ class ScopedModelRestApi(DocumentedRoutes, ModelRestApi):
                 self.include_route_methods = set(cls.include_route_methods) - {"delete"}
         self.base_filters = [["id", scoping.ScopeFilter, None]] + list(cls.base_filters or [])
         self.label_columns = {**COMMON_LABELS, **(cls.label_columns or {})}
+        # Lists count at most COUNT_CAP + 1 rows: "count_capped" in the answer says so.
+        shared = cls.datamodel
+        self.datamodel = CappedCountInterface(shared.obj, shared._session)
         super().__init__()
         for attr in ("add_columns", "edit_columns"):
             columns = getattr(self, attr) or []
@@ -354,6 +358,10 @@ class ScopedModelRestApi(DocumentedRoutes, ModelRestApi):
         db.session.commit()
 
     def pre_get_list(self, data: dict) -> None:
+        count = data.get("count")
+        capped = bool(getattr(count, "capped", False))
+        data["count"] = count.shown if isinstance(count, CappedCount) else count
+        data["count_capped"] = capped
         self._mask(data.get("result") or [])
 
     def pre_get(self, data: dict) -> None:

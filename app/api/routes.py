@@ -70,6 +70,14 @@ class DocumentedRoutes:
                     properties:
                       count:
                         type: integer
+                        description: >-
+                          How many records match, counted up to 10,000: when more match,
+                          count is 10000 and count_capped is true.
+                      count_capped:
+                        type: boolean
+                        description: >-
+                          True when more than `count` records match (the count stopped at
+                          its cap instead of scanning every row).
                       ids:
                         type: array
                         items:
@@ -94,7 +102,7 @@ class DocumentedRoutes:
                         type: object
                       list_title:
                         type: string
-                    required: [count, ids, result]
+                    required: [count, count_capped, ids, result]
             400:
               $ref: '#/components/responses/400'
             401:

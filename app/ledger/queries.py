@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import models as m
+from app.counting import CappedCount, capped_count
 from app.domain import clock
 from app.domain.status import CaseStatus
 from app.enums import WalkInKind
@@ -112,9 +113,14 @@ class LedgerQuery:
     # -- the ledger --------------------------------------------------------------------
 
     def count(self) -> int:
+        """The exact number of selected cases (a scan: for jobs and totals asked for)."""
         return self.session.execute(
             sa.select(sa.func.count(m.Case.id)).where(*self.conds)
         ).scalar_one()
+
+    def capped_count(self, cap: int | None = None) -> CappedCount:
+        """The count a pager needs: exact up to the cap, then "more than" (app/counting.py)."""
+        return capped_count(self.session, sa.select(m.Case.id).where(*self.conds), cap)
 
     def order(self, descending: bool = True):
         if descending:

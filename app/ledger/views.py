@@ -40,6 +40,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import jobs as lifecycle
 from app import models as m
+from app.counting import CappedCount
 from app.domain import clock
 from app.domain.status import CaseStatus
 from app.enums import Rating, ServiceKind
@@ -109,14 +110,20 @@ class LedgerView(BaseView):
         scope = current_scope()
         flt = LedgerFilter.from_args(request.args)
         query = LedgerQuery(db.session, scope, flt)
-        total = query.count()
+        # The pager's count stops at the cap; the exact total is a click away (?exact=1).
+        exact = request.args.get("exact") == "1"
+        total = CappedCount(query.count(), cap=1 << 62) if exact else query.capped_count()
         pages = max(1, math.ceil(total / PAGE_SIZE))
-        page = min(max(1, request.args.get("page", 1, type=int)), pages)
+        page = max(1, request.args.get("page", 1, type=int))
+        # Past the cap the last page is unknown: a next page is always offered.
+        pages = max(pages, page + 1) if total.capped else pages
+        page = min(page, pages)
         return self.render_template(
             "ledger/list.html",
             title=_("Work ledger"),
             rows=query.page(page),
             total=total,
+            exact=exact,
             page=page,
             pages=pages,
             flt=flt,
@@ -152,7 +159,7 @@ class LedgerView(BaseView):
         flt = LedgerFilter.from_args(request.args)
         query = LedgerQuery(db.session, scope, flt)
         limit = current_app.config.get("LEDGER_SYNC_EXPORT_ROWS", DEFAULT_SYNC_EXPORT_ROWS)
-        if request.args.get("background") or query.count() > limit:
+        if request.args.get("background") or query.capped_count(limit) > limit:
             job = jobs.create_export_job(db.session, g.user, flt, fmt, str(get_locale() or ""))
             db.session.commit()  # handed to the broker after this commit (app/jobs.py)
             db.session.refresh(job)

@@ -1,0 +1,84 @@
+"""Lists count up to a cap, then say "more than": screens, the API and the ledger.
+
+The cap is configurable (``LIST_COUNT_CAP``); these tests lower it to 3 and make 4 cases, so
+each list is past its cap without loading ten thousand rows.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app import models as m
+from app.counting import CappedCount, capped_count
+from app.extensions import db
+from tests import factories
+from tests.apiclient import api_login
+
+
+@pytest.fixture
+def four_cases(app, tree):
+    spec = factories.staff("spec_a", "Specialist", tree.town_a)
+    factories.staff("boss_a", "Manager", tree.town_a)
+    for _ in range(4):
+        factories.case(tree.village_a1, spec)
+    db.session.commit()
+    yield
+    app.config.pop("LIST_COUNT_CAP", None)
+
+
+def test_capped_count_reads_at_most_cap_plus_one_rows(any_app, tree):
+    spec = factories.staff("spec_a", "Specialist", tree.town_a)
+    for _ in range(4):
+        factories.case(tree.village_a1, spec)
+    stmt = sa.select(m.Case.id)
+    exact = capped_count(db.session, stmt, cap=10)
+    assert (int(exact), exact.capped, exact.label()) == (4, False, "4")
+    capped = capped_count(db.session, stmt, cap=3)
+    assert capped.capped and int(capped) == 4 and capped.shown == 3
+    assert "3" in capped.label() and capped.label() != "3"
+    assert capped_count(db.session, stmt, cap=4).capped is False
+    assert isinstance(capped, CappedCount) and capped / 2 == 2  # pager arithmetic unchanged
+
+
+def test_case_list_pager_says_more_than_the_cap(app, four_cases, login):
+    client = login(app.test_client(), "boss_a")
+    app.config["LIST_COUNT_CAP"] = 10
+    exact = client.get("/caseview/list/?_l_=en").text
+    assert "Record Count" in exact and "more than" not in exact
+    app.config["LIST_COUNT_CAP"] = 3
+    capped = client.get("/caseview/list/?_l_=en").text
+    assert "more than 3" in capped
+
+
+def test_api_list_count_is_capped_with_a_flag(app, four_cases):
+    api = api_login(app, "boss_a")
+    app.config["LIST_COUNT_CAP"] = 10
+    answer = api.get("/api/v1/case/").json
+    assert (answer["count"], answer["count_capped"]) == (4, False)
+    app.config["LIST_COUNT_CAP"] = 3
+    answer = api.get("/api/v1/case/").json
+    assert (answer["count"], answer["count_capped"]) == (3, True)
+    assert len(answer["result"]) == 4  # the page itself is whole
+
+
+def test_api_list_documents_the_capped_count(app, four_cases):
+    spec = api_login(app, "boss_a").get("/api/v1/_openapi").json
+    answer = spec["paths"]["/api/v1/case/"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]
+    properties = answer["schema"]["properties"]
+    assert properties["count_capped"]["type"] == "boolean"
+    assert "count_capped" in answer["schema"]["required"]
+
+
+def test_ledger_pager_is_capped_and_the_exact_total_is_one_click(app, four_cases, login):
+    client = login(app.test_client(), "boss_a")
+    app.config["LIST_COUNT_CAP"] = 3
+    page = client.get("/ledger/list/?_l_=en").text
+    assert "more than 3" in page and 'id="ledger-exact"' in page
+    exact = client.get("/ledger/list/?exact=1&_l_=en").text
+    assert 'id="ledger-total">4<' in exact and "more than" not in exact
+    app.config["LIST_COUNT_CAP"] = 10
+    page = client.get("/ledger/list/?_l_=en").text
+    assert 'id="ledger-total">4<' in page and 'id="ledger-exact"' not in page
