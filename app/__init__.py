@@ -22,6 +22,9 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     init_appbuilder(app)
     init_commands(app)
     init_celery(app)
+    from app.replica import init_replica
+
+    init_replica(app)
     from app.hardening import init_hardening
     from app.i18n import init_i18n
     from app.input_guard import init_input_guard
@@ -56,6 +59,9 @@ def init_extensions(app: Flask) -> None:
     from app.domain import calendar
 
     calendar.install_session_hooks()
+    from app.ledger import rollup
+
+    rollup.install()  # statistics rollups follow every ORM write
 
 
 def init_appbuilder(app: Flask) -> None:

@@ -101,7 +101,25 @@ def units_list() -> None:
         click.echo(f"{code}\t{tier.value}\t{name}\t{parent_code or ''}")
 
 
+@click.group("stats")
+def stats() -> None:
+    """Statistics rollups."""
+
+
+@stats.command("check")
+@click.option("--no-repair", is_flag=True, help="only report the differences")
+def stats_check(no_repair: bool) -> None:
+    """Compare the rollups with a full recount (and repair them): what the nightly task does."""
+    from app.ledger.rollup import check
+
+    session = _db().session
+    report = check(session, repair=not no_repair)
+    session.commit()
+    click.echo(" ".join(f"{k}={v}" for k, v in report.items()))
+
+
 def register_commands(app) -> None:
+    app.cli.add_command(stats)
     app.cli.add_command(sync_perms)
     app.cli.add_command(seed_demo)
     app.cli.add_command(staff)

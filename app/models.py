@@ -279,6 +279,12 @@ class ProblemCategory(Model):
 # ---------------------------------------------------------------- applicants
 
 
+def trigram_index(name: str, column: str) -> sa.Index:
+    """A pg_trgm GIN index for ``LIKE '%…%'`` searches on PostgreSQL (a plain index elsewhere;
+    migration 0012_scale builds it, concurrently)."""
+    return sa.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+
+
 class Applicant(Model):
     """申请人: an individual (resident ID) or an enterprise (unified social credit code).
 
@@ -294,6 +300,9 @@ class Applicant(Model):
         ),
         sa.UniqueConstraint("unit_id", "id_number", name="uq_applicant_unit_id_number"),
         sa.UniqueConstraint("unit_id", "credit_code", name="uq_applicant_unit_credit_code"),
+        # "Name contains", "credit code ends with": trigram indexes (plain ones on SQLite).
+        trigram_index("ix_applicant_name_trgm", "name"),
+        trigram_index("ix_applicant_credit_code_trgm", "credit_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -376,6 +385,11 @@ class Case(Model):
     __table_args__ = (
         sa.Index("ix_case_status_due", "status", "due_date"),
         sa.Index("ix_case_handling_status", "handling_unit_id", "status"),
+        # A unit's cases in a period (ledger, lists): both sides of the scope, newest first.
+        sa.Index("ix_case_handling_applied", "handling_unit_id", "applied_at"),
+        sa.Index("ix_case_accepting_applied", "accepting_unit_id", "applied_at"),
+        sa.Index("ix_case_specialist_applied", "specialist_id", "applied_at"),
+        trigram_index("ix_case_number_trgm", "number"),  # "case number contains"
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -903,3 +917,59 @@ class AccountSession(Model):
         sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(default=0)
+
+
+ROLLUP_MEASURES = (
+    "n",
+    "cases",
+    "open",
+    "completed",
+    "terminated",
+    "late",
+    "on_time",
+    "judged",
+    "handling_days",
+    "handled",
+    "extensions",
+    "extension_cases",
+    "extension_days",
+    "notices",
+    "repeats",
+    "notice_cases",
+    "repeat_cases",
+)
+ROLLUP_NO_DATE = dt.date(1970, 1, 1)  # key_date of the rows that have none (part of the key)
+
+
+class StatRollup(Model):
+    """Monthly statistics per unit subtree, kept current from each change (app/ledger/rollup.py).
+
+    One row per (unit, month of application, dimension, key): a case counts in the rows of its
+    handling and accepting units and of every unit above them, and in unit 0 (everything), so a
+    dashboard reads a few hundred rows of one unit whatever the size of the case table.
+    """
+
+    __tablename__ = "stat_rollup"
+
+    unit_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    month: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    dim: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    key_date: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    n: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    open: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    completed: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    terminated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    late: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    on_time: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    judged: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    handling_days: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    handled: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    extensions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    extension_cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    extension_days: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    notices: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    repeats: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    notice_cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    repeat_cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)

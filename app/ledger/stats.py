@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from app import models as m
 from app.domain.status import OPEN_STATUSES, CaseStatus
 from app.enums import EventKind, Rating, ServiceKind, TerminationReason, Tier, WalkInKind
+from app.ledger import rollup
 from app.ledger.filters import SATISFIED_RATINGS, on_time_expr, overdue_expr, walkin_conditions
 from app.ledger.queries import LedgerQuery
 from app.ledger.sqlfn import local_month, month_label
@@ -140,12 +141,8 @@ def walkins(q: LedgerQuery) -> dict[str, list[tuple]]:
     return grouped(q, base, sets, [sa.func.count(help_.id)])
 
 
-def workload(q: LedgerQuery, walkin_rows: list[tuple]) -> tuple[dict, list[dict]]:
-    """The totals and each specialist's workload, from one pass over the cases.
-
-    Per specialist: cases, open, completed, terminated, overdue, on time, and the working days
-    the completed cases took; the totals are the sums of these few hundred rows.
-    """
+def workload_rows(q: LedgerQuery) -> dict:
+    """Each specialist's counts from one pass over the cases: ``{specialist_id: {...}}``."""
     completed = m.Case.status == CaseStatus.COMPLETED
     handling, join = q.handling([completed])
     stmt = (
@@ -165,13 +162,24 @@ def workload(q: LedgerQuery, walkin_rows: list[tuple]) -> tuple[dict, list[dict]
         .where(*q.conds)
         .group_by(m.Case.specialist_id)
     )
-    fields = ("cases", "open", "completed", "terminated", "overdue", "on_time", "judged")
     rows = {}
     for sid, *values in q.session.execute(join(stmt)).all():
         # SUM of bigint is numeric in PostgreSQL: everything back to int.
         numbers = [int(v or 0) for v in values]
-        rows[sid] = dict(zip(fields, numbers[:7], strict=True))
+        rows[sid] = dict(zip(WORKLOAD_FIELDS, numbers[:7], strict=True))
         rows[sid]["handling_days"], rows[sid]["handled"] = numbers[7], numbers[8]
+    return rows
+
+
+WORKLOAD_FIELDS = ("cases", "open", "completed", "terminated", "overdue", "on_time", "judged")
+
+
+def workload(q: LedgerQuery, walkin_rows: list[tuple], rows: dict | None = None):
+    """The totals and each specialist's workload (``rows`` from ``workload_rows`` or the
+    rollups): cases, open, completed, terminated, overdue, on time, and the working days the
+    completed cases took; the totals are the sums of these few hundred rows."""
+    rows = workload_rows(q) if rows is None else rows
+    fields = WORKLOAD_FIELDS
     total = {f: sum(r[f] for r in rows.values()) for f in fields}
     total["on_time_rate"] = _rate(total["on_time"], total["judged"])
     del total["judged"]
@@ -296,15 +304,147 @@ def problems(q: LedgerQuery) -> list[dict]:
     ]
 
 
-def dashboard(q: LedgerQuery) -> dict:
-    """Every statistic of the dashboard for one scope and filter (voided cases left out)."""
+def _live(q: LedgerQuery) -> dict:
+    """Every part of the dashboard as GROUP BY queries over the selected cases (voided cases
+    left out, as in the rollups)."""
     q = q.counted()
     if q.dialect == "postgresql":
         # Plain aggregates over many rows: compiling them (JIT) costs more than it saves.
         q.session.execute(sa.text("SET LOCAL jit = off"))
     by = counts(q)
     walkin = walkins(q)
-    totals, people = workload(q, walkin["specialist"])
+    return {
+        "by": by,
+        "walkin": walkin,
+        "workload": workload(q, walkin["specialist"]),
+        "extensions": extensions(q),
+        "notices": notices(q),
+        "problems": problems(q),
+    }
+
+
+def _int_key(key: str) -> int | None:
+    return int(key) if key else None
+
+
+def _from_rollups(q: LedgerQuery) -> dict:
+    """The same parts from the rollups of one unit and whole months (app/ledger/rollup.py)."""
+    sums, months = rollup.read(q)
+    n = rollup.IDX
+
+    def plain(dim):
+        return [(key, vec[n["n"]]) for key, vec in sums.get(dim, [])]
+
+    unit_rows = [(int(k), c) for k, c in plain("unit")]
+    cat_ids = {int(k) for k, _ in plain("problem")}
+    problem_units = [
+        (int(c), int(u), vec[n["n"]])
+        for key, vec in sums.get("problem_unit", [])
+        for c, u in [key.split("|")]
+    ]
+    unit_ids = {u for u, _ in unit_rows} | {u for _, u, _ in problem_units}
+    units = {
+        r.id: r
+        for r in q.session.execute(
+            sa.select(m.OrgUnit.id, m.OrgUnit.name, m.OrgUnit.tier).where(
+                m.OrgUnit.id.in_(unit_ids)
+            )
+        )
+    }
+    item_rows = [(int(k), c) for k, c in plain("item")]
+    item_names = dict(
+        q.session.execute(
+            sa.select(m.ServiceItem.id, m.ServiceItem.name).where(
+                m.ServiceItem.id.in_([i for i, _ in item_rows])
+            )
+        ).all()
+    )
+    tiers: dict = defaultdict(int)
+    for unit_id, c in unit_rows:
+        if unit_id in units:
+            tiers[units[unit_id].tier] += c
+    by = {
+        "kind": plain("kind"),
+        "status": plain("status"),
+        "tier": list(tiers.items()),
+        "unit": [(u, units[u].name if u in units else "", c) for u, c in unit_rows],
+        "item": [(i, item_names.get(i, ""), c) for i, c in item_rows],
+        "month": months,
+        "rating": plain("rating"),
+        "termination": plain("termination"),
+    }
+    walkin = {
+        "kind": plain("walkin_kind"),
+        "specialist": [(_int_key(k), c) for k, c in plain("walkin_spec")],
+    }
+    overdue_running = {_int_key(k): vec[n["n"]] for k, vec in sums.get("due", [])}
+    people = {}
+    for key, vec in sums.get("specialist", []):
+        sid = _int_key(key)
+        row = {f: vec[n[f]] for f in ("open", "completed", "terminated", "on_time", "judged")}
+        row["cases"] = vec[n["n"]]
+        row["overdue"] = vec[n["late"]] + overdue_running.get(sid, 0)
+        row["handling_days"], row["handled"] = vec[n["handling_days"]], vec[n["handled"]]
+        people[sid] = row
+    total = next((vec for key, vec in sums.get("total", [])), [0] * rollup.WIDTH)
+    reasons = sorted(plain("ext_reason"), key=lambda r: (-r[1], r[0]))[:TOP_EXTENSION_REASONS]
+    notices_, repeats = total[n["notices"]], total[n["repeats"]]
+    cat_names = dict(
+        q.session.execute(
+            sa.select(m.ProblemCategory.id, m.ProblemCategory.name).where(
+                m.ProblemCategory.id.in_(cat_ids)
+            )
+        ).all()
+    )
+    top: dict[int, list[dict]] = defaultdict(list)
+    for cat_id, unit_id, count in sorted(
+        problem_units, key=lambda r: (-r[2], units[r[1]].name if r[1] in units else "")
+    ):
+        if len(top[cat_id]) < TOP_UNITS_PER_PROBLEM:
+            name = units[unit_id].name if unit_id in units else ""
+            top[cat_id].append({"label": name, "count": count})
+    cats = [
+        (int(key), cat_names.get(int(key), ""), vec[n["n"]], vec[n["cases"]])
+        for key, vec in sums.get("problem", [])
+    ]
+    return {
+        "by": by,
+        "walkin": walkin,
+        "workload": workload(q, walkin["specialist"], people),
+        "extensions": {
+            "extensions": total[n["extensions"]],
+            "cases": total[n["extension_cases"]],
+            "extra_days": total[n["extension_days"]],
+            "reasons": [{"label": r[0], "count": r[1]} for r in reasons],
+        },
+        "notices": {
+            "notices": notices_,
+            "repeats": repeats,
+            "cases": total[n["notice_cases"]],
+            "repeat_cases": total[n["repeat_cases"]],
+            "repeat_rate": _rate(repeats, notices_),
+        },
+        "problems": [
+            {"key": c, "label": name, "count": count, "cases": cases, "units": top[c]}
+            for c, name, count, cases in sorted(cats, key=lambda r: (-r[2], r[1]))
+        ],
+    }
+
+
+def dashboard_live(q: LedgerQuery) -> dict:
+    """The dashboard counted from the cases themselves (what the rollups must equal)."""
+    return dashboard(q, live=True)
+
+
+def dashboard(q: LedgerQuery, live: bool = False) -> dict:
+    """Every statistic of the dashboard for one scope and filter.
+
+    A unit (or the scope) over whole months reads the rollups; any narrower filter (kind,
+    status, item, specialist, overdue, rating, a range cutting a month) counts live.
+    """
+    parts = _from_rollups(q) if not live and rollup.applies(q) else _live(q)
+    by, walkin = parts["by"], parts["walkin"]
+    totals, people = parts["workload"]
     months = sorted((month_label(k), n) for k, n in by["month"] if k is not None)
     return {
         "totals": totals,
@@ -317,11 +457,11 @@ def dashboard(q: LedgerQuery) -> dict:
         "by_item": _named(by["item"]),
         "by_month": [{"key": k, "label": k, "count": n} for k, n in months],
         "handling": handling_summary(people),
-        "extensions": extensions(q),
+        "extensions": parts["extensions"],
         "terminations": _enum_counts(by["termination"], TerminationReason),
         "satisfaction": satisfaction(by["rating"]),
-        "notices": notices(q),
-        "problems": problems(q),
+        "notices": parts["notices"],
+        "problems": parts["problems"],
         "walkins": _enum_counts(walkin["kind"], WalkInKind),
         "specialists": people,
     }

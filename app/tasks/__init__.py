@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 BEAT_SCHEDULE = {
@@ -14,6 +15,8 @@ BEAT_SCHEDULE = {
     "reminders-sweep": {"task": "reminders.sweep", "schedule": 300.0},
     "imports-purge": {"task": "imports.purge_old_files", "schedule": 6 * 3600.0},
     "jobs-maintain": {"task": "jobs.maintain", "schedule": 60.0},
+    # Statistics rollups against a full recount, repaired and logged when they differ.
+    "stats-rollup-check": {"task": "ledger.check_rollups", "schedule": crontab(hour=2, minute=30)},
 }
 
 

@@ -62,3 +62,15 @@ def summary(unit_id: int, period: str, start: str, end: str) -> int | None:
         log.info("summary %s %s %s already made", unit_id, period, start)
         return None
     return report.id if report is not None else None
+
+
+@shared_task(name="ledger.check_rollups", time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+def check_rollups() -> dict:
+    """Nightly: the statistics rollups against a full recount; differences repaired and logged."""
+    from app.extensions import db
+    from app.ledger.rollup import check
+
+    report = check(db.session, repair=True)
+    db.session.commit()
+    log.info("statistics rollups checked: %s", report)
+    return report
