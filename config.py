@@ -45,6 +45,9 @@ class Config:
         "DATABASE_URL", f"sqlite:///{_INSTANCE / 'bangban.sqlite'}"
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # A streaming replica for reads that tolerate lag (ledger, dashboard, exports, summaries);
+    # unset or down: the primary (app/replica.py).
+    REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL") or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # PostgreSQL timeouts (app/system.py): a stalled database fails a request with a 503 page
     # well before gunicorn's --timeout (60 s in scripts/run.sh and the README) kills the worker.

@@ -27,6 +27,7 @@ from app.domain import clock
 from app.ledger.export import describe, write_csv, write_xlsx
 from app.ledger.filters import LedgerFilter
 from app.ledger.queries import LedgerQuery
+from app.replica import read_session
 from app.scope import scope_for_user
 
 JOB_KIND = "ledger_export"
@@ -109,7 +110,7 @@ def _write(session: Session, job: m.BackgroundJob) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     today = dt.date.fromisoformat(params.get("today") or clock.today().isoformat())
-    query = LedgerQuery(session, scope, flt, today=today)
+    query = LedgerQuery(read_session(), scope, flt, today=today)  # a replica, if any
     total = query.count()
     _set(job.id, total=total)
     # SQLite cannot take a write while the export's read is open: report progress only at the end.
@@ -126,6 +127,7 @@ def _write(session: Session, job: m.BackgroundJob) -> str:
         title, subtitle = describe(session, scope, flt)
         writer = write_xlsx if fmt == "xlsx" else write_csv
         count = writer(query.stream(), path, title=title, subtitle=subtitle, progress=progress)
+    query.session.rollback()
     session.rollback()  # end the read transaction before the final write
     filestore.put(file_name, path.read_bytes(), MIMES[fmt], session=session)
     path.unlink(missing_ok=True)

@@ -57,6 +57,7 @@ from app.ledger.queries import (
     walkin_by_day,
 )
 from app.ledger.summaries import PERIOD_LABELS
+from app.replica import read_session
 from app.scope import current_scope
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -109,7 +110,7 @@ class LedgerView(BaseView):
     def list(self):
         scope = current_scope()
         flt = LedgerFilter.from_args(request.args)
-        query = LedgerQuery(db.session, scope, flt)
+        query = LedgerQuery(read_session(), scope, flt)
         # The pager's count stops at the cap; the exact total is a click away (?exact=1).
         exact = request.args.get("exact") == "1"
         total = CappedCount(query.count(), cap=1 << 62) if exact else query.capped_count()
@@ -143,7 +144,7 @@ class LedgerView(BaseView):
         return self.render_template(
             "ledger/walkin.html",
             title=_("Walk-in help ledger"),
-            ledger=walkin_by_day(db.session, scope, flt),
+            ledger=walkin_by_day(read_session(), scope, flt),
             flt=flt,
             args=flt.to_args(),
             choices=filter_choices(scope),
@@ -157,7 +158,7 @@ class LedgerView(BaseView):
             abort(404)
         scope = current_scope()
         flt = LedgerFilter.from_args(request.args)
-        query = LedgerQuery(db.session, scope, flt)
+        query = LedgerQuery(read_session(), scope, flt)
         limit = current_app.config.get("LEDGER_SYNC_EXPORT_ROWS", DEFAULT_SYNC_EXPORT_ROWS)
         if request.args.get("background") or query.capped_count(limit) > limit:
             job = jobs.create_export_job(db.session, g.user, flt, fmt, str(get_locale() or ""))
@@ -300,7 +301,7 @@ class DashboardView(BaseView):
             period, clock.today(), request.args.get("date_from"), request.args.get("date_to")
         )
         flt = LedgerFilter.from_args(request.args).with_(date_from=start, date_to=end)
-        data = stats.dashboard(LedgerQuery(db.session, scope, flt))
+        data = stats.dashboard(LedgerQuery(read_session(), scope, flt))
         return self.render_template(
             "ledger/dashboard.html",
             title=_("Statistics"),
