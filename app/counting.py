@@ -13,6 +13,7 @@ jobs) the exact count is still one call away.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import escape

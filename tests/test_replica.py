@@ -13,8 +13,8 @@ from app import models as m
 from app.extensions import db
 from app.replica import _down_until
 from tests import factories
-from tests.test_ledger_views import kpi
 from tests.conftest import PG_URL, recreate_pg_database
+from tests.test_ledger_views import kpi
 
 REPLICA_URL = (
     sa.engine.make_url(PG_URL)
