@@ -1,7 +1,7 @@
 """scale: composite and trigram indexes for lists, searches and the ledger at 10M cases
 
 Revision ID: 0012_scale
-Revises: 0010_security
+Revises: 0009_jobs_files
 Create Date: 2026-12-05
 
 On PostgreSQL the indexes are built CONCURRENTLY (outside a transaction: writes go on while a
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = "0012_scale"
-down_revision = "0010_security"
+down_revision = "0009_jobs_files"
 branch_labels = None
 depends_on = None
 
