@@ -163,6 +163,7 @@ def worker(own_redis, instance: Path) -> subprocess.Popen:
     return start_worker({"DATABASE_URL": PG_URL, "REDIS_URL": own_redis.url}, instance)
 
 
+@pytest.mark.slow
 def test_with_redis_down_the_front_door_works_and_jobs_wait_then_catch_up(
     service_app, own_redis, tmp_path
 ):
@@ -196,12 +197,14 @@ def test_with_redis_down_the_front_door_works_and_jobs_wait_then_catch_up(
     assert codes[:10] == [200] * 10 and codes[10] == 429
 
     # A background export and an import: kept pending, the user told why, no 500.
+    assert time.monotonic() - started < 20
+    admin = log_in(app.test_client(), "admin")
+    started = time.monotonic()
     export = manager.get("/ledger/export/xlsx", query_string={"background": "1"})
     export_id = job_id_of(export)
-    admin = log_in(app.test_client(), "admin")
     imported = upload(admin, "units", workbook("units", {"units": new_villages(3)}))
     import_id = job_id_of(imported)
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 6  # no request waits on the broker's retries
     page = manager.get(f"/ledger/jobs/{export_id}")
     assert page.status_code == 200 and "后台服务暂时无法连接" in page.text
     assert "后台服务暂时无法连接" in admin.get(f"/imports/job/{import_id}").text
