@@ -157,6 +157,28 @@ def _check_list_args() -> None:
             index, column = int(match.group(1)), match.group(2)
             if column in filters and index >= len(filters[column]):
                 raise BadInput(400, _("A search value is not valid."))
+            if not _fits_column(view, column, value):
+                raise BadInput(400, _("A search value is not valid."))
+
+
+BOOLEAN_TEXTS = {"", "y", "n", "yes", "no", "t", "f", "true", "false", "on", "off", "1", "0"}
+
+
+def _fits_column(view, column: str, value: str) -> bool:
+    """Whether a list filter's value can be compared with the column at all (PostgreSQL refuses
+    ``boolean = 'nope'`` and integers beyond its range)."""
+    import sqlalchemy as sa
+
+    table = getattr(getattr(getattr(view, "datamodel", None), "obj", None), "__table__", None)
+    col = table.columns.get(column) if table is not None else None
+    if col is None:
+        return True
+    text = value.strip()
+    if isinstance(col.type, sa.Boolean):
+        return text.lower() in BOOLEAN_TEXTS
+    if isinstance(col.type, sa.Integer) and text.lstrip("-").isdigit():
+        return abs(int(text)) <= MAX_ID
+    return True
 
 
 def _check_rison() -> None:

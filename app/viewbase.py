@@ -197,7 +197,13 @@ class ScopedModelView(ModelView):
             return super()._get_list_widget(
                 filters, order_column=order_column, order_direction=order_direction, **kwargs
             )
-        except (LookupError, ValueError, TypeError, sa_exc.DataError) as exc:
+        except (
+            LookupError,
+            ValueError,
+            TypeError,
+            sa_exc.DataError,
+            sa_exc.ProgrammingError,
+        ) as exc:
             db.session.rollback()
             abort(400, description=_("A search value is not valid."))
             raise AssertionError from exc  # unreachable

@@ -183,7 +183,7 @@ def test_crawl_every_get_route_with_malformed_values(api_app, world, login, user
                     status = status_of(client, url)
                 if status >= 500:
                     failures.append((url, status))
-    assert failures == []
+    assert failures == [], "\n".join(f"{status} {url}" for url, status in failures)
 
 
 def test_progress_inquiry_is_also_bounded_per_network(app, tree):
