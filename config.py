@@ -35,6 +35,8 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+DEFAULT_APP_NAME = "帮办代办服务管理系统"
+
 class Config:
     # Where files that belong to this installation live (SQLite file, secret key, uploads).
     INSTANCE_DIR = str(_INSTANCE)
@@ -70,7 +72,8 @@ class Config:
     TIMEZONE = "Asia/Shanghai"
 
     # Flask-AppBuilder
-    APP_NAME = os.environ.get("APP_NAME", "帮办代办服务管理系统")
+    # The default name is shown translated per reader (app/i18n.py); a name set here is not.
+    APP_NAME = os.environ.get("APP_NAME", DEFAULT_APP_NAME)
     APP_THEME = ""  # the default bootstrap theme; most Bootswatch themes import web fonts
     AUTH_TYPE = 1  # AUTH_DB
     AUTH_ROLE_ADMIN = "Admin"

@@ -107,8 +107,9 @@ def _changes(obj) -> tuple[dict, dict]:
     for name in AUDITED_COLLECTIONS.get(obj.__table__.name, ()):
         hist = state.attrs[name].history
         if hist.has_changes():
-            before[name] = sorted(str(x) for x in (hist.deleted or [])) or []
-            after[name] = sorted(str(x) for x in (hist.added or [])) or []
+            # A role by its name (its str() is the translated label people read).
+            before[name] = sorted(str(getattr(x, "name", x)) for x in (hist.deleted or [])) or []
+            after[name] = sorted(str(getattr(x, "name", x)) for x in (hist.added or [])) or []
     return before, after
 
 

@@ -7,6 +7,7 @@ session at the first request after each log-in.
 from __future__ import annotations
 
 from flask import Flask, g, request, session
+from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 
 from app.extensions import db
@@ -45,8 +46,17 @@ def local_datetime(value) -> str:
     return f"{local_date(value)} {value.astimezone(clock.TZ):%H:%M}"
 
 
+# The product's name as the navbar and titles show it, in the reader's language. A center that
+# sets its own APP_NAME keeps that name as it is.
+PRODUCT_NAME = _l("Assisted and Proxy Handling Service Management System")
+
+
 def init_i18n(app: Flask) -> None:
     from app.models import Setting
+    from config import DEFAULT_APP_NAME
+
+    if app.config.get("APP_NAME") in (None, "", DEFAULT_APP_NAME):
+        app.config["APP_NAME"] = PRODUCT_NAME
 
     app.jinja_env.filters["ldate"] = local_date
     app.jinja_env.filters["ldatetime"] = local_datetime

@@ -24,15 +24,20 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, ValidationError
 
 
-def _no_downloads(view_cls):
-    """FAB's security views inherit a file route that fails on any name: answer 404 instead."""
+def _no_downloads(view_cls, **attrs):
+    """FAB's security views inherit a file route that fails on any name: answer 404 instead.
+    Their unlabelled columns get translated labels (TranslatedLabels); ``attrs`` override more."""
 
-    class Closed(view_cls):
+    from app.labels import TranslatedLabels
+
+    class Closed(TranslatedLabels, view_cls):
         @expose("/download/<string:filename>")
         @has_access
         def download(self, filename):
             abort(404)
 
+    for name, value in attrs.items():
+        setattr(Closed, name, value)
     Closed.__name__ = view_cls.__name__  # keep FAB's permission and endpoint names
     Closed.__qualname__ = view_cls.__qualname__
     return Closed
@@ -134,8 +139,49 @@ class RankedUserView(UserDBModelView):
         super().pre_delete(item)
 
 
+def _dash(value):
+    return "—" if value is None else value
+
+
+def _joined(values):
+    return "、".join(str(v) for v in values or []) or "—"
+
+
+def _role_text(role) -> str:
+    """A role as people read it (its name is a key: Admin, Manager...)."""
+    from app.roles import ROLE_LABELS
+
+    if role.name == "Public":  # FAB's role of visitors who are not logged in
+        return str(_l("Public (not logged in)"))
+    return str(ROLE_LABELS.get(role.name, role.name))
+
+
 class AppSecurityManager(SecurityManager):
-    userdbmodelview = _no_downloads(_same_name(RankedUserView, UserDBModelView))
+    userdbmodelview = _no_downloads(
+        _same_name(RankedUserView, UserDBModelView),
+        # FAB's own texts for these two are not translatable (lazy_formatter_gettext).
+        description_columns={
+            **UserDBModelView.description_columns,
+            "roles": _l("The user's roles in the application; each grants a set of permissions"),
+            "groups": _l("The user's groups; each grants the roles of its group"),
+        },
+        formatters_columns={
+            **{
+                name: _dash
+                for name in (
+                    "created_by",
+                    "changed_by",
+                    "created_on",
+                    "changed_on",
+                    "last_login",
+                    "login_count",
+                    "fail_login_count",
+                )
+            },
+            "roles": _joined,
+            "groups": _joined,
+        },
+    )
     authdbview = _same_name(LogoutView, AuthDBView)
     resetmypasswordview = _same_name(ChangeMyPasswordView, ResetMyPasswordView)
     resetpasswordview = _same_name(RankedResetPasswordView, ResetPasswordView)
@@ -143,6 +189,12 @@ class AppSecurityManager(SecurityManager):
     groupmodelview = _no_downloads(UserGroupModelView)
     # FAB's user statistics chart loads Google Charts from the internet: not on an intranet.
     userstatschartview = None
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        # FAB's screens print a role with str(): show its translated name.
+        self.role_model.__str__ = _role_text
+        self.role_model.__repr__ = _role_text  # lists of roles print their items' repr
 
     def sync_roles_and_permissions(self) -> None:
         """Create the built-in roles and every view's permissions (``flask sync-perms``).

@@ -28,7 +28,7 @@ from app import scope as scoping
 from app.counting import CappedCountInterface
 from app.domain.errors import DomainError
 from app.kept import STEP_OWNED_MODELS, RecordKept, is_kept
-from app.labels import COMMON_LABELS
+from app.labels import COMMON_LABELS, TranslatedLabels
 from app.scope import WRITE_UNIT_RELATIONS
 from app.scope import row_in_scope as _row_in_scope
 
@@ -135,7 +135,7 @@ class ListInterface(CappedCountInterface):
         return query
 
 
-class ScopedModelView(ModelView):
+class ScopedModelView(TranslatedLabels, ModelView):
     """A ModelView whose every read and write stays inside the current user's scope."""
 
     page_size = 20

@@ -21,6 +21,7 @@ from app.case_views import CaseView
 from app.domain.applicants import check_identity
 from app.domain.status import OPEN_STATUSES
 from app.followup_views import JointReviewView, RectificationView
+from app.labels import audit_action, audit_table, audit_user, record_text
 from app.reminders.labels import kind_label
 from app.scope import current_scope
 from app.staff_views import SpecialistView
@@ -792,6 +793,13 @@ class AuditLogView(ScopedModelView):
         "row_id": _l("Record"),
         "before": _l("Before"),
         "after": _l("After"),
+    }
+    formatters_columns = {
+        "action": audit_action,
+        "table_name": audit_table,
+        "username": audit_user,
+        "before": record_text,
+        "after": record_text,
     }
 
 

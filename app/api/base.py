@@ -37,7 +37,7 @@ from app.counting import CappedCount, CappedCountInterface
 from app.domain.errors import DomainError, NotInScope, StaleRecord, ValidationFailed
 from app.extensions import db
 from app.kept import RecordKept, is_kept
-from app.labels import COMMON_LABELS
+from app.labels import COMMON_LABELS, TranslatedLabels
 from app.scope import WRITE_UNIT_RELATIONS, row_in_scope
 from app.validators import mask_mobile, mask_resident_id
 
@@ -92,7 +92,7 @@ def _document_relations(schema) -> None:
             field.metadata.update(type="integer")
 
 
-class ScopedModelRestApi(DocumentedRoutes, ModelRestApi):
+class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
     """A ModelRestApi whose every read and write stays inside the caller's scope."""
 
     allow_browser_login = False  # bearer tokens only: the API is exempt from CSRF

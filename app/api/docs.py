@@ -91,10 +91,10 @@ class OpenApi(FabOpenApi):
     def _create_api_spec(version):
         servers = current_app.config.get("FAB_OPENAPI_SERVERS", [{"url": request.host_url}])
         return APISpec(
-            title=current_app.appbuilder.app_name,
+            title=str(current_app.appbuilder.app_name),
             version=version,
             openapi_version="3.0.2",
-            info={"description": current_app.appbuilder.app_name},
+            info={"description": str(current_app.appbuilder.app_name)},
             plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
             servers=servers,
         )

@@ -61,7 +61,12 @@ def sms_gateway_name() -> str:
 
 
 def sms_signature() -> str:
-    return conf("SMS_SIGNATURE", f"【{current_app.config.get('APP_NAME', '')}】") or ""
+    from config import DEFAULT_APP_NAME
+
+    name = current_app.config.get("APP_NAME", "")
+    # The product name is translated per reader on screens; an SMS signature is always Chinese.
+    name = name if isinstance(name, str) else DEFAULT_APP_NAME
+    return conf("SMS_SIGNATURE", f"【{name}】") or ""
 
 
 def idempotency_key(row: Notification) -> str:
