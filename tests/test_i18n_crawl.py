@@ -43,6 +43,10 @@ ALLOWED = {
     "sfz",
     "dibao",
     "gtgsh",
+    "redis",  # services by name, and the /health URL
+    "postgresql",
+    "celery",
+    "health",
     "ok",
     "jwt",
     "bearer",
