@@ -37,6 +37,7 @@ def _bool(name: str, default: bool) -> bool:
 
 DEFAULT_APP_NAME = "帮办代办服务管理系统"
 
+
 class Config:
     # Where files that belong to this installation live (SQLite file, secret key, uploads).
     INSTANCE_DIR = str(_INSTANCE)
