@@ -7,6 +7,7 @@ from __future__ import annotations
 from app.extensions import db
 from app.imports import jobs
 from tests import factories
+from tests.apiclient import api_login
 from tests.test_imports import run_import, user_named, workbook
 
 NEW_PASSWORD = "Taken@Over2026"
@@ -59,11 +60,14 @@ def test_an_admin_import_changes_passwords_and_roles_only_when_chosen(app, tree,
     rows = [_row("a_spec", tree.town_a, ["Manager"], NEW_PASSWORD)]
     job, results = run_import(workbook("staff", {"staff": rows}), "staff")
     assert job.status == jobs.REFUSED and _problems(results) == [{"password", "roles"}]
+    old_token = api_login(app, "a_spec")
+    assert old_token.get("/api/v1/case/").status_code == 200
     job, _ = run_import(workbook("staff", {"staff": rows}), "staff", update_accounts=True)
     assert job.status == jobs.DONE
     db.session.expire_all()
     assert [r.name for r in user_named("a_spec").roles] == ["Manager"]
     login(app.test_client(), "a_spec", NEW_PASSWORD)
+    assert old_token.get("/api/v1/case/").status_code == 401  # the reset ended old tokens
     # Not even an Admin makes or changes an Admin by import.
     rows = [_row("other_admin", tree.town_a, ["Specialist"], NEW_PASSWORD)]
     job, results = run_import(workbook("staff", {"staff": rows}), "staff", update_accounts=True)

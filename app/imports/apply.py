@@ -24,6 +24,7 @@ from app.enums import HolidayKind, StaffType, Tier
 from app.imports.validate import Parsed, Row
 from app.roles import ROLE_NAMES
 from app.scope import Scope
+from app.sessions import end_all_sessions
 
 FLUSH_EVERY = 1000
 
@@ -232,6 +233,7 @@ def write_staff(ctx: Context, parsed: Parsed) -> None:
                 and not check_password_hash(user.password or "", v["password"])
             ):
                 user.password = _hash(v["password"])
+                end_all_sessions(session, user.id)  # a new password ends the old sessions
                 changed = True
             _outcome(row, False, changed)
         ctx.advance()
