@@ -79,6 +79,9 @@ bench: $(VENV)/.installed-dev
 	DB_STATEMENT_TIMEOUT_MS=0 $(BIN)/python bench/ledger.py
 	DB_STATEMENT_TIMEOUT_MS=0 $(BIN)/python bench/pages.py --reuse
 	DB_STATEMENT_TIMEOUT_MS=0 $(BIN)/python bench/reminder_sweep.py
+	DB_STATEMENT_TIMEOUT_MS=0 $(BIN)/python bench/scale.py --cases 1000000 --load
+	DB_STATEMENT_TIMEOUT_MS=0 $(BIN)/python bench/scale.py --cases 10000000 --load \
+		--compare bench/results/scale-1000000.json
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
