@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import models as m
 from app.case_views import CaseView
+from app.columns import APPLICANT_FIELDS, SERVICE_ITEM_FIELDS
 from app.domain.applicants import check_identity
 from app.domain.status import OPEN_STATUSES
 from app.followup_views import JointReviewView, RectificationView
@@ -164,26 +165,7 @@ class ServiceItemView(ScopedModelView):
         "legal_days",
         "needs_parallel",
     ]
-    add_columns = [
-        "code",
-        "name",
-        "department",
-        "accept_city",
-        "accept_town",
-        "accept_village",
-        "promised_days",
-        "legal_days",
-        "fee_note",
-        "window_number",
-        "hall_location",
-        "needs_parallel",
-        "parallel_departments",
-        "online",
-        "mobile",
-        "self_service",
-        "keywords",
-        "active",
-    ]
+    add_columns = list(SERVICE_ITEM_FIELDS)
     edit_columns = add_columns
     show_columns = add_columns
     search_columns = ["code", "name", "department", "keywords", "needs_parallel", "active"]
@@ -227,20 +209,7 @@ class ApplicantView(ScopedModelView):
     add_title = _l("Add applicant")
     edit_title = _l("Edit applicant")
     list_columns = ["name", "kind", "masked_id_number", "credit_code", "masked_mobile", "unit"]
-    add_columns = [
-        "kind",
-        "name",
-        "id_number",
-        "credit_code",
-        "contact_person",
-        "mobile",
-        "address",
-        "weak",
-        "sick",
-        "disabled",
-        "foreign_invested",
-        "unit",
-    ]
+    add_columns = list(APPLICANT_FIELDS)
     edit_columns = add_columns
     show_columns = [
         "kind",

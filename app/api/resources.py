@@ -26,11 +26,11 @@ from app.api.base import (
     not_found,
 )
 from app.api.errors import invalid
+from app.columns import APPLICANT_FIELDS, SERVICE_ITEM_FIELDS
 from app.domain.applicants import check_identity
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.validators import mobile_error, resident_id_error, uscc_error
-from app.views import ApplicantView, ServiceItemView
 
 
 def _marshmallow_check(error_of):
@@ -132,7 +132,7 @@ class ServiceItemApi(ScopedModelRestApi):
         "needs_parallel",
         "active",
     ]
-    add_columns = list(ServiceItemView.add_columns)  # the same fields as the screen's form
+    add_columns = list(SERVICE_ITEM_FIELDS)  # the same fields as the screen's form
     edit_columns = add_columns
     show_columns = [
         "id",
@@ -166,7 +166,7 @@ class ApplicantApi(ScopedModelRestApi):
         "unit.name",
         "created_at",
     ]
-    add_columns = list(ApplicantView.add_columns)  # the same fields as the screen's form
+    add_columns = list(APPLICANT_FIELDS)  # the same fields as the screen's form
     edit_columns = add_columns
     show_columns = [
         "id",
