@@ -194,8 +194,12 @@ def test_successful_answers_match_the_document(api_app, people, tree):
 
         def call(method, path, expect, pk=None, body=NOT_SET, query=None):
             operation = schema[path][method]
+            extra = {} if body is NOT_SET else {"media_type": "application/json"}
             case = operation.Case(
-                path_parameters={"pk": pk} if pk is not None else None, body=body, query=query
+                path_parameters={"pk": pk} if pk is not None else None,
+                body=body,
+                query=query,
+                **extra,
             )
             response = case.call_and_validate(headers=api.headers, checks=CHECKS)
             assert response.status_code == expect, (method, path, response.text)
@@ -224,7 +228,7 @@ def test_successful_answers_match_the_document(api_app, people, tree):
         201,
         body={"applicant": applicant, "item": 2, "kind": "proxy", "needs": "代办", **ACKS},
     )["id"]
-    call("PUT", "/api/v1/case/{pk}", 200, pk=case, body={"specialist": people.specialist.id})
+    call("PUT", "/api/v1/case/{pk}", 200, pk=case, body={"needs": "补充说明"})
     call(
         "POST",
         "/api/v1/case/{pk}/confirm",

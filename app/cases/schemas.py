@@ -99,7 +99,10 @@ class FeeGuidanceSchema(StepSchema):
     __component_name__ = "CaseStep.fee_guidance"
     payee = fields.String(required=True, validate=validate.Length(min=1, max=100))
     amount = fields.Decimal(
-        required=True, places=2, validate=validate.Range(min=0, max=10**9), as_string=True
+        required=True,
+        places=2,
+        validate=lambda value: 0 <= value <= 10**9,
+        metadata={"minimum": 0, "maximum": 10**9, "description": "Yuan, e.g. 12.50"},
     )
     note = fields.String(required=True, validate=REQUIRED_TEXT)
 
@@ -213,6 +216,7 @@ _MESSAGES = (
     ("Must be greater than or equal to", _l("The number is out of range.")),
     ("Must be less than or equal to", _l("The number is out of range.")),
     ("Invalid input type", _l("The body must be a JSON object.")),
+    ("Invalid value", _l("The number is out of range.")),
 )
 
 
