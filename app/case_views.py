@@ -197,7 +197,11 @@ class CaseView(ScopedModelView):
             widgets=widgets,
             related_views=[],
             case=case,
-            steps=offered(case, {r.name for r in g.user.roles}) if may_edit(case) else [],
+            steps=[
+                name
+                for name in offered(case, {r.name for r in g.user.roles})
+                if may_edit(case) or not STEPS[name].handling_side_only
+            ],
             step_labels=lifecycle.STEP_LABELS,
             missing=lifecycle.missing_materials(case),
             overdue=_overdue_state(case),
@@ -238,7 +242,7 @@ class CaseView(ScopedModelView):
         if spec is None:
             abort(404)
         case = load_case(pk)
-        if not may_edit(case):
+        if spec.handling_side_only and not may_edit(case):
             flash(_("Only the handling unit can change this case."), "danger")
             return redirect(url_for("CaseView.show", pk=case.id))
         refused = service.refusal(case, step, g.user)

@@ -105,6 +105,13 @@ class StewardForm(StepForm):
     steward = SelectField(_l("Project steward"), coerce=int)
 
 
+class VoidForm(StepForm):
+    reason = TextAreaField(
+        _l("Why the case is voided (entered by mistake…)"),
+        validators=[DataRequired(), Length(max=2000)],
+    )
+
+
 class TransferForm(StepForm):
     to_unit = SelectField(_l("Transfer to"), coerce=int)
 

@@ -281,13 +281,17 @@ def test_status_change_queues_one_sms_in_the_same_transaction(app, tree, people)
     )
     lifecycle.notify_missing(db.session, case, people.spec.user, deadline=at(3).date())
     lifecycle.supplement(db.session, case, people.spec.user, material_ids=[item.materials[0].id])
+    lifecycle.submit(db.session, case, people.spec.user)
     db.session.commit()
     sms = notifications(channel=NotificationChannel.SMS)
     assert [s.dedup_key for s in sms] == [
         f"status_sms:{case.id}:accepted:1",
         f"status_sms:{case.id}:awaiting_materials:1",
+        f"status_sms:{case.id}:accepted:2",
         f"status_sms:{case.id}:in_progress:1",
     ]
+    # Back to "accepted" after the materials: the applicant reads that they were received.
+    assert "材料" in sms[2].body and sms[2].body != sms[0].body
     assert all(s.recipient_address == "13800138000" and case.number in s.body for s in sms)
     assert all(s.status == NotificationStatus.PENDING and s.not_before is None for s in sms)
 

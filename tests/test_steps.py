@@ -173,6 +173,7 @@ DRIVERS = {
         lambda w, c: {"rating": "5", "channel": "on_site", "comments": "很好"},
         EventKind.EVALUATION,
     ),
+    "void": (lambda w, c: None, lambda w, c: {"reason": "录入错误"}, S.VOIDED),
     "return_visit": (
         _completed,
         lambda w, c: {"planned_on": _today(), "channel": "phone", "notes": "满意"},
@@ -319,6 +320,19 @@ def test_the_same_refusal_on_both_surfaces(api_app, tree, login):
     assert page.status_code == 200
     assert answer.json["message"] in page.text
     assert "r" in page.text  # the input is kept
+
+
+def test_only_a_manager_or_admin_voids(api_app, tree, login):
+    w = World(tree)
+    case = w.case()
+    api = api_login(api_app, "spec_a1", language="zh")
+    answer = api.post(f"/api/v1/case/{case.id}/void", json={"reason": "录入错误"})
+    assert answer.status_code == 403
+    client = login(api_app.test_client(), "spec_a1")
+    show = client.get(f"/caseview/show/{case.id}").text
+    assert 'data-step="void"' not in show
+    db.session.expire_all()
+    assert db.session.get(m.Case, case.id).status == S.APPLIED
 
 
 def test_api_refuses_a_related_id_outside_the_choices(api_app, tree):

@@ -180,6 +180,11 @@ class ReturnVisitSchema(StepSchema):
     notes = fields.String(validate=TEXT, load_default="")
 
 
+class VoidSchema(StepSchema):
+    __component_name__ = "CaseStep.void"
+    reason = fields.String(required=True, validate=REQUIRED_TEXT)
+
+
 class TimelineEventSchema(Schema):
     """One entry of a case's timeline."""
 

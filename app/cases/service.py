@@ -149,7 +149,7 @@ def run_step(
         case = access.case_in_scope(pk, scope, lock=True)
         if case is None:
             raise NotInScope()
-        if not access.may_edit(case, scope):
+        if step.handling_side_only and not access.may_edit(case, scope):
             raise NotHandlingSide()
         refused = refusal(case, name, actor)
         if refused is not None:

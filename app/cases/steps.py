@@ -61,6 +61,9 @@ class Step:
     uploads: tuple[str, ...] = ()
     # roles that may take the step (None: any role holding the step permission)
     roles: frozenset[str] | None = None
+    # only the handling side takes it (False: the lifecycle call decides who may, e.g. voiding
+    # by a manager of the accepting unit)
+    handling_side_only: bool = True
 
     @property
     def label(self):
@@ -263,6 +266,10 @@ def _evaluate(c: StepContext):
     )
 
 
+def _void(c: StepContext):
+    return lifecycle.void(c.session, c.case, c.actor, reason=c.data["reason"])
+
+
 def _return_visit(c: StepContext):
     d = c.data
     return lifecycle.plan_return_visit(
@@ -347,6 +354,14 @@ STEPS: dict[str, Step] = _steps(
     Step("terminate", forms.TerminateForm, sch.TerminateSchema, _terminate),
     Step("evaluate", forms.EvaluateForm, sch.EvaluateSchema, _evaluate),
     Step("return_visit", forms.ReturnVisitForm, sch.ReturnVisitSchema, _return_visit),
+    Step(
+        "void",
+        forms.VoidForm,
+        sch.VoidSchema,
+        _void,
+        roles=frozenset({"Manager", "Admin"}),
+        handling_side_only=False,
+    ),
 )
 
 # Lifecycle error keys → the steps' field names.

@@ -24,8 +24,14 @@ from app.enums import EventKind, NotificationChannel
 S = CaseStatus
 
 
-def _status_text(case: m.Case, new: CaseStatus) -> str:
+def _status_text(case: m.Case, new: CaseStatus, old: CaseStatus | None = None) -> str:
     params = {"number": case.number, "item": case.item.name if case.item else ""}
+    if new == S.ACCEPTED and old == S.AWAITING_MATERIALS:
+        return _(
+            "We have received the materials for your case %(number)s (%(item)s); it will now "
+            "be handed to the window.",
+            **params,
+        )
     if new == S.ACCEPTED:
         return _(
             "Your application %(number)s (%(item)s) has been accepted; the promised time limit "
@@ -87,7 +93,7 @@ def on_status_change(session: Session, case: m.Case, old: CaseStatus, new: CaseS
         and obj.to_status == new
     )
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
-        text = channels.sms_signature() + _status_text(case, new)
+        text = channels.sms_signature() + _status_text(case, new, old)
         subject = _("Case %(number)s: status changed", number=case.number)
     outbox.queue(
         session,
