@@ -909,6 +909,16 @@ def register_views(appbuilder) -> None:
                 icon="fa-user-plus",
                 category="Organisation",
             )
+    from flask import current_app
+
+    app = current_app._get_current_object()
+    if "favicon" not in app.view_functions:
+        # Browsers ask for /favicon.ico on every page: the icon the app ships.
+        app.add_url_rule(
+            "/favicon.ico",
+            "favicon",
+            lambda: app.send_static_file("favicon.ico"),
+        )
     import importlib
 
     for module in FEATURE_MODULES:

@@ -109,7 +109,7 @@ def assert_offline_and_qr(html: str, case) -> None:
         assert not re.match(r"(https?:)?//", target.strip(), re.I), target
     assert "@font-face" not in html
     assert "@page { size: A4; margin: 18mm; }" in html
-    assert 'class="toolbar no-print"' in html and "window.print()" in html
+    assert 'class="toolbar no-print"' in html and 'id="print-button"' in html
 
 
 def get(client, url):
@@ -366,3 +366,17 @@ def test_anonymous_is_sent_to_log_in(app, world):
     response = get(app.test_client(), f"/print/case/{world.help_case.id}/application")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_print_pages_run_no_inline_script_and_the_app_has_an_icon(app, world, login):
+    """The Print button is wired by a served script (the CSP blocks inline handlers)."""
+    client = login(app.test_client(), "sp_a")
+    response = get(client, f"/print/case/{world.help_case.id}/application")
+    html = response.text
+    assert not re.search(r"\son[a-z]+=", html)  # no onclick=, onload=...
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    assert f'<script src="/static/js/print.js" nonce="{nonce}"></script>' in html
+    assert 'id="print-button"' in html
+    assert client.get("/static/js/print.js").status_code == 200
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"
