@@ -118,3 +118,31 @@ def test_the_settings_page_lists_every_knob_and_refuses_bad_values(app, tree, lo
     # FAB's own add form checks the same way.
     client.post("/settingview/add", data={"key": key, "value": "abc"})
     assert db.session.execute(sa.select(m.Setting)).first() is None
+
+
+def test_selected_notifications_are_marked_read_together(app, tree, login):
+    spec = factories.staff("spec", "Specialist", tree.town_a)
+    other = factories.staff("other", "Specialist", tree.town_a)
+    rows = []
+    for i, user in enumerate([spec, spec, spec, other]):
+        row = m.Notification(
+            dedup_key=f"sel{i}",
+            channel=NotificationChannel.APP,
+            kind="due_soon",
+            recipient_id=user.user.id,
+            subject=f"通知{i}",
+        )
+        db.session.add(row)
+        rows.append(row)
+    db.session.commit()
+    client = login(app.test_client(), "spec")
+    page = client.get("/notifications/")
+    assert 'form="mark-selected"' in page.text
+    r = client.post(
+        "/notifications/read-selected",
+        data={"ids": [rows[0].id, rows[1].id, rows[3].id, "x", "99999999999"]},
+    )
+    assert r.status_code == 302
+    db.session.expire_all()
+    read = [db.session.get(m.Notification, row.id).read_at is not None for row in rows]
+    assert read == [True, True, False, False]  # another user's stays unread
