@@ -88,10 +88,18 @@ def _is_id(text: str) -> bool:
     return text.isascii() and text.isdigit() and int(text) <= MAX_ID
 
 
+# Screens whose records are keyed by text, not by a number (the settings' keys).
+TEXT_KEY_VIEWS = {"SettingView"}
+
+
 def _check_path() -> None:
+    text_keys = (request.endpoint or "").split(".")[0] in TEXT_KEY_VIEWS
     for name, value in (request.view_args or {}).items():
         text = str(value)
-        if name == "pk" or name.endswith("_id"):
+        if name == "pk" and text_keys:
+            if bad_text(text) or len(text) > 80:
+                raise BadInput(404, _("Not found."))
+        elif name == "pk" or name.endswith("_id"):
             if not _is_id(text):
                 raise BadInput(404, _("Not found."))
         elif bad_text(text):
