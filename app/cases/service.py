@@ -19,8 +19,7 @@ from app import models as m
 from app.audit import write_entry
 from app.cases import access
 from app.cases.schemas import readable
-from app.cases.steps import FIELD_ALIASES, STEPS, StepContext, offered
-from app.domain import lifecycle
+from app.cases.steps import FIELD_ALIASES, STEPS, StepContext, is_offered
 from app.domain.errors import (
     DomainError,
     IllegalTransition,
@@ -117,7 +116,7 @@ def refusal(case: m.Case, name: str, actor=None) -> DomainError | None:
     step = STEPS[name]
     if step.roles is not None and actor is not None and not (step.roles & _roles(actor)):
         return RoleRefused()
-    if name not in lifecycle.allowed_steps(case) or name not in offered(case):
+    if not is_offered(case, step):
         return IllegalTransition(
             _l("“%(step)s” is not allowed while the case is “%(status)s”."),
             step=str(step.label),

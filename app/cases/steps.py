@@ -372,16 +372,20 @@ FIELD_ALIASES = {
 }
 
 
+def is_offered(case: m.Case, step: Step, allowed: set[str] | None = None) -> bool:
+    """Whether the case's status (and the step's own condition) offers ``step`` now."""
+    allowed = set(lifecycle.allowed_steps(case)) if allowed is None else allowed
+    if step.name not in allowed:
+        return False
+    return step.offered_if is None or bool(step.offered_if(case))
+
+
 def offered(case: m.Case, roles: set[str] | None = None) -> list[str]:
-    """The steps the case's status (and each step's own condition) offers now, in order."""
+    """The steps offered now (for a caller with ``roles``), in the registry's order."""
     allowed = set(lifecycle.allowed_steps(case))
-    names = []
-    for name, step in STEPS.items():
-        if name not in allowed:
-            continue
-        if step.offered_if is not None and not step.offered_if(case):
-            continue
-        if step.roles is not None and roles is not None and not (step.roles & roles):
-            continue
-        names.append(name)
-    return names
+    return [
+        name
+        for name, step in STEPS.items()
+        if is_offered(case, step, allowed)
+        and (step.roles is None or roles is None or bool(step.roles & roles))
+    ]
