@@ -127,7 +127,7 @@ def register_commands(app) -> None:
     from app.reminders.cli import reminders_cli
 
     app.cli.add_command(reminders_cli)
-    from app.calendar_cli import calendar_cli
+    from app.calendar.cli import calendar_cli
 
     app.cli.add_command(calendar_cli)
     from app.backup import backup_cli

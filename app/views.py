@@ -17,15 +17,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import models as m
-from app.case_views import CaseView
+from app.cases.views import CaseView
 from app.columns import APPLICANT_FIELDS, SERVICE_ITEM_FIELDS
 from app.domain.applicants import check_identity
 from app.domain.status import OPEN_STATUSES
-from app.followup_views import JointReviewView, RectificationView
+from app.followup.views import JointReviewView, RectificationView
 from app.labels import audit_action, audit_table, audit_user, record_text
 from app.reminders.labels import kind_label
 from app.scope import current_scope
-from app.staff_views import SpecialistView
+from app.staff.views import SpecialistView
 from app.validators import MobileValidator, ResidentIdValidator, USCCValidator
 from app.viewbase import ScopedModelView
 
@@ -928,11 +928,11 @@ def register_views(appbuilder) -> None:
 # Feature modules with screens of their own; each has ``register(appbuilder)``.
 FEATURE_MODULES = (
     "app.printing",
-    "app.desk_views",
+    "app.desk.views",
     "app.ledger",
-    "app.notification_views",
+    "app.reminders.views",
     "app.imports.views",
-    "app.calendar_views",
+    "app.calendar.views",
     "app.lock_views",
     "app.api",
     "app.system",

@@ -74,7 +74,7 @@ def add_bare_view(app) -> None:
     from flask_appbuilder.models.sqla.interface import SQLAInterface
 
     from app import models as m
-    from app.case_views import CaseView
+    from app.cases.views import CaseView
 
     class BareCaseView(ModelView):
         datamodel = SQLAInterface(m.Case)

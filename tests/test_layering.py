@@ -9,11 +9,14 @@ APP = Path(__file__).resolve().parent.parent / "app"
 SCREEN_MODULES = {
     "app.views",
     "app.viewbase",
-    "app.case_views",
-    "app.desk_views",
-    "app.staff_views",
-    "app.followup_views",
-    "app.notification_views",
+    "app.cases.views",
+    "app.desk.views",
+    "app.staff.views",
+    "app.followup.views",
+    "app.reminders.views",
+    "app.calendar.views",
+    "app.ledger.views",
+    "app.imports.views",
 }
 
 
@@ -33,6 +36,8 @@ def test_api_and_step_service_import_no_screen_module():
     offenders = []
     for folder in ("api", "cases", "domain"):
         for path in sorted((APP / folder).glob("*.py")):
+            if path.name == "views.py":
+                continue  # the package's own screens (a screen module, not the service)
             bad = _imports(path) & SCREEN_MODULES
             if bad:
                 offenders.append((path.relative_to(APP).as_posix(), sorted(bad)))

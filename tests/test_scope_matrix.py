@@ -936,7 +936,7 @@ def _is_text(view, column: str) -> bool:
 
 
 def test_no_leak_through_searches_forms_and_steps(app, tree, login):
-    from app.case_views import STEPS
+    from app.cases.views import STEPS
 
     world = build_world(app, tree)
     searches = search_urls(app, world)

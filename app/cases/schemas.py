@@ -1,7 +1,7 @@
 """The body of each case step: one marshmallow schema per step, read by the API and, through
 the same schema, by the case page (app/cases/service.py loads both surfaces' input with it).
 
-Field names are the page forms' (app/forms.py), so a field means the same thing everywhere.
+Field names are the page forms' (app/cases/forms.py), so a field means the same thing everywhere.
 Every step may carry ``version`` (the case's ``version_id`` as last read): when it is given and
 the case has changed since, the step answers 409.
 """

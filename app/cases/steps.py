@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app import forms
 from app import models as m
-from app.cases import access
+from app.cases import access, forms
 from app.cases import schemas as sch
 from app.domain import clock, lifecycle
 from app.extensions import db

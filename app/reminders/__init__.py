@@ -7,7 +7,7 @@
 - ``on_status_change`` is called by the case lifecycle at every status change and queues an SMS
   to the applicant in the same transaction (sent by a worker after the commit).
 
-The Celery tasks are in app/tasks/reminders.py, the screens in app/notification_views.py.
+The Celery tasks are in app/tasks/reminders.py, the screens in app/reminders/views.py.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def provisional_mark(value) -> Markup:
     """The 暂定 mark after a date in a year whose calendar is not confirmed (else nothing)."""
     from flask_babel import gettext as _
 
-    from app.calendar_marks import provisional_day
+    from app.calendar.marks import provisional_day
 
     if not provisional_day(value):
         return Markup("")

@@ -15,9 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields as mfields
 
-from app import forms
 from app import models as m
-from app.cases import access, service
+from app.cases import access, forms, service
 from app.cases.access import may_edit, scoped_specialists, scoped_units
 from app.cases.steps import FIELD_ALIASES, STEPS, offered
 from app.domain import clock, lifecycle

@@ -172,7 +172,7 @@ class CalendarView(BaseView):
 def register(appbuilder) -> None:
     from flask import current_app
 
-    from app import calendar_marks
+    from app.calendar import marks as calendar_marks
 
     calendar_marks.register(current_app._get_current_object())
     appbuilder.add_view(

@@ -1,0 +1,1 @@
+"""The working-day calendar: its screen (``views``), banner marks (``marks``) and CLI (``cli``)."""

@@ -1,0 +1,1 @@
+"""Follow-up work on a case: joint reviews and rectifications (screens in ``views``)."""

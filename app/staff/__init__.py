@@ -1,0 +1,1 @@
+"""Staff: specialists and their accounts (screens in ``views``)."""
