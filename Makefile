@@ -8,6 +8,8 @@ export BIN
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bangban_test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 export TEST_DATABASE_URL TEST_REDIS_URL
+# The suite runs in two processes (pytest-xdist), each with its own database and Redis database.
+TEST_PROCESSES ?= 2
 
 .PHONY: run test test-fast lint format i18n catalogs clean help browser-deps bench screenshots
 
@@ -60,10 +62,10 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix app tests config.py celery_worker.py
 
 test: $(VENV)/.installed-dev catalogs lint node_modules/.installed browser-deps
-	$(BIN)/pytest -q -p no:cacheprovider --timeout=600
+	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 -n $(TEST_PROCESSES) --dist loadfile
 
 test-fast: $(VENV)/.installed-dev catalogs node_modules/.installed
-	$(BIN)/pytest -q -p no:cacheprovider -m "not slow and not browser" --timeout=300
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow and not browser" --timeout=300 -n $(TEST_PROCESSES) --dist loadfile
 
 i18n: $(VENV)/.installed
 	bash scripts/i18n.sh

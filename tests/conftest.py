@@ -18,6 +18,25 @@ PG_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bangban_test"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _per_worker(pg_url: str, redis_url: str, worker: str) -> tuple[str, str]:
+    """Under pytest-xdist (``make test`` runs two processes) each worker has its own database
+    (``<name>_gw1``) and its own Redis database (the given one counted down by the worker's
+    number), so the processes never see each other's rows, queues or locks."""
+    if not worker.startswith("gw"):
+        return pg_url, redis_url
+    index = int(worker[2:])
+    pg = sa.engine.make_url(pg_url)
+    pg = pg.set(database=f"{pg.database}_{worker}")
+    base, _, number = redis_url.rpartition("/")
+    if not number.isdigit():  # no database number given: database 0
+        base, number = redis_url.rstrip("/"), "0"
+    redis_db = (int(number) - index) % 16
+    return pg.render_as_string(hide_password=False), f"{base}/{redis_db}"
+
+
+PG_URL, REDIS_URL = _per_worker(PG_URL, REDIS_URL, os.environ.get("PYTEST_XDIST_WORKER", ""))
 KEEP_TABLES = {
     "ab_permission",
     "ab_view_menu",
