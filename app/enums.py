@@ -148,6 +148,8 @@ class EventKind(LabelledEnum):
     PROBLEM_SOLVED = "problem_solved"
     DUE_DATE_MOVED = "due_date_moved"
     STEWARD = "steward"
+    SUSPENSION = "suspension"  # 中止: clock stopped
+    RESUMPTION = "resumption"  # 续办: renewed entrustment, clock runs again
 
     @classmethod
     def _labels(cls):
@@ -170,6 +172,8 @@ class EventKind(LabelledEnum):
             "problem_solved": _l("Problem solved"),
             "due_date_moved": _l("Due date moved"),
             "steward": _l("Project steward"),
+            "suspension": _l("Suspension"),
+            "resumption": _l("Resumption"),
         }
 
 
@@ -201,6 +205,22 @@ class TerminationReason(LabelledEnum):
         return {
             "cannot_complete": _l("Cannot be completed"),
             "applicant_request": _l("Applicant's request"),
+            "other": _l("Other"),
+        }
+
+
+class SuspensionReason(LabelledEnum):
+    """Why a case is suspended (中止): the clock stops until the case is resumed (续办)."""
+
+    APPLICANT_UNREACHABLE = "applicant_unreachable"
+    EXTERNAL_PRECONDITION = "external_precondition"  # a precondition outside the center
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "applicant_unreachable": _l("The applicant cannot be reached"),
+            "external_precondition": _l("A precondition outside the center is not met"),
             "other": _l("Other"),
         }
 

@@ -31,6 +31,7 @@ from app.enums import (
     ReviewDecision,
     ServiceKind,
     StaffType,
+    SuspensionReason,
     TerminationReason,
     Tier,
     WalkInKind,
@@ -537,6 +538,42 @@ class Handover(Model):
 
     def __str__(self) -> str:
         return _case_record_text(self, _l("Handover"))
+
+
+class Suspension(Model):
+    """中止 and 续办: a case suspended with a reason, its clock stopped, resumed with a renewed
+    entrustment (续办委托书) signed by the applicant. The pause counts like the materials pause
+    (app/domain/lifecycle.py ``due_date_for``)."""
+
+    __tablename__ = "case_suspension"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    suspended_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    suspended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    reason_type: Mapped[SuspensionReason] = mapped_column(enum_column(SuspensionReason))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # The status the case resumes to, and the due date in force when the clock stopped.
+    from_status: Mapped[CaseStatus] = mapped_column(
+        enum_column(CaseStatus, name="suspension_from_status")
+    )
+    due_at_suspension: Mapped[dt.date | None] = mapped_column(sa.Date)
+    resumed_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    resumed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    renewal_signed_by: Mapped[str] = mapped_column(sa.String(50), default="")
+    renewal_file: Mapped[str | None] = mapped_column(sa.String(255))
+    resume_note: Mapped[str] = mapped_column(sa.Text, default="")
+    paused_working_days: Mapped[int | None] = mapped_column()
+    due_after_resume: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+    case: Mapped[Case] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.resumed_at is None
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Suspension"))
 
 
 class Termination(Model):

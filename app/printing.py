@@ -1,6 +1,7 @@
 """Print-ready documents of a case: A4 HTML pages the browser prints.
 
-帮办代办申请表 (with the 委托书 for 代办), 一次性告知书, 办结单, 终止单 and 延期告知书.
+帮办代办申请表 (with the 委托书 for 代办), 一次性告知书, 办结单, 终止单, 延期告知书, 中止告知单 and
+续办委托书.
 Every record is loaded through the tier scope: a record outside it answers 404, exactly like a
 missing id. The pages use nothing from outside hosts (intranet rule): the stylesheet is inline,
 the fonts are the browser's own, and the QR code of the public progress-inquiry page is an inline
@@ -28,7 +29,15 @@ from app.extensions import db
 from app.scope import current_scope
 
 # Every document is a read of a case record: one permission, can_show on PrintView.
-DOCUMENTS = ("application", "notice", "handover", "termination", "extension")
+DOCUMENTS = (
+    "application",
+    "notice",
+    "handover",
+    "termination",
+    "extension",
+    "suspension",
+    "renewal",
+)
 
 
 # ---------------------------------------------------------------- formatting helpers
@@ -179,6 +188,21 @@ class PrintView(BaseView):
         """延期告知书 of one extension."""
         extension = load_scoped(m.Extension, m.Extension.id == extension_id)
         return self._render("print/extension.html", extension.case, extension=extension)
+
+    @expose("/suspension/<int:suspension_id>")
+    @has_access
+    def suspension(self, suspension_id: int):
+        """中止告知单 of one suspension: the reason, the due date in force, the clock stopped."""
+        suspension = load_scoped(m.Suspension, m.Suspension.id == suspension_id)
+        return self._render("print/suspension.html", suspension.case, suspension=suspension)
+
+    @expose("/renewal/<int:suspension_id>")
+    @has_access
+    def renewal(self, suspension_id: int):
+        """续办委托书: the applicant renews the entrustment so the suspended case resumes (blank
+        signature lines before the resumption, the recorded signer and dates after it)."""
+        suspension = load_scoped(m.Suspension, m.Suspension.id == suspension_id)
+        return self._render("print/renewal.html", suspension.case, suspension=suspension)
 
 
 def register(appbuilder) -> None:

@@ -133,6 +133,7 @@ SCOPE_RULES = {
     m.Extension: _via_case(m.Extension),
     m.Handover: _via_case(m.Handover),
     m.Termination: _via_case(m.Termination),
+    m.Suspension: _via_case(m.Suspension),
     m.JointReview: _via_case(m.JointReview),
     m.Evaluation: _via_case(m.Evaluation),
     m.ReturnVisit: _via_case(m.ReturnVisit),

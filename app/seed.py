@@ -26,6 +26,7 @@ from app.enums import (
     EvaluationChannel,
     Rating,
     ServiceKind,
+    SuspensionReason,
     TerminationReason,
     Tier,
     WalkInKind,
@@ -380,11 +381,15 @@ def _advance(session, rng, case, actor, start, categories, stage: float, calenda
             note="系统接口故障，已报修",
             problem_category_id=rng.choice(categories).id,
         )
+    if _suspends(case):
+        last = _suspend_and_resume(session, case, actor, start, last, calendar, stage)
+        if last is None:
+            return  # still suspended
     if stage < STILL_OPEN:
         return
     if rng.random() < 0.1:
-        last = 5
-        _at(start, 5, calendar)
+        last = max(last, 5)
+        _at(start, last, calendar)
         lifecycle.extend(
             session, case, actor, extra_days=5, reason="需现场核查", explained_to_applicant=True
         )
@@ -429,6 +434,42 @@ def _advance(session, rng, case, actor, start, categories, stage: float, calenda
             channel=rng.choice(list(EvaluationChannel)),
             comments="",
         )
+
+
+SUSPENSIONS = (
+    (SuspensionReason.APPLICANT_UNREACHABLE, "电话、短信多次联系申请人未果"),
+    (SuspensionReason.EXTERNAL_PRECONDITION, "等待自然资源部门出具规划条件，非本中心可办"),
+    (SuspensionReason.OTHER, "申请人住院治疗，暂无法签署申请材料"),
+)
+
+
+def _suspends(case) -> bool:
+    """About one demo case in twelve is suspended (chosen by its number, so the random
+    sequence of every other demo case stays as it was)."""
+    return zlib.crc32(case.number.encode()) % 12 == 0
+
+
+def _suspend_and_resume(session, case, actor, start, last, calendar, stage):
+    """中止 a running case; an open one mostly stays suspended, the others resume (续办) with
+    the renewed entrustment signed a few days later. Returns the day of the last step, or None
+    when the case stays suspended."""
+    reason_type, reason = SUSPENSIONS[zlib.crc32(case.number.encode()) % len(SUSPENSIONS)]
+    last += 1
+    _at(start, last, calendar)
+    lifecycle.suspend(session, case, actor, reason_type=reason_type, reason=reason)
+    if stage < STILL_OPEN and stage >= 0.3:
+        return None
+    last += 4
+    _at(start, last, calendar)
+    lifecycle.resume(
+        session,
+        case,
+        actor,
+        renewal_signed=True,
+        signed_by=case.applicant.name,
+        note="申请人已签署续办委托书",
+    )
+    return last
 
 
 def seed_demo(session: Session) -> dict[str, int]:

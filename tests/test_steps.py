@@ -22,7 +22,7 @@ from app import models as m
 from app.cases.steps import STEPS
 from app.domain import clock, lifecycle
 from app.domain.status import CaseStatus as S
-from app.enums import EventKind
+from app.enums import EventKind, SuspensionReason
 from app.extensions import db
 from tests import factories
 from tests.apiclient import api_login
@@ -74,6 +74,13 @@ def _running(w, case):
 def _completed(w, case):
     _running(w, case)
     lifecycle.complete(db.session, case, w.actor, results="r", materials_returned="", signed_by="x")
+
+
+def _suspended(w, case):
+    _running(w, case)
+    lifecycle.suspend(
+        db.session, case, w.actor, reason_type=SuspensionReason.APPLICANT_UNREACHABLE, reason=""
+    )
 
 
 def _today(days=0):
@@ -157,6 +164,16 @@ DRIVERS = {
         _running,
         lambda w, c: {"results": "证照一份", "materials_returned": "原件", "signed_by": "本人"},
         S.COMPLETED,
+    ),
+    "suspend": (
+        _running,
+        lambda w, c: {"reason_type": "applicant_unreachable", "reason": "电话多次无人接听"},
+        S.SUSPENDED,
+    ),
+    "resume": (
+        _suspended,
+        lambda w, c: {"renewal_signed": True, "signed_by": "本人", "note": "已联系上申请人"},
+        S.IN_PROGRESS,
     ),
     "terminate": (
         _running,

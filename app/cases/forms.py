@@ -32,6 +32,7 @@ from app.enums import (
     HelpType,
     Rating,
     ServiceKind,
+    SuspensionReason,
     TerminationReason,
 )
 
@@ -150,6 +151,21 @@ class TerminateForm(StepForm):
     materials_returned = TextAreaField(_l("Materials returned"), validators=[Optional()])
     applicant_signed = BooleanField(_l("Applicant signed"))
     specialist_signed = BooleanField(_l("Specialist signed"))
+
+
+class SuspendForm(StepForm):
+    reason_type = SelectField(_l("Reason type"), choices=enum_choices(SuspensionReason))
+    reason = TextAreaField(
+        _l("Reason (required for “Other”)"), validators=[Optional(), Length(max=2000)]
+    )
+
+
+class ResumeForm(StepForm):
+    renewal_signed = BooleanField(_l("The applicant signed the renewed entrustment"))
+    signed_by = StringField(
+        _l("Renewed entrustment signed by"), validators=[DataRequired(), Length(max=50)]
+    )
+    renewal = FileField(_l("Scan of the signed renewed entrustment (PDF, PNG or JPEG)"))
 
 
 class EvaluateForm(StepForm):

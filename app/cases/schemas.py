@@ -17,6 +17,7 @@ from app.enums import (
     HelpType,
     Rating,
     ServiceKind,
+    SuspensionReason,
     TerminationReason,
 )
 
@@ -163,6 +164,18 @@ class TerminateSchema(StepSchema):
     materials_returned = fields.String(validate=TEXT, load_default="")
     applicant_signed = fields.Boolean(load_default=False)
     specialist_signed = fields.Boolean(load_default=False)
+
+
+class SuspendSchema(StepSchema):
+    __component_name__ = "CaseStep.suspend"
+    reason_type = fields.Enum(SuspensionReason, by_value=True, required=True)
+    reason = fields.String(validate=TEXT, load_default="")
+
+
+class ResumeSchema(StepSchema):
+    __component_name__ = "CaseStep.resume"
+    renewal_signed = fields.Boolean(load_default=False)
+    signed_by = fields.String(required=True, validate=validate.Length(min=1, max=50))
 
 
 class EvaluateSchema(StepSchema):

@@ -258,6 +258,33 @@ def _terminate(c: StepContext):
     )
 
 
+def _suspend(c: StepContext):
+    d = c.data
+    return lifecycle.suspend(
+        c.session, c.case, c.actor, reason_type=d["reason_type"], reason=d["reason"]
+    )
+
+
+def _resume(c: StepContext):
+    from app import uploads
+
+    d = c.data
+    suspension = lifecycle.resume(
+        c.session,
+        c.case,
+        c.actor,
+        renewal_signed=d["renewal_signed"],
+        signed_by=d["signed_by"],
+        note=c.note,
+    )
+    scan = c.files.get("renewal")
+    if scan is not None and scan.filename:
+        suspension.renewal_file = uploads.store(
+            c.session, scan, c.case, c.actor, field="renewal"
+        ).stored_name
+    return suspension
+
+
 def _evaluate(c: StepContext):
     d = c.data
     return lifecycle.evaluate(
@@ -350,6 +377,8 @@ STEPS: dict[str, Step] = _steps(
         _complete,
         uploads=("receipt",),
     ),
+    Step("suspend", forms.SuspendForm, sch.SuspendSchema, _suspend),
+    Step("resume", forms.ResumeForm, sch.ResumeSchema, _resume, uploads=("renewal",)),
     Step("terminate", forms.TerminateForm, sch.TerminateSchema, _terminate),
     Step("evaluate", forms.EvaluateForm, sch.EvaluateSchema, _evaluate),
     Step("return_visit", forms.ReturnVisitForm, sch.ReturnVisitSchema, _return_visit),

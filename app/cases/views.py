@@ -21,6 +21,7 @@ from app.cases.access import may_edit, scoped_specialists, scoped_units
 from app.cases.steps import FIELD_ALIASES, STEPS, offered
 from app.domain import clock, lifecycle
 from app.domain.errors import DomainError, ValidationFailed
+from app.domain.status import CaseStatus
 from app.enums import HelpType, ServiceKind
 from app.extensions import db
 from app.reminders import flags as due_flags
@@ -278,7 +279,7 @@ class CaseView(ScopedModelView):
 
 def _overdue_state(case: m.Case) -> str:
     """'overdue', 'due_soon' (within 2 working days) or '' for the page's flag."""
-    if not case.is_open or case.due_date is None:
+    if not case.is_open or case.due_date is None or case.status == CaseStatus.SUSPENDED:
         return ""
     today = clock.today()
     if case.due_date < today:
@@ -304,6 +305,7 @@ def _records(case: m.Case) -> dict:
         "reviews": rows(m.JointReview, m.JointReview.scheduled_at),
         "handover": rows(m.Handover, m.Handover.at),
         "termination": rows(m.Termination, m.Termination.at),
+        "suspensions": rows(m.Suspension, m.Suspension.suspended_at),
         "evaluation": rows(m.Evaluation, m.Evaluation.at),
         "visits": rows(m.ReturnVisit, m.ReturnVisit.planned_on),
         "events": rows(m.CaseEvent, m.CaseEvent.at),

@@ -141,6 +141,7 @@ PUBLIC_STATUS = {
     "accepted": _l("Accepted, being handled"),
     "in_progress": _l("Being handled at the window"),
     "awaiting_materials": _l("Waiting for your supplementary materials"),
+    "suspended": _l("Suspended: please contact your specialist"),
     "completed": _l("Completed"),
     "terminated": _l("Entrustment ended"),
 }

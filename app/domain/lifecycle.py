@@ -263,11 +263,9 @@ def due_date_for(
         )
     ).scalar_one()
     pauses = []
-    for notice in session.execute(
-        sa.select(m.MaterialNotice).where(m.MaterialNotice.case_id == case.id)
-    ).scalars():
-        start = clock.local_date(notice.issued_at)
-        end = clock.local_date(notice.resolved_at)
+    for started, ended in pause_spans(session, case):
+        start = clock.local_date(started)
+        end = clock.local_date(ended)
         if end is None and resumed_on is not None:
             end = resumed_on
         if end is None:
@@ -280,6 +278,25 @@ def due_date_for(
         case.promised_days + int(extra) + extra_days,
         paused=pauses,
     )
+
+
+def pause_spans(session: Session, case: m.Case) -> list[tuple[dt.datetime, dt.datetime | None]]:
+    """When the clock stopped and started again: every materials pause (一次性告知 until the
+    materials arrive) and every suspension (中止 until 续办); None = still stopped. Both count
+    the same way: the first day is not counted, the day it ends is."""
+    spans = [
+        (notice.issued_at, notice.resolved_at)
+        for notice in session.execute(
+            sa.select(m.MaterialNotice).where(m.MaterialNotice.case_id == case.id)
+        ).scalars()
+    ]
+    spans += [
+        (suspension.suspended_at, suspension.resumed_at)
+        for suspension in session.execute(
+            sa.select(m.Suspension).where(m.Suspension.case_id == case.id)
+        ).scalars()
+    ]
+    return sorted(spans, key=lambda span: span[0])
 
 
 def _refresh_due(session: Session, case: m.Case) -> None:
@@ -850,3 +867,121 @@ def void(session: Session, case: m.Case, actor, *, reason: str) -> m.Case:
         )
     _move(session, case, "void", actor, reason)
     return case
+
+
+# ---------------------------------------------------------------- suspend and resume
+
+# 中止: a running case is suspended with a reason and its working-day clock stops; 续办: it is
+# resumed, with the applicant's renewed entrustment (续办委托书) signed, to the status it left,
+# and its due date moves by the working days the clock stood still (``due_date_for``).
+SUSPENDABLE = (S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS)
+TRANSITIONS["suspend"] = {status: S.SUSPENDED for status in SUSPENDABLE}
+TRANSITIONS["resume"] = {S.SUSPENDED: frozenset(SUSPENDABLE)}
+STEP_LABELS["suspend"] = _l("Suspend the case")
+STEP_LABELS["resume"] = _l("Resume the case")
+
+
+def open_suspension(session: Session, case: m.Case) -> m.Suspension | None:
+    """The case's suspension not yet resumed, if any."""
+    return session.execute(
+        sa.select(m.Suspension)
+        .where(m.Suspension.case_id == case.id, m.Suspension.resumed_at.is_(None))
+        .order_by(m.Suspension.suspended_at.desc(), m.Suspension.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def suspend(session: Session, case: m.Case, actor, *, reason_type, reason: str) -> m.Suspension:
+    """中止: stop the case's clock for a reason outside the specialist's hands.
+
+    ``reason_type`` is a ``SuspensionReason``; "other" needs the reason written out. The due date
+    in force stays on the case (and on the printed 中止告知单) until the case is resumed.
+    """
+    from app.enums import SuspensionReason
+
+    reason = (reason or "").strip()
+    errors = {}
+    if reason_type is None:
+        errors["reason_type"] = _l("Choose the reason type.")
+    elif reason_type == SuspensionReason.OTHER and not reason:
+        errors["reason"] = _l("Give the reason for the suspension.")
+    if errors:
+        raise ValidationFailed(errors, next(iter(errors.values())))
+    old = case.status
+    _move(session, case, "suspend", actor, reason or str(reason_type.label))
+    suspension = m.Suspension(
+        case=case,
+        suspended_at=clock.now(),
+        suspended_by_id=getattr(actor, "id", None),
+        reason_type=reason_type,
+        reason=reason,
+        from_status=old,
+        due_at_suspension=case.due_date,
+        renewal_signed_by="",
+        resume_note="",
+    )
+    session.add(suspension)
+    _event(
+        session,
+        case,
+        EventKind.SUSPENSION,
+        actor,
+        note=reason or str(reason_type.label),
+        data={"reason_type": reason_type.value},
+    )
+    return suspension
+
+
+def resume(
+    session: Session,
+    case: m.Case,
+    actor,
+    *,
+    renewal_signed: bool,
+    signed_by: str,
+    note: str = "",
+) -> m.Suspension:
+    """续办: the applicant signs a renewed entrustment; the clock runs again from today and the
+    due date moves by the working days it stood still."""
+    signed_by = (signed_by or "").strip()
+    errors = {}
+    if not renewal_signed:
+        errors["renewal_signed"] = _l("The applicant must sign the renewed entrustment.")
+    if not signed_by:
+        errors["signed_by"] = _l("The person who signed the renewed entrustment is required.")
+    if errors:
+        raise ValidationFailed(errors, next(iter(errors.values())))
+    if case.status not in TRANSITIONS["resume"]:
+        raise _refuse(
+            _l("“%(step)s” is not allowed while the case is “%(status)s”."),
+            step=str(STEP_LABELS["resume"]),
+            status=str(case.status.label),
+        )
+    suspension = open_suspension(session, case)
+    if suspension is None:  # a suspended case always has one; refuse rather than guess
+        raise _refuse(_l("This case has no open suspension."))
+    suspension.resumed_at = clock.now()
+    suspension.resumed_by_id = getattr(actor, "id", None)
+    suspension.renewal_signed_by = signed_by
+    suspension.resume_note = (note or "").strip()
+    _move(session, case, "resume", actor, note, to=suspension.from_status)
+    _refresh_due(session, case)
+    old_due, new_due = suspension.due_at_suspension, case.due_date
+    if old_due is not None and new_due is not None:
+        calendar = load_calendar(session)
+        suspension.paused_working_days = calendar.working_days_between(old_due, new_due)
+    suspension.due_after_resume = new_due
+    _event(
+        session,
+        case,
+        EventKind.RESUMPTION,
+        actor,
+        note=(note or "").strip(),
+        data={
+            "signed_by": signed_by,
+            "old_due": old_due.isoformat() if old_due else None,
+            "new_due": new_due.isoformat() if new_due else None,
+            "paused_working_days": suspension.paused_working_days,
+        },
+    )
+    return suspension

@@ -87,25 +87,25 @@ def cases_touching(session: Session, years: Iterable[int]) -> list[int]:
     )
 
 
-def _pauses_as_of(notices: list[m.MaterialNotice], moment: dt.datetime | None):
-    """The pauses as ``lifecycle.due_date_for`` counts them.
+def _pauses_as_of(spans, moment: dt.datetime | None):
+    """The pauses as ``lifecycle.due_date_for`` counts them (``spans``: ``pause_spans``, the
+    materials pauses and the suspensions).
 
-    With ``moment`` (an extension's time): notices issued before it, a pause still open then
+    With ``moment`` (an extension's time): pauses begun before it, a pause still open then
     closed at that day (``resumed_on``, as the extension step counts it). Without: every
-    notice, a pause still open left out (the due date in force when it began).
+    pause, one still open left out (the due date in force when it began).
     """
     pauses = []
-    for notice in notices:
-        if moment is not None and notice.issued_at > moment:
+    for started, resolved in spans:
+        if moment is not None and started > moment:
             continue
-        resolved = notice.resolved_at
         if moment is not None and (resolved is None or resolved > moment):
             end = clock.local_date(moment)
         elif resolved is None:
             continue
         else:
             end = clock.local_date(resolved)
-        start = clock.local_date(notice.issued_at)
+        start = clock.local_date(started)
         if end > start:
             pauses.append((start, end - dt.timedelta(days=1)))
     return pauses
@@ -123,18 +123,12 @@ def recompute_case(
     Writes a timeline entry per moved date (old → new) and refreshes ``due_provisional``;
     never commits.
     """
-    from app.domain.lifecycle import due_date_for
+    from app.domain.lifecycle import due_date_for, pause_spans
 
     if case.accepted_at is None or case.promised_days is None:
         return []
     calendar = calendar or load_calendar(session)
-    notices = list(
-        session.execute(
-            sa.select(m.MaterialNotice)
-            .where(m.MaterialNotice.case_id == case.id)
-            .order_by(m.MaterialNotice.issued_at, m.MaterialNotice.id)
-        ).scalars()
-    )
+    spans = pause_spans(session, case)
     extensions = list(
         session.execute(
             sa.select(m.Extension)
@@ -145,7 +139,7 @@ def recompute_case(
     moves: list[Move] = []
     extra = 0
     for extension in extensions:
-        pauses = _pauses_as_of(notices, extension.at)
+        pauses = _pauses_as_of(spans, extension.at)
         old_due = _count(calendar, case, case.promised_days + extra, pauses).day
         extra += extension.extra_days
         new_due = _count(calendar, case, case.promised_days + extra, pauses).day
@@ -156,8 +150,9 @@ def recompute_case(
             extension.new_due = new_due
     due = due_date_for(session, case)
     if due is not None and due.paused:
-        # Awaiting materials: the lifecycle keeps the due date it had when the pause began.
-        due = _count(calendar, case, case.promised_days + extra, _pauses_as_of(notices, None))
+        # Awaiting materials or suspended: the lifecycle keeps the due date it had when the
+        # pause began.
+        due = _count(calendar, case, case.promised_days + extra, _pauses_as_of(spans, None))
     if due is not None and due.day is not None:
         if due.day != case.due_date:
             moves.append(Move(case.id, "due_date", case.due_date, due.day))

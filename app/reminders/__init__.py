@@ -26,6 +26,19 @@ S = CaseStatus
 
 def _status_text(case: m.Case, new: CaseStatus, old: CaseStatus | None = None) -> str:
     params = {"number": case.number, "item": case.item.name if case.item else ""}
+    if new == S.SUSPENDED:
+        return _(
+            "The handling of your case %(number)s (%(item)s) is suspended; the time limit stands "
+            "still until it resumes. Please contact your specialist.",
+            **params,
+        )
+    if old == S.SUSPENDED:
+        return _(
+            "The handling of your case %(number)s (%(item)s) has resumed; the new due date is "
+            "%(due)s.",
+            due=case.due_date.isoformat() if case.due_date else "—",
+            **params,
+        )
     if new == S.ACCEPTED and old == S.AWAITING_MATERIALS:
         return _(
             "We have received the materials for your case %(number)s (%(item)s); it will now "

@@ -17,7 +17,8 @@ from markupsafe import Markup, escape
 from app.domain import clock
 from app.domain.status import OPEN_STATUSES, CaseStatus
 
-_OPEN_VALUES = {s.value for s in OPEN_STATUSES}
+# A suspended case's clock stands still: its due date is neither overdue nor due soon.
+_OPEN_VALUES = {s.value for s in OPEN_STATUSES} - {CaseStatus.SUSPENDED.value}
 
 
 def due_state(due: dt.date | None, status: str | None = None, today: dt.date | None = None) -> str:
