@@ -30,6 +30,7 @@ KEPT_MODELS = frozenset(
         m.Extension,
         m.Handover,
         m.Termination,
+        m.Suspension,
         m.JointReview,
         m.Evaluation,
         m.Rectification,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app import models as m
+from app.domain.status import CaseStatus
 from app.extensions import db
 from tests import factories
 
@@ -163,7 +164,12 @@ def test_seed_demo_loads_taishan_and_is_idempotent(app):
     statuses = dict(
         db.session.execute(sa.select(m.Case.status, sa.func.count()).group_by(m.Case.status)).all()
     )
-    assert len(statuses) == 6, statuses  # every status is represented
+    assert len(statuses) == 7, statuses  # every status but voided is represented
+    assert statuses.get(CaseStatus.SUSPENDED, 0) >= 1, statuses
+    resumed = db.session.execute(
+        sa.select(sa.func.count(m.Suspension.id)).where(m.Suspension.resumed_at.is_not(None))
+    ).scalar_one()
+    assert resumed >= 1  # suspended and resumed (续办) demo cases too
     second = run(app, "seed-demo")
     assert second.exit_code == 0, second.output
     db.session.expire_all()

@@ -15,10 +15,12 @@ from flask_appbuilder.api import ModelRestApi
 
 from app import models as m
 from app.domain import clock, lifecycle
+from app.domain.status import CaseStatus
 from app.enums import (
     ContactChannel,
     EvaluationChannel,
     Rating,
+    SuspensionReason,
     TerminationReason,
     WalkInKind,
 )
@@ -59,6 +61,14 @@ def kept_rows(tree) -> dict:
         m.Extension(case=case, extra_days=2, new_due=dt.date(2099, 1, 1), reason="r"),
         m.Handover(case=ended, results="证照", signed_by="张三"),
         m.Termination(case=case, reason_type=TerminationReason.APPLICANT_REQUEST, reason="r"),
+        m.Suspension(
+            case=case,
+            reason_type=SuspensionReason.OTHER,
+            reason="r",
+            from_status=CaseStatus.IN_PROGRESS,
+            renewal_signed_by="",
+            resume_note="",
+        ),
         m.JointReview(case=case, lead_unit=tree.town_a, scheduled_at=now),
         evaluation,
         m.Rectification(evaluation=evaluation, deadline=dt.date(2099, 1, 1)),
@@ -333,6 +343,7 @@ STEP_OWNED = {
     m.Extension,
     m.Handover,
     m.Termination,
+    m.Suspension,
     m.JointReview,
     m.Evaluation,
     m.Rectification,
