@@ -291,6 +291,6 @@ def test_the_suspension_notice_and_the_renewed_entrustment_print(app, world, log
 
 
 def test_the_public_progress_page_knows_every_real_status():
-    from app.desk_views import PUBLIC_STATUS
+    from app.desk.views import PUBLIC_STATUS
 
     assert set(PUBLIC_STATUS) == {s.value for s in S} - {"voided"}
