@@ -127,6 +127,26 @@ DEPARTMENTS = [
     {"code": "CLH", "name": "台山市残疾人联合会", "short": "残联"},
 ]
 
+# Where each department's window is in the city hall (窗口号 and the area): the service guide, the
+# case page and the one-time notice tell the applicant where to go.
+WINDOWS = {
+    "SJJ": ("A01", "一楼A区 企业开办专区"),
+    "RSJ": ("B03", "一楼B区 社会保障服务区"),
+    "ZRJ": ("C02", "二楼C区 自然资源服务区"),
+    "ZJJ": ("C05", "二楼C区 工程建设项目审批专区"),
+    "GAJ": ("A08", "一楼东侧 公安服务区"),
+    "YBJ": ("B06", "一楼B区 医疗保障服务区"),
+    "SWJ": ("D01", "二楼D区 税务服务区"),
+    "MZJ": ("B09", "一楼B区 民政服务窗口"),
+    "WJJ": ("B11", "一楼B区 卫生健康服务窗口"),
+    "FGJ": ("C08", "二楼C区 投资项目审批窗口"),
+    "STJ": ("C09", "二楼C区 生态环境服务窗口"),
+    "JTJ": ("C10", "二楼C区 交通运输服务窗口"),
+    "BDC": ("D05", "二楼D区 不动产登记专区"),
+    "GJJ": ("B12", "一楼B区 住房公积金窗口"),
+    "CLH": ("B13", "一楼B区 残疾人服务窗口"),
+}
+
 # --------------------------------------------------------------------------------------------
 # 5. Service items (政务服务事项) with their materials
 # --------------------------------------------------------------------------------------------
@@ -173,6 +193,8 @@ def _item(
         "mobile": mobile,
         "self_service": self_service,
         "keywords": keywords,
+        "window_number": WINDOWS[department][0],
+        "hall_location": WINDOWS[department][1],
         "materials": materials,
     }
 

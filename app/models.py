@@ -23,6 +23,7 @@ from app.enums import (
     ContactChannel,
     EvaluationChannel,
     EventKind,
+    HelpType,
     HolidayKind,
     NotificationChannel,
     NotificationStatus,
@@ -443,6 +444,17 @@ class Case(Model):
 
         return self.status in OPEN_STATUSES
 
+    @property
+    def help_type_labels(self) -> list[str]:
+        """The help given (帮办 kinds), in the user's language, for the case page."""
+        labels = []
+        for value in self.help_types or []:
+            try:
+                labels.append(str(HelpType(value).label))
+            except ValueError:
+                labels.append(str(value))
+        return labels
+
 
 class CaseEvent(Model):
     """One entry of a case's timeline: who did what, when."""
@@ -684,6 +696,21 @@ class Rectification(Model):
             f"{self.evaluation} · {self.state.label}"
             if self.evaluation
             else str(_l("Rectification"))
+        )
+
+    # States in which the rectification is still owed (as the overdue reminder reads them).
+    PENDING_STATES = (RectificationState.OPEN, RectificationState.VERIFIED)
+
+    @property
+    def is_overdue(self) -> bool:
+        """Past its deadline and not yet put right (the red flag on lists and the page)."""
+        from app.domain import clock
+
+        return (
+            self.closed_at is None
+            and self.state in self.PENDING_STATES
+            and self.deadline is not None
+            and self.deadline < clock.today()
         )
 
 
@@ -954,6 +981,22 @@ class AccountSession(Model):
         sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(default=0)
+
+
+class UserPreference(Model):
+    """One account's choice on a screen, e.g. the ledger's columns (app/preferences.py).
+
+    Kept on the server so the choice follows the person to another computer at the station.
+    """
+
+    __tablename__ = "user_preference"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(sa.JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(TS, default=now, onupdate=now)
 
 
 ROLLUP_MEASURES = (

@@ -135,6 +135,8 @@ def seed_catalogue(session: Session) -> None:
                 "mobile": item["mobile"],
                 "self_service": item["self_service"],
                 "keywords": item["keywords"],
+                "window_number": item["window_number"],
+                "hall_location": item["hall_location"],
             },
         )
         row.parallel_departments = [depts[c] for c in item["parallel_departments"]]

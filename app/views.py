@@ -806,30 +806,22 @@ MENUS = [
     ),
     (ReturnVisitView, "ReturnVisits", _l("Return visits"), "fa-phone", "CaseWork", None, None),
     (AttachmentView, "Attachments", _l("Attachments"), "fa-paperclip", "CaseWork", None, None),
-    (
-        ApplicantView,
-        "Applicants",
-        _l("Applicants"),
-        "fa-address-card",
-        "ApplicantMenu",
-        _l("Applicants"),
-        "fa-address-book",
-    ),
+    (ApplicantView, "Applicants", _l("Applicants"), "fa-address-card", "CaseWork", None, None),
     (
         ServiceItemView,
         "ServiceItems",
         _l("Service items"),
         "fa-book",
-        "Catalogue",
-        _l("Service items"),
-        "fa-book",
+        "Organisation",
+        _l("Reference data"),
+        "fa-building",
     ),
     (
         RequiredMaterialView,
         "RequiredMaterials",
         _l("Required materials"),
         "fa-file-text-o",
-        "Catalogue",
+        "Organisation",
         None,
         None,
     ),
@@ -838,19 +830,11 @@ MENUS = [
         "ProblemCategories",
         _l("Problem categories"),
         "fa-tags",
-        "Catalogue",
-        None,
-        None,
-    ),
-    (
-        OrgUnitView,
-        "OrgUnits",
-        _l("Service units"),
-        "fa-sitemap",
         "Organisation",
-        _l("Units and staff"),
-        "fa-building",
+        None,
+        None,
     ),
+    (OrgUnitView, "OrgUnits", _l("Service units"), "fa-sitemap", "Organisation", None, None),
     (DepartmentView, "Departments", _l("Departments"), "fa-university", "Organisation", None, None),
     (
         SpecialistView,
@@ -900,6 +884,8 @@ def register_views(appbuilder) -> None:
         if category_label is not None:
             kwargs["category_label"] = category_label
             kwargs["category_icon"] = category_icon
+        if view is OrgUnitView:
+            appbuilder.add_separator("Organisation")  # service items above, units and staff below
         appbuilder.add_view(view, name, **kwargs)
         if view is SpecialistView:
             appbuilder.add_link(
@@ -923,6 +909,27 @@ def register_views(appbuilder) -> None:
 
     for module in FEATURE_MODULES:
         importlib.import_module(module).register(appbuilder)
+    arrange_menu(appbuilder.menu)
+
+
+# The navbar's categories, left to right: five menus fit one row at 1280 px in every language.
+MENU_ORDER = ("MyWork", "CaseWork", "Ledger", "Organisation", "System")
+
+
+def arrange_menu(menu) -> None:
+    """FAB's own Security menu (users, roles, permissions) goes under System, after a divider,
+    and the categories take MENU_ORDER. Each entry keeps its name, so menu permissions hold."""
+    from flask_appbuilder.menu import MenuItem
+
+    top = menu.menu
+    security = next((item for item in top if item.name == "Security"), None)
+    system = next((item for item in top if item.name == "System"), None)
+    if security is not None and system is not None:
+        system.childs.append(MenuItem("-"))
+        system.childs.extend(security.childs)
+        top.remove(security)
+    rank = {name: index for index, name in enumerate(MENU_ORDER)}
+    top.sort(key=lambda item: rank.get(item.name, len(rank)))
 
 
 # Feature modules with screens of their own; each has ``register(appbuilder)``.

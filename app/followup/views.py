@@ -3,7 +3,7 @@ with escalation to the leader in charge. Each action calls app/domain/followup.p
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from app import models as m
 from app.domain import followup
 from app.domain.errors import DomainError
-from app.enums import ReviewDecision
+from app.enums import RectificationState, ReviewDecision
 from app.extensions import db
 from app.scope import current_scope
 from app.viewbase import ScopedModelView
@@ -30,6 +30,35 @@ def _run(action, done_endpoint: str, pk: int):
     else:
         flash(_("Saved."), "success")
     return redirect(url_for(done_endpoint, pk=pk))
+
+
+def _note_state(value):
+    """The state's label; remembers the row's state for the deadline cell that follows it."""
+    if has_request_context():
+        g._rect_row_state = value
+    try:
+        return RectificationState(value).label
+    except ValueError:
+        return value
+
+
+def _flag_deadline(value):
+    """The deadline, with the red 已超期 flag while the rectification is still owed."""
+    from markupsafe import Markup, escape
+
+    from app.domain import clock
+    from app.i18n import local_date
+    from app.reminders.flags import flag
+
+    if value is None:
+        return ""
+    state = g.pop("_rect_row_state", None) if has_request_context() else None
+    owed = state in m.Rectification.PENDING_STATES
+    overdue = owed and value < clock.today()
+    return Markup('<span class="due-cell">%s%s</span>') % (
+        escape(local_date(value)),
+        flag("overdue" if overdue else ""),
+    )
 
 
 class RectificationView(ScopedModelView):
@@ -50,6 +79,10 @@ class RectificationView(ScopedModelView):
     ]
     search_columns = ["state", "deadline"]
     base_order = ("deadline", "asc")
+    formatters_columns = {
+        "state": _note_state,
+        "deadline": _flag_deadline,
+    }
     label_columns = {
         "evaluation": _l("Evaluation"),
         "state": _l("State"),

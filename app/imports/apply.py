@@ -286,6 +286,11 @@ def write_items(ctx: Context, parsed: Parsed) -> None:
                 )
             },
         }
+        # The window and its place in the hall: a workbook made before these columns existed
+        # leaves them as they are; a blank cell clears them.
+        for key in ("window_number", "hall_location"):
+            if key in row.raw:
+                fields[key] = v[key] or None
         item = items.get(v["code"])
         created = item is None
         if created:

@@ -110,6 +110,8 @@ def item_rows(session: Session, scope: Scope) -> Iterator[dict]:
                     "active",
                 )
             },
+            "window_number": item.window_number or "",
+            "hall_location": item.hall_location or "",
         }
 
 

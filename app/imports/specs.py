@@ -235,6 +235,14 @@ ITEMS = Kind(
                 Column("mobile", _l("Mobile handling"), BOOL, default=False),
                 Column("self_service", _l("Self-service terminal"), BOOL, default=False),
                 Column("keywords", _l("Keywords"), max_length=255, default="", width=24),
+                Column("window_number", _l("Window number"), max_length=50, width=10),
+                Column(
+                    "hall_location",
+                    _l("Location in the hall"),
+                    max_length=200,
+                    width=24,
+                    note=_l("Where in the hall the window is, e.g. Floor 1, Area A."),
+                ),
                 ACTIVE,
             ),
             example=(
@@ -248,6 +256,8 @@ ITEMS = Kind(
                     "needs_parallel": _ITEM["parallel"],
                     "parallel_department_codes": _ITEM["parallel_departments"],
                     "keywords": _ITEM["keywords"],
+                    "window_number": _ITEM["window_number"],
+                    "hall_location": _ITEM["hall_location"],
                     "active": True,
                 },
             ),

@@ -40,6 +40,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import jobs as lifecycle
 from app import models as m
+from app import preferences
 from app.counting import CappedCount
 from app.domain import clock
 from app.domain.status import CaseStatus
@@ -99,6 +100,45 @@ def filter_choices(scope) -> dict:
     }
 
 
+# The ledger's columns in display order. Status, due date and the overdue flag come early so they
+# stay on screen whatever else a person adds; the default set fits a 1280 px screen.
+LEDGER_COLUMNS = preferences.ColumnChoice(
+    key="columns.ledger",
+    columns=(
+        ("number", _l("Case number")),
+        ("applied_on", _l("Application date")),
+        ("accepted_on", _l("Accepted date")),
+        ("applicant", _l("Applicant")),
+        ("item", _l("Service item")),
+        ("kind", _l("Assisted or proxy")),
+        ("status", _l("Status")),
+        ("due_date", _l("Due date")),
+        ("overdue", _l("Overdue")),
+        ("specialist", _l("Specialist")),
+        ("unit", _l("Handling unit")),
+        ("promised_days", _l("Promised working days")),
+        ("handling_days", _l("Actual working days")),
+        ("ended_on", _l("Completed or ended on")),
+        ("extra_days", _l("Extension (working days)")),
+        ("termination_reason", _l("Termination reason")),
+        ("rating", _l("Evaluation")),
+    ),
+    default=(
+        "number",
+        "applied_on",
+        "applicant",
+        "item",
+        "kind",
+        "status",
+        "due_date",
+        "overdue",
+        "specialist",
+        "unit",
+    ),
+    required=("number",),
+)
+
+
 class LedgerView(BaseView):
     """工作台账: one row per case, filtered, paged, exported; and the walk-in help ledger."""
 
@@ -130,7 +170,32 @@ class LedgerView(BaseView):
             flt=flt,
             args=flt.to_args(),
             choices=filter_choices(scope),
+            columns=LEDGER_COLUMNS,
+            shown=preferences.shown_columns(db.session, g.user.id, LEDGER_COLUMNS),
         )
+
+    @expose("/columns", methods=["POST"])
+    @has_access
+    @permission_name("list")
+    def choose_columns(self):
+        """Remember which columns this person sees on the ledger ("reset" restores the defaults)."""
+        back = url_for("LedgerView.list", **LedgerFilter.from_args(request.args).to_args())
+        if request.form.get("reset"):
+            preferences.clear(db.session, g.user.id, LEDGER_COLUMNS.key)
+            db.session.commit()
+            return redirect(back)
+        chosen = LEDGER_COLUMNS.clean(request.form.getlist("columns"))
+        if chosen is None:
+            message = _("Unknown column.")
+            if request.accept_mimetypes.best == "application/json":
+                return jsonify(error=message), 422
+            flash(message, "danger")
+            return redirect(back)
+        preferences.put(db.session, g.user.id, LEDGER_COLUMNS.key, chosen)
+        db.session.commit()
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(columns=chosen)
+        return redirect(back)
 
     @expose("/walkin/")
     @has_access

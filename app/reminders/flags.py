@@ -1,5 +1,6 @@
 """Due-date flags on case lists: red when overdue, yellow within X working days, and the
-provisional mark (暂定) on a date whose year's calendar is not confirmed.
+provisional mark (暂定) on a date whose year's calendar is not confirmed; status and kind as
+badges that never wrap.
 
 FAB hands a list formatter only the cell's value, so the status formatter notes the row's status
 for the due-date formatter that follows it in the same row (status comes before the due date in
@@ -48,14 +49,42 @@ def _soon_until(today: dt.date) -> dt.date:
     return until
 
 
+STATUS_COLOURS = {
+    "applied": "default",
+    "accepted": "primary",
+    "in_progress": "info",
+    "awaiting_materials": "warning",
+    "completed": "success",
+    "terminated": "default",
+    "voided": "default",
+}
+
+
 def format_status(value):
-    """Show the status label and remember the row's status for the due-date cell."""
+    """The status as a badge that never wraps; remember the row's status for the due-date cell."""
     if has_request_context():
         g._due_row_status = value
     try:
-        return CaseStatus(value).label
+        status = CaseStatus(value)
     except ValueError:
         return value
+    colour = STATUS_COLOURS.get(status.value, "default")
+    return Markup('<span class="label label-%s status-badge status-%s">%s</span>') % (
+        colour,
+        status.value,
+        status.label,
+    )
+
+
+def format_kind(value):
+    """帮办 or 代办 on one line (a narrow column must not break it into single characters)."""
+    from app.enums import ServiceKind
+
+    try:
+        label = ServiceKind(value).label
+    except ValueError:
+        label = value
+    return Markup('<span class="nowrap case-kind">%s</span>') % ("" if label is None else label)
 
 
 def format_due(value):
@@ -66,12 +95,26 @@ def format_due(value):
     state = due_state(value, status)
     from app.i18n import local_date
 
-    text = escape(local_date(value))
+    return Markup('<span class="due-cell">%s%s%s</span>') % (
+        escape(local_date(value)),
+        flag(state),
+        provisional_mark(value),
+    )
+
+
+def flag(state: str) -> Markup:
+    """The red 已超期 or yellow 即将到期 badge after a date (nothing for '')."""
+    from flask_babel import gettext as _
+
     if state == "overdue":
-        text = Markup('<span class="label label-danger due-flag due-overdue">%s</span>') % text
-    elif state == "due_soon":
-        text = Markup('<span class="label label-warning due-flag due-soon">%s</span>') % text
-    return text + provisional_mark(value)
+        return Markup(' <span class="label label-danger due-flag due-overdue">%s</span>') % _(
+            "Overdue"
+        )
+    if state == "due_soon":
+        return Markup(' <span class="label label-warning due-flag due-soon">%s</span>') % _(
+            "Due soon"
+        )
+    return Markup("")
 
 
 def provisional_mark(value) -> Markup:
@@ -85,4 +128,4 @@ def provisional_mark(value) -> Markup:
     return Markup(' <span class="label label-default due-provisional">%s</span>') % _("Provisional")
 
 
-FORMATTERS = {"status": format_status, "due_date": format_due}
+FORMATTERS = {"status": format_status, "due_date": format_due, "kind": format_kind}
