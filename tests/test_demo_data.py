@@ -119,6 +119,7 @@ def test_item_structure(item):
     for flag in ("parallel", "online", "mobile", "self_service"):
         assert isinstance(item[flag], bool)
     assert isinstance(item["keywords"], str) and item["keywords"].strip()
+    assert item["window_number"] and item["hall_location"]  # where the applicant goes
 
 
 @pytest.mark.parametrize("item", dd.SERVICE_ITEMS, ids=lambda i: i["code"])

@@ -304,6 +304,47 @@ def test_service_items_with_hundreds_of_items_and_their_materials(app):
     }
 
 
+def test_items_carry_their_window_and_place_in_the_hall(app):
+    """窗口号 and the place in the hall come in with the catalogue; a workbook made before these
+    columns existed leaves them as they are, a blank cell clears them."""
+    run_import(workbook("departments", {"departments": department_rows()}), "departments")
+    items, materials = item_rows(synthetic=0)
+    base = dd.SERVICE_ITEMS[0]
+    assert items[0]["code"] == base["code"]
+    items[0] |= {"window_number": base["window_number"], "hall_location": base["hall_location"]}
+    job, _results = run_import(workbook("items", {"items": items}), "items")
+    assert job.status == jobs.DONE, job.result
+
+    def where(code):
+        db.session.expire_all()
+        item = db.session.execute(
+            sa.select(m.ServiceItem).where(m.ServiceItem.code == code)
+        ).scalar_one()
+        return item.window_number, item.hall_location
+
+    assert where(base["code"]) == (base["window_number"], base["hall_location"])
+    assert where(items[1]["code"]) == (None, None)
+
+    # An older workbook: the two columns are not there at all.
+    book = load_workbook(io.BytesIO(workbook("items", {"items": items[:1]})))
+    sheet = next(ws for ws in book.worksheets if "窗口号" in [c.value for c in ws[1]])
+    headers = [cell.value for cell in sheet[1]]
+    for label in ("窗口号", "大厅位置"):
+        sheet.delete_cols(headers.index(label) + 1)
+        headers = [cell.value for cell in sheet[1]]
+    older = io.BytesIO()
+    book.save(older)
+    job, _results = run_import(older.getvalue(), "items")
+    assert job.status == jobs.DONE and job.result["updated"] == 0, job.result
+    assert where(base["code"]) == (base["window_number"], base["hall_location"])
+
+    # A blank cell clears them.
+    items[0] |= {"window_number": "", "hall_location": ""}
+    job, _results = run_import(workbook("items", {"items": items[:1]}), "items")
+    assert job.result["updated"] == 1, job.result
+    assert where(base["code"]) == (None, None)
+
+
 # ---------------------------------------------------------------- errors and valid-only
 
 

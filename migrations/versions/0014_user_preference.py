@@ -18,7 +18,7 @@ def upgrade() -> None:
         "user_preference",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("value", sa.JSON(), nullable=True),
+        sa.Column("value", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["ab_user.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id", "key"),
