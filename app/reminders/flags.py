@@ -54,6 +54,7 @@ STATUS_COLOURS = {
     "accepted": "primary",
     "in_progress": "info",
     "awaiting_materials": "warning",
+    "suspended": "warning",
     "completed": "success",
     "terminated": "default",
     "voided": "default",

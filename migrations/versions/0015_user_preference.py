@@ -1,14 +1,14 @@
 """user preferences: one account's choice on a screen (the ledger's columns)
 
-Revision ID: 0014_user_preference
-Revises: 0013_rollups
+Revision ID: 0015_user_preference
+Revises: 0014_suspension
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_user_preference"
-down_revision = "0013_rollups"
+revision = "0015_user_preference"
+down_revision = "0014_suspension"
 branch_labels = None
 depends_on = None
 
