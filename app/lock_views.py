@@ -8,7 +8,6 @@ from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from app import models as m
 from app.domain import clock
@@ -47,13 +46,3 @@ class LoginLockView(BaseView):
             db.session.commit()
             flash(_("%(name)s may log in again; they were told.", name=username), "success")
         return redirect(url_for("LoginLockView.index"))
-
-
-def register(appbuilder) -> None:
-    appbuilder.add_view(
-        LoginLockView,
-        "LoginLocks",
-        label=_l("Log-in locks"),
-        icon="fa-lock",
-        category="System",
-    )

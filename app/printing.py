@@ -204,7 +204,3 @@ class PrintView(BaseView):
         suspension = load_scoped(m.Suspension, m.Suspension.id == suspension_id)
         return self._render("print/renewal.html", suspension.case, suspension=suspension)
 
-
-def register(appbuilder) -> None:
-    """Register the print views (no menu entry: they are opened from a case's page)."""
-    appbuilder.add_view_no_menu(PrintView)

@@ -165,20 +165,14 @@ def _describe(key: str, item: dict) -> str:
     return ""
 
 
-def register(appbuilder) -> None:
+def install(appbuilder) -> None:
+    """The ``/health`` route (the status screen is registered in app/views.py)."""
     app = current_app
     if "health" not in app.blueprints:
         app.register_blueprint(health)
         from app.extensions import csrf
 
         csrf.exempt(health)
-    appbuilder.add_view(
-        SystemStatusView,
-        "SystemStatus",
-        label=_l("System status"),
-        icon="fa-heartbeat",
-        category="System",
-    )
 
 
 # ---------------------------------------------------------------- a stalled database fails fast

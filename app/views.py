@@ -6,9 +6,10 @@ Views are thin. Case status is shown, never edited; creating a case goes through
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction, FilterInFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -16,16 +17,32 @@ from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import api, system
 from app import models as m
+from app.api.cases import CaseApi
+from app.api.docs import ApiDocsView, OpenApi
+from app.api.resources import RESOURCES
+from app.calendar import marks as calendar_marks
+from app.calendar.views import CalendarView
 from app.cases.views import CaseView
 from app.columns import APPLICANT_FIELDS, SERVICE_ITEM_FIELDS
+from app.desk import views as desk_views
+from app.desk.views import GuideView, ProgressView, WalkInDeskView
 from app.domain.applicants import check_identity
 from app.domain.status import OPEN_STATUSES
 from app.followup.views import JointReviewView, RectificationView
+from app.imports.views import ImportView
 from app.labels import audit_action, audit_table, audit_user, record_text
+from app.ledger import views as ledger_views
+from app.ledger.views import DashboardView, LedgerView, SummaryView
+from app.lock_views import LoginLockView
+from app.printing import PrintView
+from app.reminders import views as notification_views
 from app.reminders.labels import kind_label
+from app.reminders.views import NotificationCenterView, NotificationOutboxView, SmsSinkView
 from app.scope import current_scope
 from app.staff.views import SpecialistView
+from app.system import SystemStatusView
 from app.validators import MobileValidator, ResidentIdValidator, USCCValidator
 from app.viewbase import ScopedModelView
 
@@ -774,40 +791,74 @@ class AuditLogView(ScopedModelView):
 
 # ---------------------------------------------------------------- menus
 
-MENUS = [
-    # (view, name, label, icon, category, category label, category icon)
-    (MyCaseView, "MyCases", _l("My cases"), "fa-briefcase", "MyWork", _l("My work"), "fa-user"),
-    (NotificationView, "MyNotifications", _l("My notifications"), "fa-bell", "MyWork", None, None),
-    (CaseView, "Cases", _l("All cases"), "fa-folder-open", "CaseWork", _l("Cases"), "fa-folder"),
-    (WalkInHelpView, "WalkInHelp", _l("Walk-in help"), "fa-hand-paper-o", "CaseWork", None, None),
-    (CaseEventView, "CaseEvents", _l("Case timeline"), "fa-history", "CaseWork", None, None),
-    (
-        MaterialNoticeView,
-        "MaterialNotices",
-        _l("One-time notices"),
-        "fa-list",
-        "CaseWork",
-        None,
-        None,
+
+@dataclass(frozen=True)
+class Menu:
+    """A screen with a menu entry (its category is created by its first entry)."""
+
+    view: type
+    name: str
+    label: object
+    icon: str
+    category: str
+    category_label: object = None
+    category_icon: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A screen without a menu entry: opened from another page or by its own link."""
+
+    view: type
+
+
+@dataclass(frozen=True)
+class Link:
+    """A menu entry that opens a route of a screen registered elsewhere in this table."""
+
+    name: str
+    label: object
+    href: str
+    icon: str
+    category: str
+    category_label: object = None
+    category_icon: str | None = None
+
+
+@dataclass(frozen=True)
+class Separator:
+    """A divider in a menu category."""
+
+    category: str
+
+
+@dataclass(frozen=True)
+class Api:
+    """A REST API resource (app/api/)."""
+
+    api: type
+
+
+# Every screen, link and API, in menu order: the one place where they are registered.
+SCREENS = [
+    Menu(MyCaseView, "MyCases", _l("My cases"), "fa-briefcase", "MyWork", _l("My work"), "fa-user"),
+    Menu(NotificationView, "MyNotifications", _l("My notifications"), "fa-bell", "MyWork"),
+    Menu(
+        CaseView, "Cases", _l("All cases"), "fa-folder-open", "CaseWork", _l("Cases"), "fa-folder"
     ),
-    (ExtensionView, "Extensions", _l("Extensions"), "fa-clock-o", "CaseWork", None, None),
-    (JointReviewView, "JointReviews", _l("Joint reviews"), "fa-users", "CaseWork", None, None),
-    (HandoverView, "Handovers", _l("Handovers"), "fa-check", "CaseWork", None, None),
-    (TerminationView, "Terminations", _l("Terminations"), "fa-ban", "CaseWork", None, None),
-    (EvaluationView, "Evaluations", _l("Evaluations"), "fa-star", "CaseWork", None, None),
-    (
-        RectificationView,
-        "Rectifications",
-        _l("Rectifications"),
-        "fa-wrench",
-        "CaseWork",
-        None,
-        None,
-    ),
-    (ReturnVisitView, "ReturnVisits", _l("Return visits"), "fa-phone", "CaseWork", None, None),
-    (AttachmentView, "Attachments", _l("Attachments"), "fa-paperclip", "CaseWork", None, None),
-    (ApplicantView, "Applicants", _l("Applicants"), "fa-address-card", "CaseWork", None, None),
-    (
+    Menu(WalkInHelpView, "WalkInHelp", _l("Walk-in help"), "fa-hand-paper-o", "CaseWork"),
+    Menu(CaseEventView, "CaseEvents", _l("Case timeline"), "fa-history", "CaseWork"),
+    Menu(MaterialNoticeView, "MaterialNotices", _l("One-time notices"), "fa-list", "CaseWork"),
+    Menu(ExtensionView, "Extensions", _l("Extensions"), "fa-clock-o", "CaseWork"),
+    Menu(JointReviewView, "JointReviews", _l("Joint reviews"), "fa-users", "CaseWork"),
+    Menu(HandoverView, "Handovers", _l("Handovers"), "fa-check", "CaseWork"),
+    Menu(TerminationView, "Terminations", _l("Terminations"), "fa-ban", "CaseWork"),
+    Menu(EvaluationView, "Evaluations", _l("Evaluations"), "fa-star", "CaseWork"),
+    Menu(RectificationView, "Rectifications", _l("Rectifications"), "fa-wrench", "CaseWork"),
+    Menu(ReturnVisitView, "ReturnVisits", _l("Return visits"), "fa-phone", "CaseWork"),
+    Menu(AttachmentView, "Attachments", _l("Attachments"), "fa-paperclip", "CaseWork"),
+    Menu(ApplicantView, "Applicants", _l("Applicants"), "fa-address-card", "CaseWork"),
+    Menu(
         ServiceItemView,
         "ServiceItems",
         _l("Service items"),
@@ -816,36 +867,32 @@ MENUS = [
         _l("Reference data"),
         "fa-building",
     ),
-    (
+    Menu(
         RequiredMaterialView,
         "RequiredMaterials",
         _l("Required materials"),
         "fa-file-text-o",
         "Organisation",
-        None,
-        None,
     ),
-    (
+    Menu(
         ProblemCategoryView,
         "ProblemCategories",
         _l("Problem categories"),
         "fa-tags",
         "Organisation",
-        None,
-        None,
     ),
-    (OrgUnitView, "OrgUnits", _l("Service units"), "fa-sitemap", "Organisation", None, None),
-    (DepartmentView, "Departments", _l("Departments"), "fa-university", "Organisation", None, None),
-    (
-        SpecialistView,
-        "Specialists",
-        _l("Specialists and staff"),
-        "fa-id-badge",
+    Separator("Organisation"),  # service items above, units and staff below
+    Menu(OrgUnitView, "OrgUnits", _l("Service units"), "fa-sitemap", "Organisation"),
+    Menu(DepartmentView, "Departments", _l("Departments"), "fa-university", "Organisation"),
+    Menu(SpecialistView, "Specialists", _l("Specialists and staff"), "fa-id-badge", "Organisation"),
+    Link(
+        "NewStaffAccount",
+        _l("New staff account"),
+        "/specialistview/account/new",
+        "fa-user-plus",
         "Organisation",
-        None,
-        None,
     ),
-    (
+    Menu(
         HolidayView,
         "Holidays",
         _l("Holiday calendar"),
@@ -854,49 +901,79 @@ MENUS = [
         _l("System"),
         "fa-cogs",
     ),
-    (
+    Menu(
         HolidayYearView,
         "HolidayYears",
         _l("Calendar years loaded"),
         "fa-calendar-check-o",
         "System",
-        None,
-        None,
     ),
-    (SettingView, "Settings", _l("Settings"), "fa-sliders", "System", None, None),
-    (
-        NotificationLogView,
-        "NotificationLog",
-        _l("Notification log"),
-        "fa-envelope",
+    Menu(SettingView, "Settings", _l("Settings"), "fa-sliders", "System"),
+    Menu(NotificationLogView, "NotificationLog", _l("Notification log"), "fa-envelope", "System"),
+    Menu(AuditLogView, "AuditLog", _l("Audit log"), "fa-shield", "System"),
+    # printing
+    Page(PrintView),
+    # the hall desk
+    Menu(GuideView, "Guide", _l("Service guide"), "fa-search", "MyWork"),
+    Menu(WalkInDeskView, "WalkInDesk", _l("Walk-in help desk"), "fa-hand-pointer-o", "MyWork"),
+    Page(ProgressView),
+    # the ledger
+    Menu(
+        LedgerView,
+        "WorkLedger",
+        _l("Work ledger"),
+        "fa-table",
+        "Ledger",
+        _l("Ledger and statistics"),
+        "fa-bar-chart",
+    ),
+    Link("WalkInLedger", _l("Walk-in help ledger"), "/ledger/walkin/", "fa-hand-paper-o", "Ledger"),
+    Menu(DashboardView, "Dashboard", _l("Statistics"), "fa-pie-chart", "Ledger"),
+    Menu(SummaryView, "Summaries", _l("Periodic summaries"), "fa-file-excel-o", "Ledger"),
+    # notifications
+    Page(NotificationCenterView),
+    Menu(
+        NotificationOutboxView,
+        "NotificationOutbox",
+        _l("Outgoing messages"),
+        "fa-paper-plane",
         "System",
-        None,
-        None,
     ),
-    (AuditLogView, "AuditLog", _l("Audit log"), "fa-shield", "System", None, None),
+    Menu(SmsSinkView, "SmsSink", _l("SMS sink"), "fa-mobile", "System"),
+    # bulk import
+    Menu(ImportView, "Imports", _l("Bulk import"), "fa-upload", "Organisation"),
+    # the working-day calendar
+    Menu(CalendarView, "WorkingDayCalendar", _l("Working-day calendar"), "fa-calendar-o", "System"),
+    # log-in locks
+    Menu(LoginLockView, "LoginLocks", _l("Log-in locks"), "fa-lock", "System"),
+    # the REST API and its documentation
+    *(Api(api) for api in RESOURCES),
+    Api(CaseApi),
+    Api(OpenApi),
+    Menu(ApiDocsView, "ApiDocs", _l("API documentation"), "fa-code", "System"),
+    # system status
+    Menu(SystemStatusView, "SystemStatus", _l("System status"), "fa-heartbeat", "System"),
 ]
 
 
 def register_views(appbuilder) -> None:
-    """Add every screen to FAB, in menu order."""
-    for view, name, label, icon, category, category_label, category_icon in MENUS:
-        kwargs = {"icon": icon, "label": label, "category": category}
-        if category_label is not None:
-            kwargs["category_label"] = category_label
-            kwargs["category_icon"] = category_icon
-        if view is OrgUnitView:
-            appbuilder.add_separator("Organisation")  # service items above, units and staff below
-        appbuilder.add_view(view, name, **kwargs)
-        if view is SpecialistView:
-            appbuilder.add_link(
-                "NewStaffAccount",
-                label=_l("New staff account"),
-                href="/specialistview/account/new",
-                icon="fa-user-plus",
-                category="Organisation",
-            )
-    from flask import current_app
-
+    """Add every screen to FAB in menu order, then the features' hooks (no screens of their own)."""
+    for entry in SCREENS:
+        if isinstance(entry, Api):
+            appbuilder.add_api(entry.api)
+        elif isinstance(entry, Separator):
+            appbuilder.add_separator(entry.category)
+        elif isinstance(entry, Page):
+            appbuilder.add_view_no_menu(entry.view)
+        else:
+            kwargs = {"icon": entry.icon, "label": entry.label, "category": entry.category}
+            if entry.category_label is not None:
+                kwargs["category_label"] = entry.category_label
+                kwargs["category_icon"] = entry.category_icon
+            if isinstance(entry, Link):
+                appbuilder.add_link(entry.name, href=entry.href, **kwargs)
+            else:
+                appbuilder.add_view(entry.view, entry.name, **kwargs)
     app = current_app._get_current_object()
     if "favicon" not in app.view_functions:
         # Browsers ask for /favicon.ico on every page: the icon the app ships.
@@ -905,10 +982,12 @@ def register_views(appbuilder) -> None:
             "favicon",
             lambda: app.send_static_file("favicon.ico"),
         )
-    import importlib
-
-    for module in FEATURE_MODULES:
-        importlib.import_module(module).register(appbuilder)
+    desk_views.install(appbuilder)
+    ledger_views.install(appbuilder)
+    notification_views.install(appbuilder)
+    calendar_marks.register(app)
+    api.install(appbuilder)
+    system.install(appbuilder)
     arrange_menu(appbuilder.menu)
 
 
@@ -930,17 +1009,3 @@ def arrange_menu(menu) -> None:
         top.remove(security)
     rank = {name: index for index, name in enumerate(MENU_ORDER)}
     top.sort(key=lambda item: rank.get(item.name, len(rank)))
-
-
-# Feature modules with screens of their own; each has ``register(appbuilder)``.
-FEATURE_MODULES = (
-    "app.printing",
-    "app.desk.views",
-    "app.ledger",
-    "app.reminders.views",
-    "app.imports.views",
-    "app.calendar.views",
-    "app.lock_views",
-    "app.api",
-    "app.system",
-)

@@ -13,7 +13,6 @@ import json
 
 from flask import Flask, current_app, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from app.api.errors import error_response, flatten_errors
@@ -23,23 +22,9 @@ DEFAULT_LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
 API_PREFIX = "/api/"
 
 
-def register(appbuilder) -> None:
-    """Add the resources, the OpenAPI document, the Swagger page and the API's error shape."""
-    from app.api.cases import CaseApi
-    from app.api.docs import ApiDocsView, OpenApi
-    from app.api.resources import RESOURCES
-
+def install(appbuilder) -> None:
+    """The API's language, log-in limits and error shape (resources: app/views.py)."""
     app = current_app._get_current_object()
-    for api in (*RESOURCES, CaseApi):
-        appbuilder.add_api(api)
-    appbuilder.add_api(OpenApi)
-    appbuilder.add_view(
-        ApiDocsView,
-        "ApiDocs",
-        label=_l("API documentation"),
-        icon="fa-code",
-        category="System",
-    )
     install_selector(app)
     _limit_login(appbuilder)
     _guard_login(app)

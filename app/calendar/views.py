@@ -17,7 +17,6 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from app import models as m
 from app.domain import calendar as cal
@@ -167,18 +166,3 @@ class CalendarView(BaseView):
             "workdays": cal.format_days(r for r in rows if r.kind == HolidayKind.WORKDAY),
             "confirmed": bool(record.confirmed) if record else False,
         }
-
-
-def register(appbuilder) -> None:
-    from flask import current_app
-
-    from app.calendar import marks as calendar_marks
-
-    calendar_marks.register(current_app._get_current_object())
-    appbuilder.add_view(
-        CalendarView,
-        "WorkingDayCalendar",
-        label=_l("Working-day calendar"),
-        icon="fa-calendar-o",
-        category="System",
-    )

@@ -193,18 +193,9 @@ class ProgressView(BaseView):
         )
 
 
-def register(appbuilder) -> None:
-    appbuilder.add_view(
-        GuideView, "Guide", label=_l("Service guide"), icon="fa-search", category="MyWork"
-    )
-    appbuilder.add_view(
-        WalkInDeskView,
-        "WalkInDesk",
-        label=_l("Walk-in help desk"),
-        icon="fa-hand-pointer-o",
-        category="MyWork",
-    )
-    view = appbuilder.add_view_no_menu(ProgressView)
+def install(appbuilder) -> None:
+    """Rate limits of the public progress inquiry (its screens are in app/views.py)."""
+    view = next(v for v in appbuilder.baseviews if isinstance(v, ProgressView))
     limit = current_app.config.get("PROGRESS_RATE_LIMIT", "10 per minute;60 per hour")
     limiter = appbuilder.sm.limiter
     limiter.limit(limit, methods=["POST"])(view.blueprint)

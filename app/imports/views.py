@@ -293,13 +293,3 @@ def _percent(job: m.BackgroundJob) -> int:
     if not job.total:
         return 0
     return min(100, int(job.processed * 100 / job.total))
-
-
-def register(appbuilder) -> None:
-    appbuilder.add_view(
-        ImportView,
-        "Imports",
-        label=_l("Bulk import"),
-        icon="fa-upload",
-        category="Organisation",
-    )

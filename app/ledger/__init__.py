@@ -3,10 +3,3 @@
 ``queries`` and ``stats`` read (aggregate SQL, always inside the user's scope), ``export`` writes
 .xlsx and CSV, ``summaries`` makes the monthly and quarterly reports, ``views`` are the screens.
 """
-
-
-def register(appbuilder) -> None:
-    """Add the ledger screens (FEATURE_MODULES entry point)."""
-    from app.ledger.views import register as register_views
-
-    register_views(appbuilder)

@@ -447,33 +447,7 @@ class SummaryView(BaseView):
         )
 
 
-def register(appbuilder) -> None:
-    """Menus under 工作台账; the ECharts route needs no log-in (it is a public library)."""
+def install(appbuilder) -> None:
+    """The ECharts route (no log-in: it is a public library); the screens are in app/views.py."""
     if "ledger_assets" not in current_app.blueprints:
         current_app.register_blueprint(assets)
-    appbuilder.add_view(
-        LedgerView,
-        "WorkLedger",
-        label=_l("Work ledger"),
-        icon="fa-table",
-        category="Ledger",
-        category_label=_l("Ledger and statistics"),
-        category_icon="fa-bar-chart",
-    )
-    appbuilder.add_link(
-        "WalkInLedger",
-        href="/ledger/walkin/",
-        label=_l("Walk-in help ledger"),
-        icon="fa-hand-paper-o",
-        category="Ledger",
-    )
-    appbuilder.add_view(
-        DashboardView, "Dashboard", label=_l("Statistics"), icon="fa-pie-chart", category="Ledger"
-    )
-    appbuilder.add_view(
-        SummaryView,
-        "Summaries",
-        label=_l("Periodic summaries"),
-        icon="fa-file-excel-o",
-        category="Ledger",
-    )

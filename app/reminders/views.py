@@ -300,22 +300,11 @@ def _install_template_loader(app) -> None:
     app.jinja_env.loader = combined
 
 
-def register(appbuilder) -> None:
-    """Add the screens, the navbar bell and the outbox's after-commit hook."""
+def install(appbuilder) -> None:
+    """The navbar bell and the outbox's after-commit hook (the screens are in app/views.py)."""
     from flask import current_app
 
     app = current_app._get_current_object()
     outbox.install_session_hooks()
     _install_template_loader(app)
     app.jinja_env.globals["notification_bell"] = notification_bell
-    appbuilder.add_view_no_menu(NotificationCenterView)
-    appbuilder.add_view(
-        NotificationOutboxView,
-        "NotificationOutbox",
-        label=_l("Outgoing messages"),
-        icon="fa-paper-plane",
-        category="System",
-    )
-    appbuilder.add_view(
-        SmsSinkView, "SmsSink", label=_l("SMS sink"), icon="fa-mobile", category="System"
-    )
