@@ -203,4 +203,3 @@ class PrintView(BaseView):
         signature lines before the resumption, the recorded signer and dates after it)."""
         suspension = load_scoped(m.Suspension, m.Suspension.id == suspension_id)
         return self._render("print/renewal.html", suspension.case, suspension=suspension)
-
