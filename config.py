@@ -70,6 +70,18 @@ class Config:
     # A running job whose worker wrote no heartbeat for this long is failed (the user may retry).
     JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 180))
 
+    # Where the files every process shares are kept (app/filestore.py): "database" (default:
+    # one database backup holds them) or "s3" (S3-compatible object storage, for larger sites).
+    FILE_STORE = os.environ.get("FILE_STORE", "database")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # e.g. http://minio:9000; empty: AWS
+    S3_BUCKET = os.environ.get("S3_BUCKET", "bangban")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")  # keys under this folder of the bucket
+    S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+    # Empty: boto3's own chain (AWS_ACCESS_KEY_ID and friends, a profile, an instance role).
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
+    S3_TIMEOUT = float(os.environ.get("S3_TIMEOUT", 5))  # seconds to connect
+
     TIMEZONE = "Asia/Shanghai"
 
     # Flask-AppBuilder

@@ -59,6 +59,9 @@ def init_extensions(app: Flask) -> None:
     from app.domain import calendar
 
     calendar.install_session_hooks()
+    from app import filestore
+
+    filestore.install_session_hooks()  # S3 objects follow the transaction (FILE_STORE=s3)
     from app.ledger import rollup
 
     rollup.install()  # statistics rollups follow every ORM write

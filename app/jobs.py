@@ -52,21 +52,31 @@ WAITING_FOR_BROKER = _l(
 )
 
 
+# Every kind of background job and the Celery task that runs it (the task takes the job's id).
+TASKS = {
+    "ledger_export": "ledger.export",
+    "ledger_summary": "ledger.summary",
+    "calendar_recompute": "calendar.recompute",
+}
+
+
 def task_name(kind: str) -> str | None:
     """The Celery task that runs a job of ``kind``."""
-    if kind == "ledger_export":
-        return "ledger.export"
     if kind.startswith("import_"):
         return "imports.run"
-    return None
+    return TASKS.get(kind)
 
 
 def reason_text(job: m.BackgroundJob) -> str:
     """Why a job failed, in the reader's language (the stored error for anything unforeseen)."""
-    reason = (job.result or {}).get("reason")
+    return reason_for(job.result, job.error)
+
+
+def reason_for(result: dict | None, error: str | None) -> str:
+    reason = (result or {}).get("reason")
     if reason in REASONS:
         return str(REASONS[reason])
-    return job.error or ""
+    return error or ""
 
 
 # ---------------------------------------------------------------- handing over to the broker
@@ -300,7 +310,15 @@ def reap(session: Session, now: dt.datetime | None = None) -> list[int]:
 
 
 def can_retry(job: m.BackgroundJob) -> bool:
-    return job.status == FAILED and task_name(job.kind) is not None
+    """A failed job of a known kind can run again; an import only while its upload is kept."""
+    if job.status != FAILED or task_name(job.kind) is None:
+        return False
+    if job.kind.startswith("import_"):
+        from app import filestore
+        from app.imports import files
+
+        return files.is_ours(job.file_name) and filestore.exists(job.file_name)
+    return True
 
 
 def retry(session: Session, job: m.BackgroundJob) -> bool:
@@ -323,6 +341,18 @@ def retry(session: Session, job: m.BackgroundJob) -> bool:
         return False
     dispatch_after_commit(session, job.id)
     return True
+
+
+def retry_now(session: Session, job: m.BackgroundJob) -> str | None:
+    """Retry ``job`` and commit, for the screens and the API alike: None if it cannot run
+    again, "queued" when the broker has it, "waiting" when the broker is down (the sweep hands
+    it over when it is back; never an error for the user)."""
+    if not can_retry(job) or not retry(session, job):
+        session.rollback()
+        return None
+    session.commit()
+    session.refresh(job)
+    return "waiting" if job.dispatched_at is None else "queued"
 
 
 def stuck(session: Session) -> dict[str, int]:

@@ -40,6 +40,8 @@ READ_APIS = [
         r"can_get$",
     ],
     [r"ApiDocsView$", r"can_show$"],
+    # Background jobs: read and retry those in the caller's scope (app/api/jobs.py).
+    [r"JobApi$", r"can_(get|retry)$"],
 ]
 
 ROLES = {

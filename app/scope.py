@@ -63,6 +63,7 @@ class Scope:
     everything: bool = False
     path: str | None = None
     unit_id: int | None = None
+    user_id: int | None = None  # whose own records (background jobs) are in scope too
 
     @property
     def nothing(self) -> bool:
@@ -142,7 +143,23 @@ SCOPE_RULES = {
         sa.select(m.Evaluation.id).where(m.Evaluation.case_id.in_(s.cases()))
     ),
     m.WalkInHelp: lambda s: s.units_clause(m.WalkInHelp.unit_id),
+    m.BackgroundJob: lambda s: _job_rule(s),
 }
+
+
+def _job_rule(scope: Scope) -> sa.ColumnElement[bool]:
+    """A background job is seen by its owner; a unit's summary job (no owner, its unit in its
+    parameters) by everyone whose scope holds the unit. Other jobs without an owner (the
+    calendar's recompute) are an Admin's only."""
+    job = m.BackgroundJob
+    summary = sa.and_(
+        job.user_id.is_(None),
+        job.kind == "ledger_summary",
+        job.params["unit_id"].as_integer().in_(scope.unit_ids()),
+    )
+    if scope.user_id is None:
+        return summary
+    return sa.or_(job.user_id == scope.user_id, summary)
 
 
 # The unit relationships a written row must keep inside the scope.
@@ -200,7 +217,7 @@ def scope_for_user(user) -> Scope:
     ).first()
     if row is None:
         return Scope()
-    return Scope(path=row.path, unit_id=row.id)
+    return Scope(path=row.path, unit_id=row.id, user_id=user.id)
 
 
 def current_scope() -> Scope:

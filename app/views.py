@@ -21,6 +21,7 @@ from app import api, system
 from app import models as m
 from app.api.cases import CaseApi
 from app.api.docs import ApiDocsView, OpenApi
+from app.api.jobs import JobApi
 from app.api.resources import RESOURCES
 from app.calendar import marks as calendar_marks
 from app.calendar.views import CalendarView
@@ -949,6 +950,7 @@ SCREENS = [
     # the REST API and its documentation
     *(Api(api) for api in RESOURCES),
     Api(CaseApi),
+    Api(JobApi),
     Api(OpenApi),
     Menu(ApiDocsView, "ApiDocs", _l("API documentation"), "fa-code", "System"),
     # system status

@@ -211,15 +211,41 @@ def test_with_redis_down_the_front_door_works_and_jobs_wait_then_catch_up(
     for job_id in (export_id, import_id):
         assert job(job_id).status == "pending" and job(job_id).dispatched_at is None
 
+    # A failed job retried on its page and over the API while Redis is down: kept, no 500.
+    failed_ids = []
+    for _ in range(2):
+        failed = m.BackgroundJob(
+            kind="ledger_export",
+            user_id=job(export_id).user_id,
+            status="failed",
+            params=dict(job(export_id).params),
+            result={"reason": lifecycle.WORKER_LOST},
+            attempts=1,
+        )
+        db.session.add(failed)
+        db.session.commit()
+        failed_ids.append(failed.id)
+    started = time.monotonic()
+    retried = manager.post(f"/ledger/jobs/{failed_ids[0]}/retry", follow_redirects=True)
+    assert retried.status_code == 200 and "后台服务暂时无法连接" in retried.text
+    from tests.apiclient import api_login
+
+    api_client = api_login(app, "city_manager", language="zh")
+    answer = api_client.post(f"/api/v1/job/{failed_ids[1]}/retry")
+    assert answer.status_code == 202 and answer.json["waiting_for_broker"] is True
+    assert "后台服务暂时无法连接" in answer.json["message"]
+    assert time.monotonic() - started < 15
+    for job_id in failed_ids:
+        assert job(job_id).status == "pending" and job(job_id).dispatched_at is None
+
     # Redis returns: the sweep (beat's jobs.maintain) hands them over, a worker runs them.
     own_redis.start()
-    assert lifecycle.redispatch_pending(db.session) == [export_id, import_id]
+    waiting = [export_id, import_id, *failed_ids]
+    assert lifecycle.redispatch_pending(db.session) == waiting
     assert job(export_id).dispatched_at is not None
     proc = worker(own_redis, tmp_path / "worker-host")
     try:
-        wait_for(
-            lambda: job(export_id).status == "done" and job(import_id).status == "done", [proc]
-        )
+        wait_for(lambda: all(job(i).status == "done" for i in waiting), [proc], timeout=180)
     finally:
         stop_worker(proc)
     download = manager.get(f"/ledger/jobs/{export_id}/file")
@@ -332,3 +358,88 @@ def test_jobs_lost_with_a_redis_restart_are_handed_over_again(service_app, own_r
     assert "jobs.maintain" in {
         e["task"] for e in app.extensions["celery"].conf.beat_schedule.values()
     }
+
+
+@pytest.mark.slow
+def test_killed_summary_and_recompute_workers_leave_failed_jobs_retried_from_their_screens(
+    service_app, own_redis, tmp_path
+):
+    from app.domain.recompute import stale_years
+    from app.ledger.summaries import queue_due_summaries
+    from tests.test_calendar import enter_2027
+
+    app = service_app
+    tree = factories.unit_tree()
+    db.session.execute(
+        sa.update(m.OrgUnit).where(m.OrgUnit.id != tree.city.id).values(active=False)
+    )
+    db.session.commit()
+    factories.staff("city_manager", "Manager", tree.city)
+    factories.staff("admin", "Admin", None)
+    manager = log_in(app.test_client(), "city_manager")
+    admin = log_in(app.test_client(), "admin")
+    host_a, host_b = tmp_path / "host-a", tmp_path / "host-b"
+
+    # A calendar recompute killed while it reads the open cases.
+    assert enter_2027(admin).status_code == 302
+    recompute_id = db.session.execute(
+        sa.select(m.BackgroundJob.id).where(m.BackgroundJob.kind == "calendar_recompute")
+    ).scalar_one()
+    locker = db.engine.connect()
+    locker.execute(sa.text("LOCK TABLE service_case IN ACCESS EXCLUSIVE MODE"))
+    proc = worker(own_redis, host_b)
+    try:
+        wait_for(lambda: job(recompute_id).status == "running", [proc])
+        time.sleep(1)
+    finally:
+        kill(proc)
+        locker.rollback()
+        locker.close()
+
+    # A summary killed while it keeps its file (the file store's table held by another).
+    summary_ids = queue_due_summaries(db.session, clock.today())
+    db.session.commit()  # handed to the broker after this commit
+    assert len(summary_ids) == 2 and all(job(i).dispatched_at for i in summary_ids)
+    locker = db.engine.connect()
+    locker.execute(sa.text("LOCK TABLE stored_file IN ACCESS EXCLUSIVE MODE"))
+    proc = worker(own_redis, host_a)
+    try:
+        killed_summary = wait_for(
+            lambda: next((i for i in summary_ids if job(i).status == "running"), None), [proc]
+        )
+        time.sleep(1)
+    finally:
+        kill(proc)
+        locker.rollback()
+        locker.close()
+    assert job(killed_summary).status == "running" and job(recompute_id).status == "running"
+
+    time.sleep(2.5)  # JOB_STALE_SECONDS: the reaper (beat's jobs.maintain) fails both
+    assert sorted(lifecycle.reap(db.session)) == sorted([killed_summary, recompute_id])
+    assert db.session.execute(sa.select(sa.func.count(m.SummaryReport.id))).scalar_one() == 0
+    assert stale_years(db.session) == [2027]
+    page = manager.get("/summaries/list/").text
+    assert f'data-job-id="{killed_summary}" data-status="failed"' in page
+    assert "后台进程已停止" in page
+    page = admin.get("/calendar/").text
+    assert "后台进程已停止" in page and 'id="calendar-retry"' in page
+
+    # Retried from their screens; the hosts' workers restart and finish them.
+    procs = [worker(own_redis, host_a), worker(own_redis, host_b)]
+    try:
+        assert manager.post(f"/summaries/jobs/{killed_summary}/retry").status_code == 302
+        assert admin.post(f"/calendar/jobs/{recompute_id}/retry").status_code == 302
+        wait_for(
+            lambda: all(job(i).status == "done" for i in [*summary_ids, recompute_id]),
+            procs,
+            timeout=180,
+        )
+    finally:
+        outputs = [stop_worker(p) for p in procs]
+    assert job(killed_summary).attempts == 2 and job(recompute_id).attempts == 2, outputs
+    assert stale_years(db.session) == []
+    report_id = job(killed_summary).result["report_id"]
+    download = manager.get(f"/summaries/download/{report_id}")
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+    for host in (host_a, host_b):  # nothing half-written left on either host
+        assert not [p for p in (host / "jobs").rglob("*") if p.is_file()]

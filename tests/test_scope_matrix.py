@@ -120,6 +120,8 @@ OWN_ROWS = {
     ("NotificationApi", "pk"): ("notification", False),
     ("LedgerView", "job_id"): ("ledger job", False),
     ("ImportView", "job_id"): ("import job", True),
+    # Background jobs over the API: one's own (a unit's summaries too: tests/test_jobs_kinds.py).
+    ("JobApi", "pk"): ("ledger job", True),
 }
 # Non-id parameters. ``name`` is an action of a ModelView (one that changes nothing, else an
 # unknown one); a list is tried value by value.

@@ -102,3 +102,57 @@ def test_a_stalled_database_answers_503_within_the_statement_timeout(pg_app):
         db.session.remove()
         db.engine.dispose()
     wipe(app)
+
+
+def test_a_database_that_accepts_but_never_answers_fails_within_the_connect_timeout(tmp_path):
+    """A stalled server (the TCP connection is taken, nothing ever answers): the health check
+    and a page answer 503 within DB_CONNECT_TIMEOUT instead of hanging the worker."""
+    import socket
+    import threading
+
+    from app import create_app
+    from config import TestConfig
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept_and_stay_silent() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept_and_stay_silent, daemon=True)
+    thread.start()
+
+    class Stalled(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"postgresql+psycopg://postgres@127.0.0.1:{port}/stalled"
+        DB_CONNECT_TIMEOUT = 2
+        INSTANCE_DIR = str(tmp_path)
+        CELERY_BROKER_URL = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+        CELERY_RESULT_BACKEND = f"db+sqlite:///{tmp_path / 'results.sqlite'}"
+
+    try:
+        stalled = create_app(Stalled)
+        client = stalled.test_client()
+        for path in ("/health", "/login/", "/progress/"):
+            started = time.monotonic()
+            response = client.get(path)
+            elapsed = time.monotonic() - started
+            assert response.status_code == 503, (path, response.status_code)
+            assert elapsed < 2 * 2 + 3, (path, elapsed)  # a connect attempt or two, no hang
+        assert held  # the server did take the connections: it stalled, it did not refuse
+        page = client.get("/login/")
+        assert 'id="database-unavailable"' in page.text and "Retry-After" in page.headers
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in held:
+            conn.close()
+        listener.close()

@@ -18,6 +18,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 
+from app import jobs
 from app import models as m
 from app.domain import calendar as cal
 from app.domain import clock
@@ -26,6 +27,17 @@ from app.domain.recompute import cases_touching
 from app.domain.workdays import official_schedule, supported_years
 from app.enums import HolidayKind
 from app.extensions import db
+from app.ledger.jobs import STATUS_LABELS as JOB_LABELS
+
+
+def _last_recompute(session) -> m.BackgroundJob | None:
+    """The latest recompute job: the screen shows how it went and offers a retry if it failed."""
+    return session.execute(
+        sa.select(m.BackgroundJob)
+        .where(m.BackgroundJob.kind == cal.RECOMPUTE_JOB)
+        .order_by(m.BackgroundJob.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def _year_rows(session) -> list[dict]:
@@ -62,7 +74,28 @@ class CalendarView(BaseView):
             pending=cal.next_year_state(db.session, today),
             suggested=cal.next_year_state(db.session, today) or today.year + 1,
             local_time=lambda t: t.astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M") if t else "",
+            job=_last_recompute(db.session),
+            job_label=lambda job: str(JOB_LABELS.get(job.status, job.status)),
+            reason=jobs.reason_text,
+            can_retry=jobs.can_retry,
         )
+
+    @expose("/jobs/<int:job_id>/retry", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def job_retry(self, job_id: int):
+        """Run a recompute whose job failed (its worker stopped, or an error) again."""
+        job = db.session.get(m.BackgroundJob, job_id)
+        if job is None or job.kind != cal.RECOMPUTE_JOB:
+            abort(404)
+        outcome = jobs.retry_now(db.session, job)
+        if outcome is None:
+            flash(_("Only a failed job can be run again."), "warning")
+        elif outcome == "waiting":
+            flash(str(jobs.WAITING_FOR_BROKER), "warning")
+        else:
+            flash(_("The job runs again."), "info")
+        return redirect(url_for("CalendarView.index"))
 
     @expose("/year/", methods=["GET"])
     @has_access

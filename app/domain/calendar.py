@@ -6,10 +6,11 @@ calendar screen or imports it, and corrects any year. Every due-date computation
 ``load_calendar``; only *confirmed* years count as known, dates in other years are provisional.
 
 A change to a year is marked with ``mark_changed`` in the caller's transaction: the year's
-``changed_at`` is stamped and, once the transaction commits, the recompute of the open cases it
-touches is handed to a worker (app/tasks/calendar.py). The stamp is the truth, the broker
-message only a nudge: the daily coverage check recomputes any year changed after its last
-recompute, so a lost message delays the recompute, never drops it.
+``changed_at`` is stamped and a recompute job of the open cases it touches is created in the
+same transaction; once it commits the job is handed to a worker (app/jobs.py,
+app/tasks/calendar.py). The stamp is the truth, the job and its broker message follow it: a job
+whose worker died is failed by the reaper and can be run again, and the periodic coverage check
+recomputes any year changed after its last recompute, so nothing is dropped.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from app.enums import HolidayKind
 from app.models import Holiday, HolidayYear
 
 log = logging.getLogger(__name__)
-RECOMPUTE_TASK = "calendar.recompute"
-_CHANGED_KEY = "calendar.changed_years"
+RECOMPUTE_JOB = "calendar_recompute"  # a BackgroundJob kind, run by the task calendar.recompute
+_CHANGED_KEY = "calendar.recompute_job"
 
 
 def load_calendar(session: Session) -> WorkCalendar:
@@ -235,7 +236,10 @@ def save_year(
 
 
 def mark_changed(session: Session, years: Iterable[int]) -> None:
-    """Stamp ``years`` as changed and recompute their open cases after the commit."""
+    """Stamp ``years`` as changed and queue the recompute of their open cases: a background
+    job (kind ``calendar_recompute``, app/jobs.py: heartbeat, reaper, retry) created in the
+    caller's transaction and handed to a worker after its commit. Several changes in one
+    transaction make one job."""
     years = sorted(set(years))
     if not years:
         return
@@ -244,48 +248,42 @@ def mark_changed(session: Session, years: Iterable[int]) -> None:
         record = session.get(HolidayYear, year)
         if record is not None:
             record.changed_at = now
-    session.info.setdefault(_CHANGED_KEY, set()).update(years)
+    job = session.info.get(_CHANGED_KEY)
+    if job is not None and job in session:
+        merged = sorted(set(job.params.get("years", [])) | set(years))
+        job.params = {**job.params, "years": merged}
+        return
+    session.info[_CHANGED_KEY] = new_recompute_job(session, years)
 
 
-def enqueue_recompute(years: Iterable[int]) -> bool:
-    """Hand the recompute of ``years`` to a worker; broker errors are logged, never raised."""
-    from flask import current_app
+def new_recompute_job(session: Session, years: Iterable[int], *, dispatch: bool = True):
+    """A pending recompute job for ``years`` (flushed; handed over after the commit)."""
+    from app import jobs
+    from app.models import BackgroundJob
 
-    years = sorted(set(years))
-    celery = current_app.extensions.get("celery")
-    if not years or celery is None:
-        return False
-    try:
-        with celery.connection_for_write(connect_timeout=2) as conn:
-            conn.ensure_connection(
-                max_retries=0, interval_start=0, interval_step=0, interval_max=0, timeout=2
-            )
-            celery.send_task(RECOMPUTE_TASK, args=[years], connection=conn, retry=False)
-        return True
-    except Exception as exc:  # the daily coverage check recomputes what is left over
-        log.warning("broker unavailable, recompute of %s left for the daily check: %s", years, exc)
-        return False
-
-
-def _after_commit(session: Session) -> None:
-    years = session.info.pop(_CHANGED_KEY, None)
-    if years:
-        from flask import has_app_context
-
-        if has_app_context():
-            enqueue_recompute(years)
+    job = BackgroundJob(
+        kind=RECOMPUTE_JOB,
+        user_id=None,
+        status="pending",
+        params={"years": sorted(set(years))},
+        created_at=clock.now(),
+    )
+    session.add(job)
+    session.flush()
+    if dispatch:
+        jobs.dispatch_after_commit(session, job.id)
+    return job
 
 
-def _after_rollback(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(_CHANGED_KEY, None)
+def _forget(session: Session, *_args) -> None:
+    session.info.pop(_CHANGED_KEY, None)
 
 
 def install_session_hooks() -> None:
-    """Enqueue the recompute after commit, forget it after rollback (idempotent)."""
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_rollback)
+    """Forget the transaction's recompute job once it commits or rolls back (idempotent)."""
+    if not event.contains(Session, "after_commit", _forget):
+        event.listen(Session, "after_commit", _forget)
+        event.listen(Session, "after_rollback", _forget)
 
 
 # ---------------------------------------------------------------- coverage

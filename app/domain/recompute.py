@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import models as m
 from app.domain import clock
-from app.domain.calendar import load_calendar
+from app.domain.calendar import RECOMPUTE_JOB, load_calendar
 from app.domain.status import OPEN_STATUSES
 from app.domain.workdays import WorkCalendar
 from app.enums import EventKind
@@ -201,17 +201,23 @@ def _timeline(session: Session, case: m.Case, move: Move, years) -> None:
     )
 
 
-def recompute_years(session: Session, years: Iterable[int], *, commit: bool = True) -> Result:
+def recompute_years(
+    session: Session, years: Iterable[int], *, commit: bool = True, progress=None
+) -> Result:
     """Recompute every open case touching ``years``; one unit of work per case.
 
     With ``commit`` False (a caller's own transaction) nothing is committed and a conflict is
-    raised. Stamps the years' ``recomputed_at`` at the end.
+    raised. Stamps the years' ``recomputed_at`` at the end. ``progress(done, total)`` is told
+    how far it got every 100 cases.
     """
     years = sorted(set(years))
     result = Result(years=years)
     started = clock.real_now()
     calendar = load_calendar(session)
-    for case_id in cases_touching(session, years):
+    case_ids = cases_touching(session, years)
+    for index, case_id in enumerate(case_ids):
+        if progress is not None and index % 100 == 0:
+            progress(index, len(case_ids))
         for attempt in (1, 2):
             try:
                 case = session.get(m.Case, case_id)
@@ -234,6 +240,56 @@ def recompute_years(session: Session, years: Iterable[int], *, commit: bool = Tr
     )
     if commit:
         session.commit()
+    return result
+
+
+def run_recompute_job(session: Session, job_id: int) -> Result | None:
+    """Claim and run one recompute job (app/jobs.py: heartbeat while it runs, reaped and
+    retryable if its worker dies); None if it was not pending. Every case is its own unit of
+    work, so a run cut short keeps what it did and a second run finds the rest."""
+    from app import jobs
+    from app.extensions import db
+
+    if not jobs.claim(
+        session, job_id, kind_filter=m.BackgroundJob.kind == RECOMPUTE_JOB, running_status="running"
+    ):
+        return None
+    job = session.get(m.BackgroundJob, job_id)
+    years = [int(y) for y in (job.params or {}).get("years", [])]
+    session.commit()
+
+    def progress(done: int, total: int) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.update(m.BackgroundJob)
+                .where(m.BackgroundJob.id == job_id, m.BackgroundJob.status == "running")
+                .values(processed=done, total=total)
+            )
+
+    try:
+        with jobs.heartbeat(job_id):
+            result = recompute_years(session, years, progress=progress)
+    except Exception as exc:
+        session.rollback()
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.update(m.BackgroundJob)
+                .where(m.BackgroundJob.id == job_id, m.BackgroundJob.status == "running")
+                .values(status="failed", error=str(exc)[:2000], finished_at=clock.now())
+            )
+        raise
+    session.execute(
+        sa.update(m.BackgroundJob)
+        .where(m.BackgroundJob.id == job_id, m.BackgroundJob.status == "running")
+        .values(
+            status="done",
+            total=result.cases,
+            processed=result.cases,
+            result={"cases": result.cases, "moves": len(result.moves), "errors": result.errors},
+            finished_at=clock.now(),
+        )
+    )
+    session.commit()
     return result
 
 

@@ -279,12 +279,8 @@ def _local_time(moment) -> str:
 
 
 def _can_retry(job: m.BackgroundJob) -> bool:
-    """A failed import can run again while its upload is still kept."""
-    return (
-        lifecycle.can_retry(job)
-        and files.is_ours(job.file_name)
-        and filestore.exists(job.file_name)
-    )
+    """A failed import can run again while its upload is still kept (app/jobs.py)."""
+    return lifecycle.can_retry(job)
 
 
 def _percent(job: m.BackgroundJob) -> int:

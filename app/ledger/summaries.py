@@ -7,6 +7,12 @@ records a SummaryReport and tells the unit's managers (one notification each, by
 A unit's summary is read in the unit's own scope (``Scope`` of its subtree, the scope module's
 rule), never a hand-made filter.
 The unique (unit, period, start) constraint makes a second run a no-op.
+
+Each summary is a background job (kind ``ledger_summary``) with the lifecycle of app/jobs.py:
+beat's ``ledger.summaries_due`` creates one job per unit and period still without a report and
+hands it over after the commit; the worker claims it, beats while it writes, and records the
+report and the job's end in one commit. A worker killed meanwhile leaves the job running until
+the reaper fails it; the Periodic summaries screen (and the API) shows it with a retry.
 """
 
 from __future__ import annotations
@@ -73,6 +79,115 @@ def due_reports(session: Session, today: dt.date) -> list[tuple[int, str, dt.dat
 
 
 PREFIX = "summaries/"
+JOB_KIND = "ledger_summary"
+AUTO_RETRIES = 3  # beat runs a failed summary again by itself this many times at most
+
+
+def job_key(unit_id: int, period: str, start: dt.date) -> str:
+    return f"{unit_id}:{period}:{start.isoformat()}"
+
+
+def queue_due_summaries(session: Session, today: dt.date) -> list[int]:
+    """A pending job for every due report that has none yet (and a retry for a failed one,
+    ``AUTO_RETRIES`` times at most); handed to the broker after the caller commits."""
+    from app import jobs as lifecycle
+
+    known: dict[str, m.BackgroundJob] = {}
+    for job in session.execute(
+        sa.select(m.BackgroundJob)
+        .where(m.BackgroundJob.kind == JOB_KIND, m.BackgroundJob.status != "done")
+        .order_by(m.BackgroundJob.id)
+    ).scalars():
+        known[(job.params or {}).get("key", "")] = job
+    queued = []
+    for unit_id, period, start, end in due_reports(session, today):
+        key = job_key(unit_id, period, start)
+        job = known.get(key)
+        if job is None:
+            job = m.BackgroundJob(
+                kind=JOB_KIND,
+                user_id=None,
+                status="pending",
+                params={
+                    "key": key,
+                    "unit_id": unit_id,
+                    "period": period,
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                },
+                created_at=clock.now(),
+            )
+            session.add(job)
+            session.flush()
+            lifecycle.dispatch_after_commit(session, job.id)
+        elif job.status == lifecycle.FAILED and job.attempts < AUTO_RETRIES:
+            if not lifecycle.retry(session, job):
+                continue
+        else:
+            continue
+        queued.append(job.id)
+    return queued
+
+
+def run_summary_job(session: Session, job_id: int) -> int | None:
+    """Claim and run one summary job; returns the report id (None if there was nothing to do).
+
+    The report, its file and the job's end are committed together; a failure marks the job
+    failed with its error (and re-raises, so the worker logs it)."""
+    from app import jobs as lifecycle
+
+    if not lifecycle.claim(
+        session, job_id, kind_filter=m.BackgroundJob.kind == JOB_KIND, running_status="running"
+    ):
+        return None
+    job = session.get(m.BackgroundJob, job_id)
+    params = dict(job.params or {})
+    try:
+        with lifecycle.heartbeat(job_id):
+            report = make_summary(
+                session,
+                int(params["unit_id"]),
+                params["period"],
+                dt.date.fromisoformat(params["start"]),
+                dt.date.fromisoformat(params["end"]),
+            )
+            report_id = report.id if report is not None else None
+            done = session.execute(
+                sa.update(m.BackgroundJob)
+                .where(m.BackgroundJob.id == job_id, m.BackgroundJob.status == "running")
+                .values(
+                    status="done",
+                    total=1,
+                    processed=1,
+                    result={"report_id": report_id},
+                    finished_at=clock.now(),
+                )
+            )
+            if done.rowcount != 1:  # the reaper gave the job up meanwhile: keep nothing
+                session.rollback()
+                return None
+            session.commit()
+    except sa.exc.IntegrityError:
+        # Another run made the same report first: the unique constraint kept one.
+        session.rollback()
+        _finish(job_id, status="done", result={"report_id": None}, finished_at=clock.now())
+        return None
+    except Exception as exc:
+        session.rollback()
+        _finish(job_id, status="failed", error=str(exc)[:2000], finished_at=clock.now())
+        raise
+    return report_id
+
+
+def _finish(job_id: int, **values) -> None:
+    from app.extensions import db
+
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.update(m.BackgroundJob)
+            .where(m.BackgroundJob.id == job_id, m.BackgroundJob.status == "running")
+            .values(**values)
+        )
 
 
 def report_file(report: m.SummaryReport) -> bytes | None:

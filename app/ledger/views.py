@@ -57,6 +57,7 @@ from app.ledger.queries import (
     unit_choices,
     walkin_by_day,
 )
+from app.ledger.summaries import JOB_KIND as SUMMARY_JOB
 from app.ledger.summaries import PERIOD_LABELS
 from app.replica import read_session
 from app.scope import current_scope
@@ -283,12 +284,10 @@ class LedgerView(BaseView):
     def job_retry(self, job_id):
         """Run a failed export again (its filter, its owner's scope as it is now)."""
         job = self._own_job(job_id)
-        if not lifecycle.can_retry(job) or not lifecycle.retry(db.session, job):
+        outcome = lifecycle.retry_now(db.session, job)
+        if outcome is None:
             flash(_("Only a failed job can be run again."), "warning")
-            return redirect(url_for("LedgerView.job", job_id=job.id))
-        db.session.commit()
-        db.session.refresh(job)
-        if job.dispatched_at is None:
+        elif outcome == "waiting":
             flash(str(lifecycle.WAITING_FOR_BROKER), "warning")
         else:
             flash(_("The job runs again."), "info")
@@ -418,6 +417,10 @@ class SummaryView(BaseView):
         return self.render_template(
             "ledger/summaries.html",
             title=_("Periodic summaries"),
+            jobs=self._unfinished_jobs(),
+            reason=lifecycle.reason_text,
+            can_retry=lifecycle.can_retry,
+            job_labels={k: str(v) for k, v in jobs.STATUS_LABELS.items()},
             rows=rows,
             total=total,
             page=page,
@@ -427,6 +430,39 @@ class SummaryView(BaseView):
             period_labels=PERIOD_LABELS,
             units=unit_choices(db.session, current_scope()),
         )
+
+    def _jobs(self):
+        """Summary jobs of the units in scope (a job carries its unit in its parameters)."""
+        return (
+            sa.select(m.BackgroundJob, m.OrgUnit)
+            .join(m.OrgUnit, m.OrgUnit.id == m.BackgroundJob.params["unit_id"].as_integer())
+            .where(m.BackgroundJob.kind == SUMMARY_JOB, current_scope().clause_for(m.OrgUnit))
+        )
+
+    def _unfinished_jobs(self):
+        return db.session.execute(
+            self._jobs()
+            .where(m.BackgroundJob.status.in_(("pending", *lifecycle.RUNNING, lifecycle.FAILED)))
+            .order_by(m.BackgroundJob.id.desc())
+            .limit(50)
+        ).all()
+
+    @expose("/jobs/<int:job_id>/retry", methods=["POST"])
+    @has_access
+    @permission_name("download")
+    def job_retry(self, job_id):
+        """Make a summary whose job failed again (its worker stopped, or an error)."""
+        row = db.session.execute(self._jobs().where(m.BackgroundJob.id == job_id)).first()
+        if row is None:
+            abort(404)
+        outcome = lifecycle.retry_now(db.session, row[0])
+        if outcome is None:
+            flash(_("Only a failed job can be run again."), "warning")
+        elif outcome == "waiting":
+            flash(str(lifecycle.WAITING_FOR_BROKER), "warning")
+        else:
+            flash(_("The job runs again."), "info")
+        return redirect(url_for("SummaryView.list"))
 
     @expose("/download/<int:report_id>")
     @has_access

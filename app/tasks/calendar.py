@@ -1,6 +1,7 @@
 """Calendar jobs: recompute open cases after a year changed; warn before the calendar runs out.
 
-``calendar.recompute`` is enqueued after the commit that changed a year (app/domain/calendar.py);
+``calendar.recompute`` runs the recompute job created with the change of a year
+(app/domain/calendar.py), handed over after its commit;
 ``calendar.check_coverage`` runs when beat starts (celery_worker.py) and every few hours: it
 recomputes any year whose recompute was lost, and tells Admins and Managers, once a day, which
 year still needs its official schedule confirmed.
@@ -67,24 +68,54 @@ def warn_admins(session) -> int:
     return new
 
 
+def _running(session, model, kind: str) -> bool:
+    found = session.execute(
+        sa.select(model.id).where(model.kind == kind, model.status == "running")
+    ).first()
+    return found is not None
+
+
 @shared_task(name="calendar.check_coverage", time_limit=600)
 def check_coverage() -> int:
-    """Recompute years whose recompute is outstanding, then warn; returns warnings queued."""
-    from app.domain.recompute import recompute_years, stale_years
+    """Recompute years whose recompute is outstanding, then warn; returns warnings queued.
+
+    The recompute runs here as a job (heartbeat, reaped and retryable like every job): the
+    jobs still waiting for a worker, else a new one for the years outstanding; nothing while a
+    worker runs one."""
+    from app import models as m
+    from app.domain.calendar import RECOMPUTE_JOB, new_recompute_job
+    from app.domain.recompute import run_recompute_job, stale_years
     from app.extensions import db
 
-    stale = stale_years(db.session)
-    if stale:
-        recompute_years(db.session, stale)
+    for _pass in range(2):
+        if not stale_years(db.session) or _running(db.session, m.BackgroundJob, RECOMPUTE_JOB):
+            break
+        waiting = list(
+            db.session.execute(
+                sa.select(m.BackgroundJob.id)
+                .where(m.BackgroundJob.kind == RECOMPUTE_JOB, m.BackgroundJob.status == "pending")
+                .order_by(m.BackgroundJob.id)
+            ).scalars()
+        )
+        if not waiting:  # none queued (a lost job): one for every year outstanding
+            waiting = [new_recompute_job(db.session, stale_years(db.session), dispatch=False).id]
+        db.session.commit()
+        for job_id in waiting:  # claimed here unless a worker took it first
+            run_recompute_job(db.session, job_id)
     new = warn_admins(db.session)
     db.session.commit()
     return new
 
 
-@shared_task(name="calendar.recompute", time_limit=600, soft_time_limit=540)
-def recompute(years: list[int]) -> int:
-    """Recompute the open cases touching ``years``; returns how many dates moved."""
-    from app.domain.recompute import recompute_years
+@shared_task(name="calendar.recompute", time_limit=600, soft_time_limit=540, acks_late=True)
+def recompute(job_id) -> int:
+    """Run one recompute job; returns how many dates moved (0 if it was not pending).
+
+    A list of years (a message of an earlier version, or a direct call) is recomputed as is."""
+    from app.domain.recompute import recompute_years, run_recompute_job
     from app.extensions import db
 
-    return len(recompute_years(db.session, [int(y) for y in years]).moves)
+    if isinstance(job_id, list):
+        return len(recompute_years(db.session, [int(y) for y in job_id]).moves)
+    result = run_recompute_job(db.session, int(job_id))
+    return 0 if result is None else len(result.moves)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from celery import shared_task
-from sqlalchemy.exc import IntegrityError
 
 from app.domain import clock
 
@@ -24,44 +22,42 @@ def export(job_id: int) -> str | None:
 
 @shared_task(name="ledger.summaries_due", time_limit=300)
 def summaries_due() -> int:
-    """Queue a summary task for every unit and closed period still without a report.
+    """Queue a summary job for every unit and closed period still without a report.
 
     Run several times a day by beat: a missed run (beat down on the 1st) is caught up later,
-    and reports already made are skipped, so running it again is harmless. Also deletes export
-    files older than a week (the ledger's other periodic chore).
+    and reports already made are skipped, so running it again is harmless. Each summary is a
+    background job (heartbeat, reaper, retry: app/jobs.py), handed over after the commit. Also
+    deletes export files older than a week (the ledger's other periodic chore).
     """
     from app.extensions import db
     from app.ledger.jobs import purge_old_exports
-    from app.ledger.summaries import due_reports
+    from app.ledger.summaries import queue_due_summaries
 
     purged = purge_old_exports(db.session)
     db.session.commit()
     if purged:
         log.info("purged %s old ledger export files", purged)
-    due = due_reports(db.session, clock.today())
-    db.session.rollback()
-    for unit_id, period, start, end in due:
-        summary.delay(unit_id, period, start.isoformat(), end.isoformat())
-    return len(due)
+    queued = queue_due_summaries(db.session, clock.today())
+    db.session.commit()  # the jobs are handed to the broker after this commit
+    return len(queued)
 
 
-@shared_task(name="ledger.summary", time_limit=1800, soft_time_limit=1700)
-def summary(unit_id: int, period: str, start: str, end: str) -> int | None:
-    """Make one unit's summary for one period; returns the report id (None if not needed)."""
+@shared_task(name="ledger.summary", time_limit=1800, soft_time_limit=1700, acks_late=True)
+def summary(job_id: int, *legacy) -> int | None:
+    """Run one summary job; returns the report id (None if not needed or already taken).
+
+    A message of an earlier version (unit, period, start, end) is made into a job first."""
     from app.extensions import db
-    from app.ledger.summaries import make_summary
+    from app.ledger.summaries import queue_due_summaries, run_summary_job
 
-    try:
-        report = make_summary(
-            db.session, unit_id, period, dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-        )
+    if legacy:
+        queued = queue_due_summaries(db.session, clock.today())
         db.session.commit()
-    except IntegrityError:
-        # Another worker made the same report first: the unique constraint kept one.
-        db.session.rollback()
-        log.info("summary %s %s %s already made", unit_id, period, start)
+        log.info(
+            "summary message of an earlier version (%s, %s): queued %s", job_id, legacy, queued
+        )
         return None
-    return report.id if report is not None else None
+    return run_summary_job(db.session, int(job_id))
 
 
 @shared_task(name="ledger.check_rollups", time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
