@@ -508,6 +508,13 @@ class MaterialNotice(Model):
     def __str__(self) -> str:
         return _case_record_text(self, _l("One-time notice"))
 
+    @property
+    def is_overdue(self) -> bool:
+        """The materials are still missing past the notice's deadline (the red flag)."""
+        from app.domain import clock
+
+        return self.resolved_at is None and self.deadline < clock.today()
+
 
 class Extension(Model):
     """延期: more working days, with the reason explained to the applicant."""

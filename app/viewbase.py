@@ -11,19 +11,21 @@ import enum
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from flask import abort, flash, redirect, request
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_appbuilder.views import expose
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
 from app import models as m
+from app import preferences
 from app import scope as scoping
 from app.counting import CappedCountInterface
 from app.domain.errors import DomainError
@@ -135,10 +137,24 @@ class ListInterface(CappedCountInterface):
         return query
 
 
+class ChosenColumnsListWidget(ListWidget):
+    """FAB's list widget showing the columns the person chose (set for the request by
+    ``ScopedModelView._get_list_widget``); every other argument is FAB's."""
+
+    def __init__(self, **kwargs):
+        chosen = getattr(g, "_chosen_list_columns", None)
+        if chosen:
+            kwargs["include_columns"] = chosen
+        super().__init__(**kwargs)
+
+
 class ScopedModelView(TranslatedLabels, ModelView):
     """A ModelView whose every read and write stays inside the current user's scope."""
 
     page_size = 20
+    list_widget = ChosenColumnsListWidget
+    # The columns a list shows until a person chooses (None: every list column).
+    list_columns_default: list[str] | None = None
 
     def __init__(self, *args, **kwargs):
         cls = type(self)
@@ -184,15 +200,55 @@ class ScopedModelView(TranslatedLabels, ModelView):
             if c not in masked and (c in table.columns or "." in c or self.datamodel.is_relation(c))
         ]
 
+    # -- the list's columns, chosen per account (app/preferences.py) ------------------
+
+    def column_choice(self) -> preferences.ColumnChoice:
+        columns = list(self.list_columns or [])
+        return preferences.ColumnChoice(
+            key=f"columns.{type(self).__name__}",
+            columns=tuple((c, self.label_columns.get(c, c)) for c in columns),
+            default=tuple(c for c in (self.list_columns_default or columns) if c in columns),
+            required=tuple(columns[:1]),
+        )
+
+    @expose("/columns", methods=["POST"])
+    @has_access
+    @permission_name("list")
+    def choose_columns(self):
+        """Remember which columns this person sees on this list ("reset": the defaults)."""
+        from app.extensions import db
+
+        choice = self.column_choice()
+        if request.form.get("reset"):
+            preferences.clear(db.session, g.user.id, choice.key)
+        else:
+            chosen = choice.clean(request.form.getlist("columns"))
+            if chosen is None:
+                flash(_("Unknown column."), "danger")
+                return redirect(url_for(f"{self.endpoint}.list"))
+            preferences.put(db.session, g.user.id, choice.key, chosen)
+        db.session.commit()
+        return redirect(url_for(f"{self.endpoint}.list"))
+
     def _get_list_widget(self, filters, order_column="", order_direction="", **kwargs):
-        """FAB's list, sorting only by the columns offered; a filter value the column cannot
-        hold (an unknown choice, a number out of range) answers 400, not 500."""
+        """FAB's list with the person's chosen columns, sorting only by the columns offered; a
+        filter value the column cannot hold (an unknown choice, a number out of range) answers
+        400, not 500."""
         from sqlalchemy import exc as sa_exc
 
         from app.extensions import db
 
         if order_column and order_column not in (self.order_columns or []):
             order_column, order_direction = "", ""
+        choice = self.column_choice()
+        shown = preferences.shown_columns(db.session, getattr(g.user, "id", None), choice)
+        if len(choice.columns) > 1:
+            kwargs["column_chooser"] = {
+                "action": url_for(f"{self.endpoint}.choose_columns"),
+                "choice": choice,
+                "shown": shown,
+            }
+        g._chosen_list_columns = shown
         try:
             return super()._get_list_widget(
                 filters, order_column=order_column, order_direction=order_direction, **kwargs
@@ -212,6 +268,8 @@ class ScopedModelView(TranslatedLabels, ModelView):
             if isinstance(exc, sa_exc.DBAPIError):
                 raise
             abort(400, description=_("A search value is not valid."))
+        finally:
+            g.pop("_chosen_list_columns", None)
 
     def _init_forms(self):
         # Runs after FAB has settled the add, edit and search column lists.

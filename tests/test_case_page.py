@@ -244,3 +244,29 @@ def test_empty_related_fields_read_as_a_dash_not_none(app, tree, login):
         assert page.status_code == 200, url
         text = re.sub(r"<script.*?</script>|<[^>]+>", " ", page.text, flags=re.S)
         assert not re.search(r"\bNone\b", text), url
+
+
+def test_the_case_page_shows_each_field_once_and_flags_a_notice_past_its_deadline(app, tree, login):
+    from app.domain import lifecycle
+
+    spec = factories.staff("spec", "Specialist", tree.town_a)
+    case = factories.case(tree.town_a, spec)
+    case.item.window_number = "C05"
+    case.item.hall_location = "二楼C区 工程建设项目审批专区"
+    case.needs = "帮助填写申请书并网上申报"
+    lifecycle.confirm(db.session, case, spec.user, process_explained=True, applicant_signed=True)
+    lifecycle.notify_missing(
+        db.session, case, spec.user, deadline=clock.today() + dt.timedelta(days=5)
+    )
+    db.session.commit()
+    client = login(app.test_client(), "spec")
+    page = client.get(f"/caseview/show/{case.id}").text
+    # One summary: no second panel repeating the case's fields below the timeline.
+    assert page.count(case.needs) == 1 and page.count(case.item.name) == 1
+    assert 'id="Home"' not in page
+    assert "C05" in page and "二楼C区 工程建设项目审批专区" in page
+    assert "notice-overdue" not in page
+    notice = db.session.execute(sa.select(m.MaterialNotice)).scalar_one()
+    notice.deadline = clock.today() - dt.timedelta(days=1)
+    db.session.commit()
+    assert "notice-overdue" in client.get(f"/caseview/show/{case.id}").text

@@ -217,3 +217,26 @@ def test_joint_review_escalated_and_resolved_by_the_leader(app, tree, login):
         .all()
     )
     assert "规划与环保意见不一" in kinds and "协调后同意办理" in kinds
+
+
+def test_an_overdue_rectification_is_flagged_red_until_it_is_put_right(app, tree, login):
+    spec = factories.staff("spec", "Manager", tree.town_a)
+    rect = poor_rating(tree, spec)
+    client = login(app.test_client(), "spec")
+
+    def flags() -> tuple[int, int]:
+        listed = client.get("/rectificationview/list/").text
+        shown = client.get(f"/rectificationview/show/{rect.id}").text
+        return listed.count("due-overdue"), shown.count('id="rect-overdue"')
+
+    assert "待整改" in client.get("/rectificationview/list/").text  # the state's label
+    assert flags() == (0, 0)  # the deadline is ahead
+    rect.deadline = clock.today() - dt.timedelta(days=1)
+    db.session.commit()
+    assert flags() == (1, 1)
+    followup.verify(db.session, rect, spec.user, verification="属实", action_taken="已整改")
+    db.session.commit()
+    assert flags() == (1, 1)  # verified, not yet closed by the call-back: still owed
+    followup.close_by_callback(db.session, rect, spec.user, note="申请人表示满意")
+    db.session.commit()
+    assert flags() == (0, 0)
