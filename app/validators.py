@@ -1,5 +1,12 @@
 """Validators for Chinese identifiers used by the 帮办代办 back-office.
 
+The check characters and the birth date come from python-stdnum (``stdnum.cn.ric``,
+``stdnum.cn.uscc``); this module keeps what the library does not cover: the order of the checks
+and their messages in the user's language, masking, and the folding of full-width input.
+The libraries' own ``validate()`` are not used: ``ric.validate`` also looks the place code up in
+its own list and ``uscc.validate`` wants digits in the first 8 positions, each of which would
+refuse identifiers this back-office accepts today.
+
 Pure Python: nothing here needs a Flask application at import time.  Messages are
 ``flask_babel.lazy_gettext`` strings with English msgids; they are rendered (and
 translated, once catalogues exist) only when converted to ``str``.  Outside an
@@ -22,6 +29,8 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
 from wtforms.validators import ValidationError
 
 __all__ = [
@@ -60,8 +69,6 @@ def _clean(value: object) -> str:
 # ---------------------------------------------------------------------------
 
 RESIDENT_ID_LENGTH = 18
-_RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_RESIDENT_ID_CHECK_CHARS = "10X98765432"
 _RESIDENT_ID_FORMAT_RE = re.compile(r"^\d{17}[\dX]$")
 _RESIDENT_ID_MIN_YEAR = 1900
 
@@ -76,15 +83,15 @@ def normalize_resident_id(s: str | None) -> str:
 
 
 def _resident_id_check_char(first17: str) -> str:
-    total = sum(int(c) * w for c, w in zip(first17, _RESIDENT_ID_WEIGHTS, strict=True))
-    return _RESIDENT_ID_CHECK_CHARS[total % 11]
+    """The ISO 7064 MOD 11-2 check character of 17 digits (stdnum wants a placeholder 18th)."""
+    return ric.calc_check_digit(first17 + "0")
 
 
 def _parse_birth_date(rid: str) -> date | None:
     """Birth date encoded in positions 7-14 of a normalized ID, or None if not a date."""
     try:
-        return date(int(rid[6:10]), int(rid[10:12]), int(rid[12:14]))
-    except ValueError:
+        return ric.get_birth_date(rid)
+    except (StdnumError, ValueError):
         return None
 
 
@@ -183,8 +190,7 @@ def mask_resident_id(s: str | None) -> str:
 
 USCC_LENGTH = 18
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
-_USCC_VALUES = {c: i for i, c in enumerate(USCC_ALPHABET)}
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_VALUES = frozenset(USCC_ALPHABET)
 
 
 def normalize_uscc(s: str | None) -> str:
@@ -193,8 +199,8 @@ def normalize_uscc(s: str | None) -> str:
 
 
 def _uscc_check_char(first17: str) -> str:
-    total = sum(_USCC_VALUES[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+    """The GB 32100-2015 check character (weighted MOD 31) of the first 17 characters."""
+    return uscc.calc_check_digit(first17)
 
 
 def uscc_error(s: str | None) -> LazyString | None:
