@@ -11,9 +11,6 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     """Build the app: config, extensions, security, screens, commands."""
     app = Flask(__name__, instance_path=None)
     app.config.from_object(config_object)
-    from app.roles import ROLES
-
-    app.config.setdefault("FAB_ROLES", ROLES)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger().setLevel(app.config.get("LOG_LEVEL", "WARNING"))
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)

@@ -881,6 +881,21 @@ class AuditLog(Model):
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
 
+class RoleDefaultGrant(Model):
+    """A permission the deploy step gave a built-in role by default (app/permissions.py).
+
+    Given once: a default an Admin later revoked is not given again by the next deploy (only the
+    role's minimum is). Keyed by names, which outlive FAB's permission row ids.
+    """
+
+    __tablename__ = "role_default_grant"
+
+    role_name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    view_menu: Mapped[str] = mapped_column(sa.String(250), primary_key=True)
+    permission: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    granted_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+
+
 MODEL_LABELS = {
     "OrgUnit": _l("Service units"),
     "Case": _l("Cases"),

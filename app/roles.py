@@ -1,8 +1,16 @@
-"""The roles, declared in code (FAB_ROLES) and so recreated on every deploy.
+"""The built-in roles: their default permissions, the minimum their screens need, and rank.
 
-Each entry is ``[view regex, permission regex]``, matched with ``re.match``: every pattern ends
-with ``$`` so ``CaseView`` does not also match ``CaseViewSecret``. ``Admin`` is FAB's admin role
-and holds every permission. What a role may *see* is further narrowed by app/scope.py.
+Every role's permissions live in the database (FAB's ``ab_permission_view_role``), where the
+role screens show them and an Admin adjusts them (app/permissions.py). This module declares what
+the deploy step (``flask sync-perms``) gives a built-in role by default: ``ROLES`` once per
+permission (an Admin's later revocation stays revoked), ``MINIMUMS`` always (what the role's
+screens need to work; no one can take it away). ``Admin`` is FAB's admin role and holds every
+permission. ``RESERVED`` permissions (accounts, roles and permissions) are the Admins' only.
+
+Each entry is ``[view regex, permission regex]``, matched with ``re.match`` against the
+registered permissions: every pattern ends with ``$`` so ``CaseView`` does not also match
+``CaseViewSecret``. What a role may *see* is further narrowed by app/scope.py, for every role,
+built-in or made by an Admin.
 """
 
 from __future__ import annotations
@@ -83,7 +91,56 @@ ROLES = {
     ],
 }
 
+# What each built-in role's screens need to work: re-added at every deploy, never revoked.
+_OWN_ACCOUNT_MINIMUM = [
+    [r"(ResetMyPasswordView|UserInfoEditView)$", r"can_this_form_(get|post)$"],
+    [r"UserDBModelView$", r"can_userinfo$"],
+    [r"NotificationCenterView$", r"can_(list|mark_read)$"],
+    [r"MyNotifications$", r"menu_access$"],
+]
+_CASE_WORK_MINIMUM = [
+    [r"(CaseView|MyCaseView|ApplicantView)$", r"can_(list|show|add|edit)$"],
+    [r"(GuideView|WalkInDeskView)$", r"can_index$"],
+    [r"WalkInDeskView$", r"can_record$"],
+    [r"PrintView$", r"can_show$"],
+    [r"(MyWork|MyCases|CaseWork|Cases|Guide|WalkInDesk)$", r"menu_access$"],
+]
+_OVERSIGHT_MINIMUM = [
+    [r"LedgerView$", r"can_list$"],
+    [r"DashboardView$", r"can_index$"],
+    [r"(Ledger|WorkLedger|Dashboard)$", r"menu_access$"],
+]
+MINIMUMS = {
+    "Specialist": [*_CASE_WORK_MINIMUM, *_OWN_ACCOUNT_MINIMUM],
+    "Manager": [*_CASE_WORK_MINIMUM, *_OVERSIGHT_MINIMUM, *_OWN_ACCOUNT_MINIMUM],
+    "Leader": [
+        [r"(CaseView|MyCaseView)$", r"can_(list|show)$"],
+        [r"(CaseWork|Cases)$", r"menu_access$"],
+        *_OVERSIGHT_MINIMUM,
+        *_OWN_ACCOUNT_MINIMUM,
+    ],
+}
+
+# Accounts, roles and permissions: only the Admin role holds these, so no other role can give
+# itself or anyone more than it has (own-account forms are not among them).
+RESERVED = [
+    [
+        r"(RoleModelView|PermissionModelView|PermissionViewModelView|ViewMenuModelView"
+        r"|UserGroupModelView|ResetPasswordView|LoginLockView|SecurityApi|UserStatsChartView)$",
+        r".*",
+    ],
+    [r"UserDBModelView$", r"(?!can_userinfo$|userinfoedit$|resetmypassword$).*"],
+    [
+        r"(Security|List Users|List Roles|List Groups|Base Permissions|Views/Menus"
+        r"|Permission on Views/Menus|LoginLocks|User's Statistics)$",
+        r"menu_access$",
+    ],
+]
+
+ADMIN = "Admin"
+PUBLIC = "Public"
 ROLE_NAMES = ("Admin", "Manager", "Specialist", "Leader")
+BUILTIN = ("Specialist", "Manager", "Leader")  # in rank order; Admin stands apart
 
 # The names as people read them (templates translate the role name with _(name)).
 ROLE_LABELS = {
@@ -94,23 +151,70 @@ ROLE_LABELS = {
 }
 
 # Account administration follows rank: nobody creates, changes or resets an account whose
-# highest role ranks as high as their own (screens and import; the CLI stands aside). Roles not
-# listed here (made by an Admin from permissions) rank lowest.
+# highest role ranks as high as their own, nor gives a role that ranks as high as their own
+# (screens and import; the CLI stands aside).
+#
+# A role made by an Admin ranks as the lowest built-in role whose permissions include all of its
+# own (窗口人员 within Specialist's: 1). One that holds more than any built-in role but Admin
+# (审计员, who reads the audit trail) ranks just below Admin when it is the one being given or
+# changed, and lowest when it is the one acting: its holders are changed by Admins only, and it
+# gives no one power over accounts.
 ROLE_RANK = {"Specialist": 1, "Manager": 2, "Leader": 3, "Admin": 4}
 LOWEST_RANK = 1
+BEYOND_BUILTIN_RANK = ROLE_RANK["Leader"]
+
+
+def _contained_rank(role) -> int | None:
+    """The rank of the lowest built-in role holding every permission of ``role`` (None: none)."""
+    from flask import current_app
+
+    sm = current_app.appbuilder.sm
+    held = {pv.id for pv in role.permissions}
+    for name in BUILTIN:
+        builtin = sm.find_role(name)
+        if builtin is not None and held <= {pv.id for pv in builtin.permissions}:
+            return ROLE_RANK[name]
+    return None
+
+
+def _find_role(name):
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    return current_app.appbuilder.sm.find_role(name)
+
+
+def target_rank(role_or_name) -> int:
+    """The rank of a role being given, or of an account's role being changed."""
+    name = str(getattr(role_or_name, "name", role_or_name))
+    if name in ROLE_RANK:
+        return ROLE_RANK[name]
+    role = role_or_name if hasattr(role_or_name, "permissions") else _find_role(name)
+    rank = _contained_rank(role) if role is not None else None
+    return BEYOND_BUILTIN_RANK if rank is None else rank
+
+
+def actor_rank(role) -> int:
+    """The rank a role lends the account acting with it."""
+    if role.name in ROLE_RANK:
+        return ROLE_RANK[role.name]
+    return _contained_rank(role) or LOWEST_RANK
 
 
 def rank_of_roles(names) -> int:
-    return max((ROLE_RANK.get(str(name), LOWEST_RANK) for name in names), default=0)
+    """The rank of an account holding ``names`` (roles or their names), as a target."""
+    return max((target_rank(name) for name in names), default=0)
 
 
 def rank_of(user) -> int:
-    """The rank of an account: that of its highest role (0 for none or anonymous)."""
+    """The rank of an account acting: that of its highest role (0 for none or anonymous)."""
     if user is None or not getattr(user, "is_authenticated", True):
         return 0
-    return rank_of_roles(role.name for role in getattr(user, "roles", None) or [])
+    return max((actor_rank(role) for role in getattr(user, "roles", None) or []), default=0)
 
 
 def may_administer(actor, target_role_names) -> bool:
-    """Whether ``actor`` may create or change an account holding ``target_role_names``."""
+    """Whether ``actor`` may create or change an account holding ``target_role_names``, or give
+    those roles."""
     return rank_of_roles(target_role_names) < rank_of(actor)

@@ -162,6 +162,51 @@ def _job_rule(scope: Scope) -> sa.ColumnElement[bool]:
     return sa.or_(job.user_id == scope.user_id, summary)
 
 
+def _ids_as_text(query: sa.Select) -> sa.Select:
+    """The same SELECT of ids, as text (the audit trail keys rows by text)."""
+    (column,) = query.selected_columns
+    return query.with_only_columns(sa.cast(column, sa.String))
+
+
+def _staff_of(scope: Scope) -> sa.Select:
+    """Accounts (``ab_user`` ids) of the staff of the units in scope."""
+    return sa.select(m.Specialist.user_id).where(
+        m.Specialist.user_id.is_not(None), SCOPE_RULES[m.Specialist](scope)
+    )
+
+
+def _audit_rule(scope: Scope) -> sa.ColumnElement[bool]:
+    """An audit entry is in scope when it is about a record in scope (a case, an applicant, a
+    staff member, a unit, an account of that staff) or was made by an account of that staff.
+    Entries about global data (the catalogue, roles, permissions, the system) are the Admins'."""
+    log = m.AuditLog
+    user = m.User
+    staff_accounts = _staff_of(scope)
+    about = {
+        "service_case": sa.select(m.Case.id).where(_case_rule(scope)),
+        "applicant": sa.select(m.Applicant.id).where(SCOPE_RULES[m.Applicant](scope)),
+        "specialist": sa.select(m.Specialist.id).where(SCOPE_RULES[m.Specialist](scope)),
+        "org_unit": sa.select(m.OrgUnit.id).where(SCOPE_RULES[m.OrgUnit](scope)),
+        "ab_user": staff_accounts,
+    }
+    clauses = [
+        sa.and_(log.table_name == table, log.row_id.in_(_ids_as_text(ids)))
+        for table, ids in about.items()
+    ]
+    # Lock and unlock entries name the account by its user name.
+    clauses.append(
+        sa.and_(
+            log.table_name == "ab_user",
+            log.row_id.in_(sa.select(user.username).where(user.id.in_(staff_accounts))),
+        )
+    )
+    clauses.append(log.user_id.in_(staff_accounts))
+    return sa.or_(*clauses)
+
+
+SCOPE_RULES[m.AuditLog] = _audit_rule
+
+
 # The unit relationships a written row must keep inside the scope.
 WRITE_UNIT_RELATIONS = {
     "OrgUnit": ("parent",),

@@ -156,6 +156,12 @@ def _role_text(role) -> str:
     return str(ROLE_LABELS.get(role.name, role.name))
 
 
+def _role_view():
+    from app.role_views import RoleView
+
+    return _no_downloads(_same_name(RoleView, RoleModelView))
+
+
 class AppSecurityManager(SecurityManager):
     userdbmodelview = _no_downloads(
         _same_name(RankedUserView, UserDBModelView),
@@ -185,7 +191,7 @@ class AppSecurityManager(SecurityManager):
     authdbview = _same_name(LogoutView, AuthDBView)
     resetmypasswordview = _same_name(ChangeMyPasswordView, ResetMyPasswordView)
     resetpasswordview = _same_name(RankedResetPasswordView, ResetPasswordView)
-    rolemodelview = _no_downloads(RoleModelView)
+    rolemodelview = _role_view()
     groupmodelview = _no_downloads(UserGroupModelView)
     # FAB's user statistics chart loads Google Charts from the internet: not on an intranet.
     userstatschartview = None
@@ -196,17 +202,25 @@ class AppSecurityManager(SecurityManager):
         self.role_model.__str__ = _role_text
         self.role_model.__repr__ = _role_text  # lists of roles print their items' repr
 
+    @staticmethod
+    def create_builtin_roles():
+        """No role is evaluated from code (FAB_ROLES): every role's permissions are rows an Admin
+        sees and adjusts on the role screens (app/permissions.py, app/roles.py)."""
+        return {}
+
     def sync_roles_and_permissions(self) -> None:
-        """Create the built-in roles and every view's permissions (``flask sync-perms``).
+        """Register every view's permissions and give the built-in roles their defaults and
+        minimum (``flask sync-perms``), keeping what Admins changed (app/permissions.py).
 
         Run after ``flask db upgrade``; FAB's own create_db would build tables behind Alembic.
         """
-        # Built-in roles are evaluated from FAB_ROLES in code; FAB's own create_db would also
-        # write their regexes into the permission tables (and fail on long ones), so only the
-        # role rows are created here.
-        for name in list(self.builtin_roles) + [self.auth_role_admin, self.auth_role_public]:
+        from app.permissions import sync_builtin_roles
+        from app.roles import ROLE_NAMES
+
+        for name in [*ROLE_NAMES, self.auth_role_public]:
             self.add_role(name)
         self.appbuilder.add_permissions(update_perms=True)
+        sync_builtin_roles(self.session)
 
     # -- sessions end (app/sessions.py) ------------------------------------------------
 

@@ -17,7 +17,7 @@ from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app import api, system
+from app import api, role_views, system
 from app import models as m
 from app.api.cases import CaseApi
 from app.api.docs import ApiDocsView, OpenApi
@@ -763,7 +763,25 @@ def _setting_label(key: str) -> str:
     return f"{knob.label}（{key}）" if knob is not None else key
 
 
+def _audit_record(value):
+    """A stored snapshot as text; ID and mobile numbers masked for those who may not reveal them
+    (the trail keeps every column of an applicant or a staff member as it was)."""
+    from app.masking import may_reveal
+    from app.validators import mask_mobile, mask_resident_id
+
+    masks = {"id_number": mask_resident_id, "mobile": mask_mobile}
+    if isinstance(value, dict) and not may_reveal():
+        value = {
+            key: masks[key](item) if key in masks and isinstance(item, str) and item else item
+            for key, item in value.items()
+        }
+    return record_text(value)
+
+
 class AuditLogView(ScopedModelView):
+    """The audit trail, held to the tier scope (app/scope.py): an account sees the entries about
+    the records of its tier and those made by its tier's staff; Admins see every entry."""
+
     datamodel = SQLAInterface(m.AuditLog)
     list_title = _l("Audit log")
     show_title = _l("Audit entry")
@@ -785,8 +803,8 @@ class AuditLogView(ScopedModelView):
         "action": audit_action,
         "table_name": audit_table,
         "username": audit_user,
-        "before": record_text,
-        "after": record_text,
+        "before": _audit_record,
+        "after": _audit_record,
     }
 
 
@@ -990,6 +1008,7 @@ def register_views(appbuilder) -> None:
     calendar_marks.register(app)
     api.install(appbuilder)
     system.install(appbuilder)
+    role_views.install(appbuilder)
     arrange_menu(appbuilder.menu)
 
 

@@ -38,6 +38,7 @@ def _per_worker(pg_url: str, redis_url: str, worker: str) -> tuple[str, str]:
 
 PG_URL, REDIS_URL = _per_worker(PG_URL, REDIS_URL, os.environ.get("PYTEST_XDIST_WORKER", ""))
 KEEP_TABLES = {
+    "role_default_grant",
     "ab_permission",
     "ab_view_menu",
     "ab_permission_view",

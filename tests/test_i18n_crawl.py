@@ -65,7 +65,7 @@ SKIP = re.compile(
     r"/logout|/lang/|/download|/delete|/action|/static/|/openapi|/swagger|/api/v1/(?!_)|"
     r"/print/|/export|/file/|/reveal|/muldelete|/progress/|\.(xlsx|csv|pdf|png|ico)$|"
     # FAB's permission screens list permission and view names: identifiers, not text.
-    r"^/(roles|permissions|permissionviews|viewmenus)/"
+    r"^/(permissions|permissionviews|viewmenus)/"
 )
 PAGE_LINK = re.compile(r'href="(/[^"#]*)"')
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")

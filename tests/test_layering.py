@@ -17,6 +17,7 @@ SCREEN_MODULES = {
     "app.calendar.views",
     "app.ledger.views",
     "app.imports.views",
+    "app.role_views",
 }
 
 

@@ -44,7 +44,8 @@ def create_staff(
 ) -> m.Specialist | None:
     """Create a log-in with one role and, for every role but Admin, its specialist record."""
     sm = current_app.appbuilder.sm
-    if role not in ROLE_NAMES:
+    # A built-in role, or one an Admin made from permissions (app/permissions.py).
+    if role not in ROLE_NAMES and (role == "Public" or sm.find_role(role) is None):
         raise ValidationFailed({"role": _l("Unknown role.")})
     if role != "Admin" and unit is None:
         raise ValidationFailed({"unit": _l("Every account but an administrator's needs a unit.")})

@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import models as m
+from app.permissions import role_label
+from app.role_views import assignable_role_choices
 from app.roles import may_administer
 from app.scope import current_scope
 from app.validators import MobileValidator
@@ -122,7 +124,6 @@ class SpecialistView(ScopedModelView):
         from app.domain.errors import ValidationFailed
         from app.domain.staff import create_staff
         from app.extensions import db
-        from app.roles import ROLE_NAMES
 
         units = _scoped_units()
         errors: dict = {}
@@ -155,7 +156,7 @@ class SpecialistView(ScopedModelView):
         return self.render_template(
             "staff/new_account.html",
             units=units,
-            roles=[r for r in ROLE_NAMES if may_administer(g.user, [r])],
+            roles=[name for name, _label in assignable_role_choices()],
             errors=errors,
             values=values,
             title=_("New staff account"),
@@ -167,22 +168,21 @@ class SpecialistView(ScopedModelView):
     def change_role(self, pk):
         """Give the specialist's log-in another role (audited like every account change)."""
         from app.extensions import db
-        from app.roles import ROLE_NAMES
 
         specialist = self.datamodel.get(pk, self._base_filters)
         role_name = request.form.get("role", "")
         if specialist is None or specialist.user is None:
             abort(404)
-        if role_name not in ROLE_NAMES or role_name == "Admin":
+        sm = self.appbuilder.sm
+        if role_name in ("Admin", "Public") or sm.find_role(role_name) is None:
             flash(_("Unknown role."), "danger")
             return redirect(url_for("SpecialistView.show", pk=specialist.id))
         held = [r.name for r in specialist.user.roles]
         if not (may_administer(g.user, held) and may_administer(g.user, [role_name])):
             abort(403)
-        sm = self.appbuilder.sm
-        specialist.user.roles = [sm.find_role(role_name) or sm.add_role(role_name)]
+        specialist.user.roles = [sm.find_role(role_name)]
         db.session.commit()
-        flash(_("Role changed to %(role)s.", role=role_name), "success")
+        flash(_("Role changed to %(role)s.", role=role_label(role_name)), "success")
         return redirect(url_for("SpecialistView.show", pk=specialist.id))
 
 
