@@ -87,3 +87,52 @@ def test_the_desk_migration_fills_the_pinyin_of_existing_items():
         assert "dibao" in full and "zuidishenghuobaozhang" in full
         db.session.remove()
         db.engine.dispose()
+
+
+def test_no_migration_imports_application_code():
+    """A migration runs the same way forever: it never imports ``app`` (which changes after it)."""
+    import ast
+
+    offenders = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "migrations").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            offenders += [f"{path.name}: {n}" for n in names if n == "app" or n.startswith("app.")]
+    assert offenders == []
+
+
+def test_the_pinyin_migration_fills_the_initials_of_existing_items():
+    """0002 computes the pinyin initials of items that existed before it (without app code)."""
+    import flask_migrate
+
+    from app.extensions import db
+
+    app = build_app(
+        f"sqlite:///{Path(tempfile.mkdtemp()) / 'initials.sqlite'}", Path(tempfile.mkdtemp())
+    )
+    with app.app_context():
+        flask_migrate.downgrade(revision="0001")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO department (id, code, name, active) VALUES (1, 'D', '民政局', 1)"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO service_item (code, name, department_id, accept_city, accept_town,"
+                    " accept_village, promised_days, legal_days, fee_note, needs_parallel, online,"
+                    " mobile, self_service, keywords, active) VALUES"
+                    " ('X1', '最低生活保障申请', 1, 1, 1, 1, 5, 10, '', 0, 0, 0, 0, '', 1)"
+                )
+            )
+        flask_migrate.upgrade(revision="0002")
+        with db.engine.connect() as conn:
+            initials = conn.execute(sa.text("SELECT pinyin_initials FROM service_item")).scalar()
+        assert initials == "zdshbzsq"
+        db.session.remove()
+        db.engine.dispose()

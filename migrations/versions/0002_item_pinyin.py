@@ -1,5 +1,9 @@
 """service item pinyin initials
 
+The initials of existing items are computed here with pypinyin directly: a frozen copy of
+app/domain/text.py ``pinyin_initials`` as it was when this migration was written (migrations never
+import application code, which changes after them).
+
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-25 22:16:30.046161
@@ -16,6 +20,16 @@ branch_labels = None
 depends_on = None
 
 
+def _pinyin_initials(text):
+    """Lower-case initials of each character's pinyin; other characters are dropped (frozen)."""
+    from pypinyin import Style, lazy_pinyin
+
+    if not text:
+        return ""
+    letters = lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")
+    return "".join(ch for ch in "".join(letters).lower() if ch.isalnum())
+
+
 def upgrade():
     with op.batch_alter_table('service_item', schema=None) as batch_op:
         batch_op.add_column(
@@ -23,14 +37,12 @@ def upgrade():
         )
         batch_op.create_index(batch_op.f('ix_service_item_pinyin_initials'), ['pinyin_initials'], unique=False)
     # Backfill the initials of existing items.
-    from app.domain.text import pinyin_initials
-
     conn = op.get_bind()
     items = sa.table('service_item', sa.column('id', sa.Integer), sa.column('name', sa.String),
                      sa.column('pinyin_initials', sa.String))
     for row in conn.execute(sa.select(items.c.id, items.c.name)).all():
         conn.execute(items.update().where(items.c.id == row.id)
-                     .values(pinyin_initials=pinyin_initials(row.name)[:100]))
+                     .values(pinyin_initials=_pinyin_initials(row.name)[:100]))
 
 
 def downgrade():
