@@ -57,6 +57,21 @@ def check_redis() -> dict:
     return {"ok": True, "broker": "redis", "queue_depth": depth}
 
 
+def check_file_store() -> dict | None:
+    """With FILE_STORE=s3: can this process reach the bucket? (None with the database store.)"""
+    from app import filestore
+
+    if filestore.backend() != "s3":
+        return None
+    started = time.monotonic()
+    try:
+        store = filestore.s3()
+        store.client.head_bucket(Bucket=store.bucket)
+    except Exception as exc:
+        return {"ok": False, "store": "s3", "error": type(exc).__name__}
+    return {"ok": True, "store": "s3", "ms": round((time.monotonic() - started) * 1000, 1)}
+
+
 def _age(moment: dt.datetime | None, now: dt.datetime) -> float | None:
     if moment is None:
         return None
@@ -92,6 +107,9 @@ def status() -> dict:
         report["calendar"] = {"ok": not missing, "missing_years": missing}
     finally:
         session.rollback()
+    files = check_file_store()
+    if files is not None:
+        report["files"] = files
     report["ok"] = report["database"]["ok"]
     return report
 
@@ -101,6 +119,9 @@ def health_check():
     """For load balancers: 200 while this process can serve, 503 when its database is gone."""
     report = {"database": check_database(), "redis": check_redis()}
     report["ok"] = report["database"]["ok"]
+    files = check_file_store()  # reported, but as with Redis the host keeps serving
+    if files is not None:
+        report["files"] = files
     response = jsonify(report)
     response.status_code = 200 if report["ok"] else 503
     response.headers["Cache-Control"] = "no-store"
@@ -114,6 +135,7 @@ CHECK_LABELS = {
     "beat": _l("Last beat tick"),
     "jobs": _l("Background jobs"),
     "calendar": _l("Holiday calendar coverage"),
+    "files": _l("File store (S3)"),
 }
 
 
@@ -158,6 +180,8 @@ def _describe(key: str, item: dict) -> str:
             running=item["running"],
             stuck=item["stuck"],
         )
+    if key == "files":
+        return _("%(ms)s ms", ms=item["ms"]) if item["ok"] else item.get("error", "")
     if key == "calendar":
         if item["ok"]:
             return _("Loaded for the years due dates need")
@@ -221,3 +245,28 @@ def init_database_guard(app) -> None:
             return jsonify({"message": message}), 503
         body = render_template("system/unavailable.html", message=message)
         return body, 503, {"Retry-After": "30"}
+
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # boto3 not installed: no S3 file store
+        return
+
+    def file_store_unavailable(exc):
+        """FILE_STORE=s3 and the object storage does not answer (or refuses): 503, the
+        transaction rolled back (an object it wrote is removed again), never a bare 500."""
+        try:
+            db.session.rollback()
+        except Exception:
+            db.session.remove()
+        log.warning("file store unavailable for %s %s: %s", request.method, request.path, exc)
+        message = _(
+            "The file store is not answering right now. Nothing was changed; please try again "
+            "in a minute."
+        )
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return jsonify({"message": message}), 503
+        body = render_template("system/unavailable.html", message=message)
+        return body, 503, {"Retry-After": "30"}
+
+    app.register_error_handler(BotoCoreError, file_store_unavailable)
+    app.register_error_handler(ClientError, file_store_unavailable)

@@ -198,6 +198,27 @@ def test_files_live_in_the_bucket_follow_the_transaction_and_survive_a_restore(s
         db.session.remove()
         db.engine.dispose()
 
+    # The object storage stops answering: a file answers 503 in the user's language (never a
+    # 500), the health check keeps the host in service and says so, the status screen shows it.
+    with app.app_context():
+        app.config["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{free_port()}"
+        app.config["S3_TIMEOUT"] = 1
+        app.extensions.pop("filestore.s3", None)
+        try:
+            client_ = app.test_client()
+            client_.post("/login/", data={"username": "s3spec", "password": PASSWORD})
+            started = time.monotonic()
+            served = client_.get(f"/attachmentview/file/{attachment_id}")
+            assert served.status_code == 503 and "文件存储暂时没有响应" in served.text
+            assert time.monotonic() - started < 20
+            health = app.test_client().get("/health")
+            assert health.status_code == 200 and health.json["files"]["ok"] is False
+        finally:
+            app.config["S3_ENDPOINT_URL"] = endpoint
+            app.extensions.pop("filestore.s3", None)
+            db.session.remove()
+            db.engine.dispose()
+
     # An operator who backs the bucket up by other means is told the backup holds no files.
     out = flask_cli(target, instance, settings, "backup", "create", "--no-files", str(backup))
     assert "NOT included" in out and not (instance / "bangban.dump.files.tar").exists()
