@@ -36,7 +36,7 @@ def wait_for(predicate, proc, timeout: float = 90):
     raise AssertionError("timed out: " + stop_worker(proc))
 
 
-def test_worker_exports_in_the_background_and_makes_the_summaries(app, login):
+def test_worker_exports_in_the_background_and_makes_the_summaries(app, login, tmp_path):
     world = ledger_world.build()
     clock.set_fixed(None)
     instance = Path(app.config["INSTANCE_DIR"])
@@ -56,7 +56,7 @@ def test_worker_exports_in_the_background_and_makes_the_summaries(app, login):
         )
         assert status["status"] == "done", status
         download = client.get(status["download"])
-        path = instance / "jobs" / "downloaded.xlsx"
+        path = tmp_path / "downloaded.xlsx"  # not the jobs folder: other tests check it is empty
         path.write_bytes(download.data)
         ws = openpyxl.load_workbook(path).worksheets[0]
         expected = [

@@ -86,17 +86,30 @@ def test_a_stalled_database_answers_503_within_the_statement_timeout(pg_app):
         response = client.post("/login/", data={"username": "spec", "password": PASSWORD})
         assert response.status_code == 302
         assert client.get("/caseview/list/").status_code == 200
+        from tests.apiclient import api_login
+
+        api = api_login(app, "spec", language="zh")
         db.session.remove()  # the page's transaction (this test shares its app context)
+        from flask import g
+
+        for key in ("_login_user", "user", "_scope"):  # each request loads its own user
+            g.pop(key, None)
         locker = db.engine.connect()
         locker.execute(sa.text("LOCK TABLE service_case IN ACCESS EXCLUSIVE MODE"))
         try:
             started = time.monotonic()
             stalled = client.get("/caseview/list/")
             elapsed = time.monotonic() - started
+            started = time.monotonic()
+            over_api = api.get("/api/v1/case/")
+            api_elapsed = time.monotonic() - started
         finally:
             locker.rollback()
             locker.close()
         assert stalled.status_code == 503 and elapsed < 5, elapsed
+        # The API too: 503 in the caller's language, not the 500 of FAB's catch-all.
+        assert over_api.status_code == 503 and api_elapsed < 5, (over_api.text, api_elapsed)
+        assert "数据库暂时没有响应" in over_api.json["message"]
         assert 'id="database-unavailable"' in stalled.text and "数据库" in stalled.text
         assert client.get("/caseview/list/").status_code == 200  # back once the lock is gone
         db.session.remove()

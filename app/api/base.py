@@ -17,6 +17,7 @@ resource, so no resource can forget it:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -198,6 +199,30 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
 
     def response_404(self):
         return not_found()
+
+    def response_500(self, message=None):
+        """FAB's ``@safe`` answers 500 for any exception: a database that does not answer (or
+        the S3 file store) is an outage, answered 503 as on the pages (app/system.py)."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, sa_exc.OperationalError) or type(exc).__module__.startswith("botocore"):
+            try:
+                db.session.rollback()
+            except Exception:  # the connection may be gone as well
+                db.session.remove()
+            if isinstance(exc, sa_exc.OperationalError):
+                message = _(
+                    "The database is not answering right now. Nothing was changed; please try "
+                    "again in a minute."
+                )
+            else:
+                message = _(
+                    "The file store is not answering right now. Nothing was changed; please "
+                    "try again in a minute."
+                )
+            response = error_response(503, message)
+            response.headers["Retry-After"] = "30"
+            return response
+        return super().response_500(message)
 
     def response_400(self, message=None):
         return error_response(400, message or _("The request is not valid."))
