@@ -216,6 +216,9 @@ def test_a_village_specialist_works_a_day_on_a_phone(app, tree, journey):
     # My work: each case a card, its status and flagged due date readable.
     j.go("/mycaseview/list/")
     fits("my-cases")
+    hidden = "Math.max(0, ...[...document.querySelectorAll('.table-responsive')]"
+    hidden += ".map(e => e.scrollWidth - e.clientWidth))"
+    assert j.page.evaluate(hidden) == 0, "a card is wider than the phone"
     card = j.page.locator("table.fab-list tbody tr", has_text=late.number)
     box_inside(j.page, "table.fab-list td.col-status", PHONE)
     assert card.locator(".due-overdue").count() == 1
