@@ -54,12 +54,12 @@ run: catalogs node_modules/.installed
 	bash scripts/run.sh
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check app tests config.py celery_worker.py
-	$(BIN)/ruff format --check app tests config.py celery_worker.py
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format app tests config.py celery_worker.py
-	$(BIN)/ruff check --fix app tests config.py celery_worker.py
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 test: $(VENV)/.installed-dev catalogs lint node_modules/.installed browser-deps
 	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 -n $(TEST_PROCESSES) --dist loadfile

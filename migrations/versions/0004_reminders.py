@@ -5,13 +5,13 @@ Revises: 0003
 Create Date: 2026-11-26 10:00:00.000000
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -40,21 +40,22 @@ PARTIAL = [
 
 
 def upgrade():
-    with op.batch_alter_table('notification', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('dispatched_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("dispatched_at", sa.DateTime(timezone=True), nullable=True))
 
-    op.create_table('sms_sink_message',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('notification_id', sa.Integer(), nullable=False),
-    sa.Column('mobile', sa.String(length=20), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['notification_id'], ['notification.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('notification_id')
+    op.create_table(
+        "sms_sink_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notification_id", sa.Integer(), nullable=False),
+        sa.Column("mobile", sa.String(length=20), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["notification_id"], ["notification.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("notification_id"),
     )
-    with op.batch_alter_table('sms_sink_message', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_sms_sink_message_mobile'), ['mobile'], unique=False)
+    with op.batch_alter_table("sms_sink_message", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sms_sink_message_mobile"), ["mobile"], unique=False)
 
     for name, table, columns, where in PARTIAL:
         op.execute(f"CREATE INDEX {name} ON {table} ({columns}) WHERE {where}")
@@ -63,9 +64,9 @@ def upgrade():
 def downgrade():
     for name, _table, _columns, _where in reversed(PARTIAL):
         op.execute(f"DROP INDEX {name}")
-    with op.batch_alter_table('sms_sink_message', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sms_sink_message_mobile'))
+    with op.batch_alter_table("sms_sink_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sms_sink_message_mobile"))
 
-    op.drop_table('sms_sink_message')
-    with op.batch_alter_table('notification', schema=None) as batch_op:
-        batch_op.drop_column('dispatched_at')
+    op.drop_table("sms_sink_message")
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_column("dispatched_at")

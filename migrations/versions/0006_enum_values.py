@@ -17,8 +17,20 @@ depends_on = None
 STATUS_OLD = ["applied", "accepted", "in_progress", "awaiting_materials", "completed", "terminated"]
 STATUS_NEW = STATUS_OLD + ["voided"]
 KIND_OLD = [
-    "status", "update", "contact", "fee_guidance", "problem", "transfer", "assign", "notice",
-    "supplement", "extension", "joint_review", "handover", "termination", "evaluation",
+    "status",
+    "update",
+    "contact",
+    "fee_guidance",
+    "problem",
+    "transfer",
+    "assign",
+    "notice",
+    "supplement",
+    "extension",
+    "joint_review",
+    "handover",
+    "termination",
+    "evaluation",
     "return_visit",
 ]
 KIND_NEW = KIND_OLD + ["problem_solved", "due_date_moved", "steward"]

@@ -16,7 +16,6 @@ branch_labels = None
 depends_on = None
 
 
-
 def upgrade():
     with op.batch_alter_table("holiday_year", schema=None) as batch_op:
         batch_op.add_column(

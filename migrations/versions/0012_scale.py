@@ -10,9 +10,8 @@ server has it; without it the same names get plain b-tree indexes (searches then
 before). SQLite gets plain indexes.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0012_scale"
 down_revision = "0009_jobs_files"

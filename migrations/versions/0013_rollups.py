@@ -9,9 +9,8 @@ cases gets a "stale" marker: the dashboard counts live until the nightly check (
 ``flask stats check``) has built the rows and removed the marker.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0013_rollups"
 down_revision = "0012_scale"
