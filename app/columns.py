@@ -4,6 +4,8 @@ from __future__ import annotations
 
 SERVICE_ITEM_FIELDS = [
     "code",
+    "basic_code",
+    "implementation_code",
     "name",
     "department",
     "accept_city",

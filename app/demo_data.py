@@ -1223,6 +1223,47 @@ SERVICE_ITEMS = [
     ),
 ]
 
+
+# --------------------------------------------------------------------------------------------
+# 5b. Official codes (GB/T 39554.1-2020): every department's unified social credit code, every
+#     item's 事项编码 (basic code) and 实施清单编码 (implementation code), made up but well formed.
+# --------------------------------------------------------------------------------------------
+
+
+def _org_code(body: str) -> str:
+    """A GB 11714 organization code: 8 characters and their check character."""
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(c) * w for c, w in zip(body, weights, strict=True))
+    check = 11 - total % 11
+    return body + {10: "X", 11: "0"}.get(check, str(check))
+
+
+def _department_credit_code(index: int) -> str:
+    from app.validators import complete_uscc
+
+    # 1 机构编制 registration, 1 机关, 440781 Taishan, then the organization code.
+    return complete_uscc("11440781" + _org_code(f"0070{(index + 1) * 37 % 10000:04d}"))
+
+
+DEPARTMENT_CREDIT_CODES = {d["code"]: _department_credit_code(i) for i, d in enumerate(DEPARTMENTS)}
+_LICENSING_WORDS = ("许可", "登记", "审批", "核准", "备案", "证")
+
+
+def _official_codes() -> None:
+    order = [d["code"] for d in DEPARTMENTS]
+    seen: dict[str, int] = {}
+    for item in SERVICE_ITEMS:
+        dept = item["department"]
+        seen[dept] = seen.get(dept, 0) + 1
+        kind = "00" if any(w in item["name"] for w in _LICENSING_WORDS) else "10"
+        basic = f"{kind}{order.index(dept) + 1:04d}{seen[dept]:03d}000"
+        item["basic_code"] = basic
+        # Level 4: exercised at the county level (Taishan is a county-level city).
+        item["implementation_code"] = DEPARTMENT_CREDIT_CODES[dept] + "4" + basic
+
+
+_official_codes()
+
 # --------------------------------------------------------------------------------------------
 # 6. Names and addresses for generated applicants
 # --------------------------------------------------------------------------------------------

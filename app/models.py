@@ -193,6 +193,9 @@ class ServiceItem(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    # The official codes (GB/T 39554.1-2020, app/domain/itemcodes.py): 事项编码 and 实施清单编码.
+    basic_code: Mapped[str | None] = mapped_column(sa.String(12), index=True)
+    implementation_code: Mapped[str | None] = mapped_column(sa.String(31), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
     department_id: Mapped[int] = mapped_column(sa.ForeignKey("department.id"), index=True)
     accept_city: Mapped[bool] = mapped_column(default=True)
@@ -236,6 +239,12 @@ class ServiceItem(Model):
             self.pinyin_initials = pinyin_initials(value)[:100]
         self.pinyin_full = item_pinyin(name, keywords, pinyin_full, pinyin_initials)
         return value
+
+    @validates("basic_code", "implementation_code")
+    def _normalize_official_code(self, key, value):
+        from app.domain.itemcodes import normalize
+
+        return normalize(value)
 
     def accepts(self, tier: Tier) -> bool:
         return {Tier.CITY: self.accept_city, Tier.TOWN: self.accept_town}.get(

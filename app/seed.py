@@ -122,6 +122,8 @@ def seed_catalogue(session: Session) -> None:
             "code",
             {
                 "code": item["code"],
+                "basic_code": item["basic_code"],
+                "implementation_code": item["implementation_code"],
                 "name": item["name"],
                 "department": depts[item["department"]],
                 "accept_city": "city" in item["tiers"],

@@ -349,3 +349,28 @@ def complete_resident_id(first17: str) -> str:
 def complete_uscc(first17: str) -> str:
     """The full credit code for its first 17 characters: appends the check character."""
     return first17 + _uscc_check_char(first17)
+
+
+class ItemCodeValidator:
+    """WTForms validator for a service item's 事项编码 (normalizes ``field.data`` if valid)."""
+
+    def __call__(self, form, field):
+        from app.domain.itemcodes import basic_code_error, normalize
+
+        error = basic_code_error(field.data)
+        if error is not None:
+            raise ValidationError(error)
+        field.data = normalize(field.data)
+
+
+class ImplementationCodeValidator:
+    """WTForms validator for a 实施清单编码, checked against the form's 事项编码 when given."""
+
+    def __call__(self, form, field):
+        from app.domain.itemcodes import implementation_code_error, normalize
+
+        basic = getattr(form, "basic_code", None)
+        error = implementation_code_error(field.data, basic.data if basic is not None else None)
+        if error is not None:
+            raise ValidationError(error)
+        field.data = normalize(field.data)

@@ -44,7 +44,13 @@ from app.reminders.views import NotificationCenterView, NotificationOutboxView, 
 from app.scope import current_scope
 from app.staff.views import SpecialistView
 from app.system import SystemStatusView
-from app.validators import MobileValidator, ResidentIdValidator, USCCValidator
+from app.validators import (
+    ImplementationCodeValidator,
+    ItemCodeValidator,
+    MobileValidator,
+    ResidentIdValidator,
+    USCCValidator,
+)
 from app.viewbase import ScopedModelView
 
 
@@ -176,6 +182,7 @@ class ServiceItemView(ScopedModelView):
     related_views = [RequiredMaterialView]
     list_columns = [
         "code",
+        "implementation_code",
         "name",
         "department",
         "window_number",
@@ -186,8 +193,23 @@ class ServiceItemView(ScopedModelView):
     add_columns = list(SERVICE_ITEM_FIELDS)
     edit_columns = add_columns
     show_columns = add_columns
-    search_columns = ["code", "name", "department", "keywords", "needs_parallel", "active"]
+    search_columns = [
+        "code",
+        "basic_code",
+        "implementation_code",
+        "name",
+        "department",
+        "keywords",
+        "needs_parallel",
+        "active",
+    ]
+    validators_columns = {
+        "basic_code": [ItemCodeValidator()],
+        "implementation_code": [ImplementationCodeValidator()],
+    }
     label_columns = {
+        "basic_code": _l("Item code (事项编码)"),
+        "implementation_code": _l("Implementation code (实施清单编码)"),
         "accept_city": _l("Accepted at the city center"),
         "accept_town": _l("Accepted at town centers"),
         "accept_village": _l("Accepted at village stations"),

@@ -170,6 +170,8 @@ def test_seed_demo_loads_taishan_and_is_idempotent(app):
         sa.select(sa.func.count(m.Suspension.id)).where(m.Suspension.resumed_at.is_not(None))
     ).scalar_one()
     assert resumed >= 1  # suspended and resumed (续办) demo cases too
+    items = db.session.execute(sa.select(m.ServiceItem)).scalars().all()
+    assert all(i.basic_code and i.implementation_code for i in items)
     second = run(app, "seed-demo")
     assert second.exit_code == 0, second.output
     db.session.expire_all()

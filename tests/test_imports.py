@@ -102,9 +102,12 @@ def item_rows(synthetic: int = 300) -> tuple[list[dict], list[dict]]:
     items, materials = [], []
 
     def add(code, base, name, extra_material=None):
+        official = code == base["code"]  # the demo items carry their official codes
         items.append(
             {
                 "code": code,
+                "basic_code": base["basic_code"] if official else "",
+                "implementation_code": base["implementation_code"] if official else "",
                 "name": name,
                 "department_code": base["department"],
                 "accept_city": "city" in base["tiers"],

@@ -60,6 +60,8 @@ class CaseApi(ScopedModelRestApi):
     ]
     show_columns = [
         *list_columns,
+        "item.basic_code",
+        "item.implementation_code",
         "help_types",
         "major_project",
         "needs",

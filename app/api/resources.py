@@ -27,6 +27,7 @@ from app.api.base import (
 )
 from app.api.errors import invalid
 from app.columns import APPLICANT_FIELDS, SERVICE_ITEM_FIELDS
+from app.domain import itemcodes
 from app.domain.applicants import check_identity
 from app.domain.errors import DomainError
 from app.extensions import db
@@ -124,6 +125,8 @@ class ServiceItemApi(ScopedModelRestApi):
     list_columns = [
         "id",
         "code",
+        "basic_code",
+        "implementation_code",
         "name",
         "department.id",
         "department.name",
@@ -147,9 +150,22 @@ class ServiceItemApi(ScopedModelRestApi):
         "materials.original",
         "materials.how_to_obtain",
     ]
-    search_columns = ["code", "name", "department", "keywords", "needs_parallel", "active"]
+    search_columns = [
+        "code",
+        "basic_code",
+        "implementation_code",
+        "name",
+        "department",
+        "keywords",
+        "needs_parallel",
+        "active",
+    ]
     order_columns = ["code", "name", "promised_days"]
     base_order = ("code", "asc")
+    validators_columns = {
+        "basic_code": _marshmallow_check(itemcodes.basic_code_error),
+        "implementation_code": _marshmallow_check(itemcodes.implementation_code_error),
+    }
 
 
 class ApplicantApi(ScopedModelRestApi):

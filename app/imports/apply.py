@@ -259,12 +259,15 @@ def write_items(ctx: Context, parsed: Parsed) -> None:
             )
         ).scalars()
     }
+    by_implementation = {i.implementation_code: i for i in items.values() if i.implementation_code}
     item_rows: dict[str, Row] = {}
     for row in parsed.rows.get("items", []):
         if not row.ok:
             continue
         v = row.values
         item_rows[v["code"]] = row
+        # 事项编码 / 实施清单编码: written when given, an empty cell keeps the stored code.
+        official = {k: v[k] for k in ("basic_code", "implementation_code") if v.get(k)}
         fields = {
             "name": v["name"],
             "department": departments[v["department_code"]],
@@ -291,15 +294,18 @@ def write_items(ctx: Context, parsed: Parsed) -> None:
         for key in ("window_number", "hall_location"):
             if key in row.raw:
                 fields[key] = v[key] or None
-        item = items.get(v["code"])
+        # The catalogue is matched by the official implementation code first, then by code: an
+        # item whose own code changed upstream is updated (and re-keyed), not duplicated.
+        item = by_implementation.get(official.get("implementation_code")) or items.get(v["code"])
         created = item is None
         if created:
-            item = m.ServiceItem(code=v["code"], **fields)
+            item = m.ServiceItem(code=v["code"], **fields, **official)
             session.add(item)
             items[item.code] = item
             changed = False
         else:
-            changed = _update(item, fields)
+            changed = _update(item, {"code": v["code"], **fields, **official})
+            items[item.code] = item
         codes = v["parallel_department_codes"]
         if sorted(d.code for d in item.parallel_departments) != sorted(codes):
             item.parallel_departments = [departments[c] for c in codes]

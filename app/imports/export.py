@@ -90,6 +90,8 @@ def item_rows(session: Session, scope: Scope) -> Iterator[dict]:
     for item in session.execute(query).scalars():
         yield {
             "code": item.code,
+            "basic_code": item.basic_code or "",
+            "implementation_code": item.implementation_code or "",
             "name": item.name,
             "department_code": item.department.code,
             "parallel_department_codes": sorted(d.code for d in item.parallel_departments),

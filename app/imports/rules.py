@@ -364,6 +364,7 @@ def check_items(session: Session, parsed: Parsed, scope: Scope) -> None:
     departments = set(session.execute(sa.select(m.Department.code)).scalars())
     known_items = set(session.execute(sa.select(m.ServiceItem.code)).scalars())
     in_file = {r.values["code"]: r for r in items if r.values.get("code")}
+    _check_official_codes(session, items)
 
     for row in items:
         v = row.values
@@ -412,6 +413,54 @@ def check_items(session: Session, parsed: Parsed, scope: Scope) -> None:
     for row in items:
         if row.ok and row.values.get("code") in broken:
             row.refuse("", _l("A material of this item is refused."))
+
+
+def _check_official_codes(session: Session, items: list) -> None:
+    """事项编码 and 实施清单编码: well formed, consistent, each implementation code on one row,
+    and the item it names in the catalogue not clashing with another item's own code."""
+    from app.domain import itemcodes
+
+    by_implementation = {
+        code: item_code
+        for code, item_code in session.execute(
+            sa.select(m.ServiceItem.implementation_code, m.ServiceItem.code).where(
+                m.ServiceItem.implementation_code.is_not(None)
+            )
+        ).all()
+    }
+    known_items = set(session.execute(sa.select(m.ServiceItem.code)).scalars())
+    seen: dict[str, int] = {}
+    for row in items:
+        v = row.values
+        basic = itemcodes.normalize(v.get("basic_code"))
+        implementation = itemcodes.normalize(v.get("implementation_code"))
+        v["basic_code"], v["implementation_code"] = basic, implementation
+        error = itemcodes.basic_code_error(basic)
+        if error is not None:
+            row.refuse("basic_code", error)
+        error = itemcodes.implementation_code_error(implementation, basic)
+        if error is not None:
+            row.refuse("implementation_code", error)
+        if implementation is None:
+            continue
+        if implementation in seen:
+            row.refuse(
+                "implementation_code",
+                _l("The same implementation code is on row %(row)s.", row=seen[implementation]),
+            )
+        seen.setdefault(implementation, row.number)
+        owner = by_implementation.get(implementation)
+        code = v.get("code")
+        if owner is not None and code and owner != code and code in known_items:
+            row.refuse(
+                "implementation_code",
+                _l(
+                    "This implementation code belongs to the item %(owner)s and the code "
+                    "%(code)s to another item.",
+                    owner=owner,
+                    code=code,
+                ),
+            )
 
 
 # ---------------------------------------------------------------- holidays

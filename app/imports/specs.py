@@ -204,6 +204,23 @@ ITEMS = Kind(
             _l("Service items"),
             (
                 Column("code", _l("Item code"), required=True, max_length=40),
+                Column(
+                    "basic_code",
+                    _l("Item code (事项编码)"),
+                    max_length=12,
+                    note=_l("12 digits (GB/T 39554.1-2020). Empty keeps the stored code."),
+                ),
+                Column(
+                    "implementation_code",
+                    _l("Implementation code (实施清单编码)"),
+                    max_length=31,
+                    width=34,
+                    note=_l(
+                        "31 characters: the implementing body's credit code, the level and the "
+                        "item code. An item already in the catalogue with this code is the one "
+                        "updated, whatever its own code. Empty keeps the stored code."
+                    ),
+                ),
                 Column("name", _l("Item name"), required=True, max_length=200, width=30),
                 Column("department_code", _l("Department code"), required=True, max_length=20),
                 Column("accept_city", _l("Accepted at the city center"), BOOL, default=True),
@@ -248,6 +265,8 @@ ITEMS = Kind(
             example=(
                 {
                     **{k: _ITEM[k] for k in ("code", "name", "promised_days", "legal_days")},
+                    "basic_code": _ITEM["basic_code"],
+                    "implementation_code": _ITEM["implementation_code"],
                     **{k: _ITEM[k] for k in ("fee_note", "online", "mobile", "self_service")},
                     "department_code": _ITEM["department"],
                     "accept_city": "city" in _ITEM["tiers"],
