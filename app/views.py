@@ -208,8 +208,8 @@ class ServiceItemView(ScopedModelView):
         "implementation_code": [ImplementationCodeValidator()],
     }
     label_columns = {
-        "basic_code": _l("Item code (事项编码)"),
-        "implementation_code": _l("Implementation code (实施清单编码)"),
+        "basic_code": _l("Official item code"),
+        "implementation_code": _l("Implementation code"),
         "accept_city": _l("Accepted at the city center"),
         "accept_town": _l("Accepted at town centers"),
         "accept_village": _l("Accepted at village stations"),

@@ -42,7 +42,7 @@ def basic_code_error(value):
     if code is None:
         return None
     if not _BASIC.match(code):
-        return _l("An item code (事项编码) has 12 digits.")
+        return _l("An official item code has 12 digits.")
     if code[:2] not in ITEM_TYPES:
         return _l("The first two digits of an item code are its type code (00–10).")
     return None
@@ -55,7 +55,7 @@ def implementation_code_error(value, basic_code=None):
         return None
     if len(code) != IMPLEMENTATION_LENGTH:
         return _l(
-            "An implementation code (实施清单编码) has 31 characters: the implementing body's "
+            "An implementation code has 31 characters: the implementing body's "
             "credit code, the level and the item code."
         )
     if uscc_error(code[:18]) is not None:
@@ -70,7 +70,7 @@ def implementation_code_error(value, basic_code=None):
         return _l("An implementation code ends with the item code (12 digits).")
     basic = normalize(basic_code)
     if basic is not None and tail != basic:
-        return _l("The implementation code does not end with this item's code (事项编码).")
+        return _l("The implementation code does not end with this item's official code.")
     return None
 
 

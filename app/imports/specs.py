@@ -206,13 +206,13 @@ ITEMS = Kind(
                 Column("code", _l("Item code"), required=True, max_length=40),
                 Column(
                     "basic_code",
-                    _l("Item code (事项编码)"),
+                    _l("Official item code"),
                     max_length=12,
                     note=_l("12 digits (GB/T 39554.1-2020). Empty keeps the stored code."),
                 ),
                 Column(
                     "implementation_code",
-                    _l("Implementation code (实施清单编码)"),
+                    _l("Implementation code"),
                     max_length=31,
                     width=34,
                     note=_l(
