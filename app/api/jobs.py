@@ -13,6 +13,7 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import jobs as lifecycle
 from app import models as m
@@ -40,6 +41,14 @@ class JobApi(ScopedModelRestApi):
         "finished_at",
     ]
     show_columns = list_columns + ["error", "result"]
+    label_columns = {
+        "processed": _l("Rows done"),
+        "started_at": _l("Started at"),
+        "heartbeat_at": _l("Last heartbeat"),
+        "finished_at": _l("Finished at"),
+        "error": _l("Error"),
+        "result": _l("Result"),
+    }
     search_columns = ["kind", "status", "created_at"]
     order_columns = ["id", "created_at", "status", "kind"]
     base_order = ("id", "desc")
