@@ -189,12 +189,10 @@ class CaseView(ScopedModelView):
     @has_access
     def show(self, pk):
         case = load_case(pk)
-        widgets = self._show(case.id)
         return self.render_template(
             self.show_template,
             pk=case.id,
             title=self.show_title,
-            widgets=widgets,
             related_views=[],
             case=case,
             steps=[
