@@ -110,6 +110,25 @@ class EventKind(LabelledEnum):
     STEWARD = "steward", _l("Project steward")
     SUSPENSION = "suspension", _l("Suspension")  # 中止: clock stopped
     RESUMPTION = "resumption", _l("Resumption")  # 续办: renewed entrustment, clock runs again
+    ATTACHMENT = "attachment", _l("File attached")
+    ATTACHMENT_VOIDED = "attachment_voided", _l("Attached file voided")
+
+
+class AttachmentKind(LabelledEnum):
+    """What a file kept with a case is: the signed papers of each step, or something else."""
+
+    # the signed 申请表 and 委托书
+    APPLICATION = "application", _l("Signed application form and entrustment")
+    # 一次性告知书 signed for by the applicant
+    NOTICE_COUNTERSIGNED = (
+        "notice_countersigned",
+        _l("One-time notice countersigned by the applicant"),
+    )
+    TERMINATION = "termination", _l("Termination confirmation")  # 终止委托确认书
+    EXTENSION = "extension", _l("Extension notice")  # 延期告知书
+    # 办结移交回执 (also filed by the completion step)
+    HANDOVER_RECEIPT = "handover_receipt", _l("Handover receipt")
+    OTHER = "other", _l("Other file")
 
 
 class ContactChannel(LabelledEnum):

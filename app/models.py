@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from app.domain.status import CaseStatus
 from app.enums import (
     ApplicantKind,
+    AttachmentKind,
     CenterKind,
     ContactChannel,
     EvaluationChannel,
@@ -750,20 +751,40 @@ class ReturnVisit(Model):
 
 
 class Attachment(Model):
-    """A file kept with a case (signed receipt scan and the like), stored under a generated name."""
+    """A file kept with a case (a signed paper's scan and the like), under a generated name.
+
+    Never deleted: a file filed by mistake is voided with a reason and stays listed, struck out.
+    """
 
     __tablename__ = "attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    kind: Mapped[AttachmentKind] = mapped_column(
+        enum_column(AttachmentKind), default=AttachmentKind.OTHER
+    )
     stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
     original_name: Mapped[str] = mapped_column(sa.String(255))
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int] = mapped_column()
+    note: Mapped[str] = mapped_column(sa.Text, default="")
     uploaded_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    voided_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    void_reason: Mapped[str] = mapped_column(sa.Text, default="")
 
     case: Mapped[Case] = relationship()
+    uploaded_by = relationship(User, foreign_keys=[uploaded_by_id])
+    voided_by = relationship(User, foreign_keys=[voided_by_id])
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
+
+    @property
+    def is_image(self) -> bool:
+        return (self.content_type or "").startswith("image/")
 
     def __str__(self) -> str:
         return self.original_name or str(_l("Attachment"))

@@ -15,6 +15,7 @@ from app import filestore
 from app import models as m
 from app.domain import clock
 from app.domain.errors import ValidationFailed
+from app.enums import AttachmentKind
 
 # Accepted types, recognised by their first bytes (the name and the browser's claim are ignored).
 SIGNATURES = (
@@ -23,6 +24,12 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 )
 DEFAULT_LIMIT = 10 * 1024 * 1024
+# A file shown inside the case page (image, or PDF in the browser's own viewer, in a frame of
+# this app): nothing in it may run or load from elsewhere; only this app may frame it.
+INLINE_CSP = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
 PREFIX = "attachments/"
 
 
@@ -46,8 +53,19 @@ def safe_display_name(name: str) -> str:
     return cleaned[:200] or "file"
 
 
-def store(session, file_storage, case: m.Case, actor, field: str = "receipt") -> m.Attachment:
+def store(
+    session,
+    file_storage,
+    case: m.Case,
+    actor,
+    field: str = "receipt",
+    *,
+    kind: AttachmentKind = AttachmentKind.HANDOVER_RECEIPT,
+    note: str = "",
+) -> m.Attachment:
     """Check and keep one uploaded file for ``case``; raises ValidationFailed naming ``field``."""
+    if file_storage is None or not getattr(file_storage, "filename", None):
+        raise ValidationFailed({field: _l("Choose a file (PDF, PNG or JPEG).")})
     limit = current_app.config.get("MAX_UPLOAD_BYTES", DEFAULT_LIMIT)
     data = file_storage.stream.read(limit + 1)
     if not data:
@@ -56,14 +74,16 @@ def store(session, file_storage, case: m.Case, actor, field: str = "receipt") ->
         raise ValidationFailed(
             {field: _l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024))}
         )
-    kind = sniff(data[:16])
-    if kind is None:
+    sniffed = sniff(data[:16])
+    if sniffed is None:
         raise ValidationFailed({field: _l("Only PDF, PNG and JPEG files are accepted.")})
-    content_type, ext = kind
+    content_type, ext = sniffed
     stored = uuid.uuid4().hex + ext
     filestore.put(PREFIX + stored, data, content_type, session=session)
     attachment = m.Attachment(
         case=case,
+        kind=kind,
+        note=(note or "").strip(),
         stored_name=stored,
         original_name=safe_display_name(file_storage.filename),
         content_type=content_type,
@@ -89,8 +109,8 @@ def read(attachment: m.Attachment) -> bytes | None:
 
 
 def path_of(attachment: m.Attachment) -> Path:
-    """Where an earlier version kept the file (before the shared file store)."""
-    """The stored file; the name is ours (hex + extension), never a path from a request."""
+    """Where an earlier version kept the file (before the shared file store); the name is
+    ours (hex + extension), never a path from a request."""
     name = attachment.stored_name
     if not name or "/" in name or "\\" in name or name.startswith("."):
         raise FileNotFoundError(name)

@@ -559,9 +559,13 @@ class AttachmentView(ScopedModelView):
     add_title = _l("Add attachment")
     edit_title = _l("Edit attachment")
     base_permissions = ["can_list", "can_show", "can_download"]
-    list_columns = ["case", "original_name", "content_type", "size", "uploaded_at"]
-    show_columns = list_columns
+    list_columns = ["case", "kind", "original_name", "content_type", "size", "uploaded_at"]
+    show_columns = [*list_columns, "note", "voided_at", "void_reason"]
     label_columns = {
+        "kind": _l("What the file is"),
+        "note": _l("Note"),
+        "voided_at": _l("Voided"),
+        "void_reason": _l("Reason for voiding"),
         "original_name": _l("File name"),
         "content_type": _l("Type"),
         "size": _l("Size (bytes)"),
@@ -585,13 +589,19 @@ class AttachmentView(ScopedModelView):
         data = uploads.read(attachment)
         if data is None:
             abort(404)
+        # ?inline=1: shown in the case page (an <img>, or the PDF in a frame of this app)
+        inline = request.args.get("inline") == "1"
         response = send_file(
             io.BytesIO(data),
             mimetype=attachment.content_type,
-            as_attachment=True,
+            as_attachment=not inline,
             download_name=attachment.original_name,
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
+        if inline:
+            response.headers["Content-Security-Policy"] = uploads.INLINE_CSP
+            response.headers["X-Frame-Options"] = "SAMEORIGIN"
+            response.headers["Cache-Control"] = "private, no-store"
         return response
 
 

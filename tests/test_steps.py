@@ -94,6 +94,23 @@ def _with_problem(w, case):
     )
 
 
+def _with_file(w, case):
+    from werkzeug.datastructures import FileStorage
+
+    from app import uploads
+    from app.domain import attachments
+
+    upload = FileStorage(io.BytesIO(PNG), filename="scan.png")
+    attachment = uploads.store(db.session, upload, case, w.actor, "file")
+    attachments.attach(db.session, case, w.actor, attachment)
+
+
+def _first_file(case):
+    return db.session.execute(
+        sa.select(m.Attachment.id).where(m.Attachment.case_id == case.id)
+    ).scalar_one()
+
+
 # step → (prepare the case, the body as JSON, what the step leaves: a status or an event kind)
 DRIVERS = {
     "confirm": (
@@ -196,7 +213,19 @@ DRIVERS = {
         lambda w, c: {"planned_on": _today(), "channel": "phone", "notes": "满意"},
         EventKind.RETURN_VISIT,
     ),
+    "attach": (
+        _running,
+        lambda w, c: {"kind": "application", "note": "签字"},
+        EventKind.ATTACHMENT,
+    ),
+    "void_attachment": (
+        lambda w, c: _with_file(w, c),
+        lambda w, c: {"attachment": _first_file(c), "reason": "传错了文件"},
+        EventKind.ATTACHMENT_VOIDED,
+    ),
 }
+# the steps that take a file: its field
+FILES = {"complete": "receipt", "attach": "file"}
 CASE_OPTIONS = {"steward": {"major_project": True}}
 ITEM_OPTIONS = {"joint_review": {"parallel": True}}
 
@@ -290,8 +319,8 @@ def test_each_step_runs_on_the_case_page(app, tree, login, name):
     page = client.get(f"/caseview/step/{case.id}/{name}")
     assert page.status_code == 200, page.text[:2000]
     data = {**_page_data(body), "version": str(case.version_id)}
-    if name == "complete":
-        data["receipt"] = (io.BytesIO(PNG), "receipt.png")
+    if name in FILES:
+        data[FILES[name]] = (io.BytesIO(PNG), "receipt.png")
     response = client.post(
         f"/caseview/step/{case.id}/{name}", data=data, content_type="multipart/form-data"
     )
@@ -308,8 +337,8 @@ def test_each_step_runs_on_the_case_page(app, tree, login, name):
 def test_each_step_runs_over_the_api(api_app, tree, name):
     w, case, body, expected = _prepare(api_app, tree, name)
     api = api_login(api_app, "mgr_a")
-    if name == "complete":
-        data = {**body, "receipt": (io.BytesIO(PNG), "receipt.png")}
+    if name in FILES:
+        data = {**body, FILES[name]: (io.BytesIO(PNG), "receipt.png")}
         response = api.post(
             f"/api/v1/case/{case.id}/{name}", data=data, content_type="multipart/form-data"
         )

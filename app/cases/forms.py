@@ -27,6 +27,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.enums import (
+    AttachmentKind,
     ContactChannel,
     EvaluationChannel,
     HelpType,
@@ -143,6 +144,19 @@ class CompleteForm(StepForm):
     materials_returned = TextAreaField(_l("Original materials returned"), validators=[Optional()])
     signed_by = StringField(_l("Signed for by"), validators=[DataRequired(), Length(max=50)])
     receipt = FileField(_l("Scan of the signed receipt (PDF, PNG or JPEG)"))
+
+
+class AttachForm(StepForm):
+    kind = SelectField(_l("What the file is"), choices=enum_choices(AttachmentKind))
+    file = FileField(_l("Scan or photo (PDF, PNG or JPEG)"))
+
+
+class VoidAttachmentForm(StepForm):
+    attachment = SelectField(_l("File to void"), coerce=int)
+    reason = TextAreaField(
+        _l("Why the file is voided (wrong file, wrong case…)"),
+        validators=[DataRequired(), Length(max=2000)],
+    )
 
 
 class TerminateForm(StepForm):

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, validate
 
 from app.enums import (
+    AttachmentKind,
     ContactChannel,
     EvaluationChannel,
     HelpType,
@@ -195,6 +196,19 @@ class ReturnVisitSchema(StepSchema):
 
 class VoidSchema(StepSchema):
     __component_name__ = "CaseStep.void"
+    reason = fields.String(required=True, validate=REQUIRED_TEXT)
+
+
+class AttachSchema(StepSchema):
+    """The file itself travels as the multipart part ``file``."""
+
+    __component_name__ = "CaseStep.attach"
+    kind = fields.Enum(AttachmentKind, by_value=True, required=True)
+
+
+class VoidAttachmentSchema(StepSchema):
+    __component_name__ = "CaseStep.void_attachment"
+    attachment = _id(required=True)
     reason = fields.String(required=True, validate=REQUIRED_TEXT)
 
 

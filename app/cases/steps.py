@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app import models as m
 from app.cases import access, forms
 from app.cases import schemas as sch
-from app.domain import clock, lifecycle
+from app.domain import attachments, clock, lifecycle
 from app.extensions import db
 
 Choices = Callable[[m.Case], list[tuple[int, str]]]
@@ -108,6 +108,15 @@ def _specialists(case: m.Case):
     return [
         (s.id, f"{s.name}（{s.unit.name}）") for s in access.scoped_specialists(case.handling_unit)
     ]
+
+
+def _live_attachments(case: m.Case):
+    rows = db.session.execute(
+        sa.select(m.Attachment)
+        .where(m.Attachment.case_id == case.id, m.Attachment.voided_at.is_(None))
+        .order_by(m.Attachment.uploaded_at, m.Attachment.id)
+    ).scalars()
+    return [(a.id, f"{a.kind.label} · {a.original_name}") for a in rows]
 
 
 def _departments(_case: m.Case):
@@ -240,8 +249,35 @@ def _complete(c: StepContext):
     )
     receipt = c.files.get("receipt")
     if receipt is not None and receipt.filename:
-        handover.receipt_file = uploads.store(c.session, receipt, c.case, c.actor).stored_name
+        attachment = uploads.store(c.session, receipt, c.case, c.actor)
+        handover.receipt_file = attachment.stored_name
+        attachments.attached(c.session, c.case, c.actor, attachment)
     return handover
+
+
+def _attach(c: StepContext):
+    from app import uploads
+
+    attachment = uploads.store(
+        c.session,
+        c.files.get("file"),
+        c.case,
+        c.actor,
+        "file",
+        kind=c.data["kind"],
+        note=c.note,
+    )
+    return attachments.attach(c.session, c.case, c.actor, attachment)
+
+
+def _void_attachment(c: StepContext):
+    return attachments.void_attachment(
+        c.session,
+        c.case,
+        c.actor,
+        attachment=c.row(m.Attachment, "attachment"),
+        reason=c.data["reason"],
+    )
 
 
 def _terminate(c: StepContext):
@@ -380,6 +416,15 @@ STEPS: dict[str, Step] = _steps(
     Step("suspend", forms.SuspendForm, sch.SuspendSchema, _suspend),
     Step("resume", forms.ResumeForm, sch.ResumeSchema, _resume, uploads=("renewal",)),
     Step("terminate", forms.TerminateForm, sch.TerminateSchema, _terminate),
+    Step("attach", forms.AttachForm, sch.AttachSchema, _attach, uploads=("file",)),
+    Step(
+        "void_attachment",
+        forms.VoidAttachmentForm,
+        sch.VoidAttachmentSchema,
+        _void_attachment,
+        {"attachment": _live_attachments},
+        offered_if=lambda case: bool(_live_attachments(case)),
+    ),
     Step("evaluate", forms.EvaluateForm, sch.EvaluateSchema, _evaluate),
     Step("return_visit", forms.ReturnVisitForm, sch.ReturnVisitSchema, _return_visit),
     Step(

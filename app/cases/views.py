@@ -22,7 +22,7 @@ from app.cases.steps import FIELD_ALIASES, STEPS, offered
 from app.domain import clock, lifecycle
 from app.domain.errors import DomainError, ValidationFailed
 from app.domain.status import CaseStatus
-from app.enums import HelpType, ServiceKind
+from app.enums import AttachmentKind, HelpType, ServiceKind
 from app.extensions import db
 from app.reminders import flags as due_flags
 from app.scope import current_scope
@@ -105,6 +105,10 @@ def _prepare(spec, form, case: m.Case) -> None:
             form.signed_by.data = case.applicant.name
         elif spec.name == "joint_review":
             form.departments.data = [d.id for d in case.item.parallel_departments]
+        elif (
+            spec.name == "attach" and request.args.get("kind") in AttachmentKind._value2member_map_
+        ):
+            form.kind.data = request.args["kind"]
 
 
 def _attach_errors(form, error: ValidationFailed) -> None:
@@ -205,6 +209,7 @@ class CaseView(ScopedModelView):
             overdue=_overdue_state(case),
             records=_records(case),
             can_edit=may_edit(case),
+            attachment_kinds=list(AttachmentKind),
         )
 
     @expose("/add", methods=["GET", "POST"])

@@ -51,6 +51,9 @@ RECORDING_STEPS: dict[str, frozenset[CaseStatus]] = {
     "joint_review": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS}),
     "evaluate": TERMINAL_STATUSES,
     "return_visit": TERMINAL_STATUSES,
+    # signed papers are filed (and a wrong one voided) while the case runs and after it ends
+    "attach": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
+    "void_attachment": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
 }
 
 
@@ -157,6 +160,8 @@ STEP_LABELS = {
     "terminate": _l("Terminate the entrustment"),
     "evaluate": _l("Record the evaluation"),
     "return_visit": _l("Return visit"),
+    "attach": _l("Attach a signed paper or file"),
+    "void_attachment": _l("Void an attached file"),
 }
 
 
