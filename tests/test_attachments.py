@@ -214,6 +214,17 @@ def test_the_rest_api_files_and_voids_with_the_same_step(api_app, people, tree):
     db.session.rollback()
     assert _count(m.Attachment) == 1
 
+    # listed (voided ones marked) and read back over the API, in scope only
+    listed = api.get(f"/api/v1/case/{case.id}/attachments")
+    assert listed.status_code == 200
+    (row,) = listed.json["result"]
+    assert row["kind"] == "termination" and row["void_reason"] == "传错了文件"
+    content = api.get(f"/api/v1/case/{case.id}/attachments/{attachment.id}")
+    assert content.status_code == 200 and content.data == PDF
+    assert other.get(f"/api/v1/case/{case.id}/attachments").status_code == 404
+    assert other.get(f"/api/v1/case/{case.id}/attachments/{attachment.id}").status_code == 404
+    assert api.get(f"/api/v1/case/{case.id}/attachments/999999").status_code == 404
+
     # the route is documented
     spec = api.get("/api/v1/_openapi").json
     post = spec["paths"]["/api/v1/case/{pk}/attach"]["post"]

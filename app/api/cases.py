@@ -29,7 +29,7 @@ from app.cases.service import NotHandlingSide
 from app.cases.steps import STEPS
 from app.domain import lifecycle
 from app.domain.errors import DomainError
-from app.enums import ServiceKind
+from app.enums import AttachmentKind, ServiceKind
 from app.extensions import db
 from app.scope import current_scope
 
@@ -215,6 +215,24 @@ class CaseApi(ScopedModelRestApi):
     def add_apispec_components(self, api_spec) -> None:
         super().add_apispec_components(api_spec)
         api_spec.components.schema(
+            "CaseAttachment",
+            {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]},
+                    "name": {"type": "string"},
+                    "content_type": {"type": "string"},
+                    "size": {"type": "integer"},
+                    "note": {"type": "string"},
+                    "uploaded_at": {"type": "string", "format": "date-time"},
+                    "uploaded_by": {"type": "string", "nullable": True},
+                    "voided_at": {"type": "string", "format": "date-time", "nullable": True},
+                    "void_reason": {"type": "string"},
+                },
+            },
+        )
+        api_spec.components.schema(
             "CaseAnswer",
             {
                 "type": "object",
@@ -296,6 +314,139 @@ class CaseApi(ScopedModelRestApi):
         ).scalars()
         rows = [event_row(e) for e in events]
         return self.response(200, id=case.id, count=len(rows), result=rows)
+
+    # -- attachments -------------------------------------------------------------
+
+    @expose("/<int:pk>/attachments", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def attachments(self, pk):
+        """The files kept with the case, by kind (voided ones included, marked)
+        ---
+        get:
+          description: >-
+            File one with the step `attach` (multipart, part `file`, field `kind`), void one
+            filed by mistake with the step `void_attachment`; nothing is ever deleted.
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: Every file of the case, oldest first
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      count:
+                        type: integer
+                      result:
+                        type: array
+                        items:
+                          $ref: '#/components/schemas/CaseAttachment'
+                    required: [id, count, result]
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            500:
+              $ref: '#/components/responses/500'
+        """
+        case = self.load_item(pk)
+        if case is None:
+            return not_found()
+        rows = db.session.execute(
+            sa.select(m.Attachment)
+            .where(m.Attachment.case_id == case.id, current_scope().clause_for(m.Attachment))
+            .order_by(m.Attachment.uploaded_at, m.Attachment.id)
+        ).scalars()
+        result = [attachment_row(a) for a in rows]
+        return self.response(200, id=case.id, count=len(result), result=result)
+
+    @expose("/<int:pk>/attachments/<int:attachment_id>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def attachment_file(self, pk, attachment_id):
+        """The content of one file kept with the case
+        ---
+        get:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          - in: path
+            schema:
+              type: integer
+            name: attachment_id
+          responses:
+            200:
+              description: The file (PDF, PNG or JPEG) as it was filed
+              content:
+                application/octet-stream:
+                  schema:
+                    type: string
+                    format: binary
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            500:
+              $ref: '#/components/responses/500'
+        """
+        import io
+
+        from flask import send_file
+
+        from app import uploads
+
+        case = self.load_item(pk)
+        if case is None:
+            return not_found()
+        attachment = db.session.execute(
+            sa.select(m.Attachment).where(
+                m.Attachment.id == attachment_id,
+                m.Attachment.case_id == case.id,
+                current_scope().clause_for(m.Attachment),
+            )
+        ).scalar_one_or_none()
+        data = uploads.read(attachment) if attachment is not None else None
+        if data is None:
+            return not_found()
+        response = send_file(
+            io.BytesIO(data),
+            mimetype=attachment.content_type,
+            as_attachment=True,
+            download_name=attachment.original_name,
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def attachment_row(a: m.Attachment) -> dict:
+    """A file kept with a case, as the API answers it."""
+    return {
+        "id": a.id,
+        "kind": a.kind.value,
+        "name": a.original_name,
+        "content_type": a.content_type,
+        "size": a.size,
+        "note": a.note or "",
+        "uploaded_at": a.uploaded_at.isoformat() if a.uploaded_at else None,
+        "uploaded_by": a.uploaded_by.username if a.uploaded_by is not None else None,
+        "voided_at": a.voided_at.isoformat() if a.voided_at else None,
+        "void_reason": a.void_reason or "",
+    }
 
 
 for _name in STEPS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
@@ -28,6 +29,9 @@ from app.reminders import flags as due_flags
 from app.scope import current_scope
 from app.unit_of_work import unit_of_work
 from app.viewbase import ScopedModelView
+
+# The permission of bulk reassignment (app/roles.py grants it to managers).
+REASSIGN = "reassign"
 
 CASE_LABELS = {
     "number": _l("Case number"),
@@ -211,6 +215,67 @@ class CaseView(ScopedModelView):
             can_edit=may_edit(case),
             attachment_kinds=list(AttachmentKind),
         )
+
+    # -- bulk reassignment (managers): tick cases in the list, choose the specialist ------
+
+    def _may_reassign(self) -> bool:
+        return self.appbuilder.sm.has_access(REASSIGN, self.class_permission_name)
+
+    @action(REASSIGN, _l("Reassign to a specialist"), None, "fa-user", multiple=True, single=False)
+    def reassign_action(self, items):
+        """The ticked cases (re-read in scope by the base's action_post): choose the specialist."""
+        from app.cases import bulk
+
+        items = items if isinstance(items, list) else [items]
+        ids = bulk.case_ids(getattr(item, "id", "") for item in items if item is not None)
+        return self._reassign_page(ids)
+
+    def _reassign_page(self, ids, outcomes=None, specialist_id=None, note=""):
+        from app.cases import bulk
+
+        cases = [c for c in (access.case_in_scope(pk) for pk in ids) if c is not None]
+        return self.render_template(
+            "case/reassign.html",
+            title=_("Reassign cases"),
+            cases=cases,
+            specialists=bulk.specialist_choices(),
+            specialist_id=specialist_id,
+            note=note,
+            outcomes=outcomes,
+            limit=bulk.MAX_CASES,
+        )
+
+    @expose("/reassign", methods=["POST"])
+    def reassign(self):
+        """Run the reassignment: one "assign" step per case, each reported."""
+        from app.cases import bulk
+
+        if not self._may_reassign():
+            abort(403)
+        ids = bulk.case_ids(request.form.getlist("case"))
+        note = (request.form.get("note") or "").strip()[:2000]
+        raw = (request.form.get("specialist") or "").strip()
+        specialist_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        if not ids:
+            flash(_("Tick the cases to reassign in the list first."), "warning")
+            return redirect(url_for(f"{self.endpoint}.list"))
+        if specialist_id is None:
+            flash(_("Choose the specialist to reassign the cases to."), "danger")
+            return self._reassign_page(ids, note=note), 422
+        outcomes = bulk.reassign(ids, specialist_id, g.user, note=note)
+        changed = sum(1 for o in outcomes if o.done and not o.unchanged)
+        refused = sum(1 for o in outcomes if not o.done)
+        if changed:
+            flash(_("%(count)s cases reassigned.", count=changed), "success")
+        if refused:
+            flash(
+                _(
+                    "%(count)s cases were not reassigned; the reason is shown for each.",
+                    count=refused,
+                ),
+                "danger",
+            )
+        return self._reassign_page(ids, outcomes, specialist_id, note)
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
