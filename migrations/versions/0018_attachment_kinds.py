@@ -1,7 +1,7 @@
 """attachments by kind, voided (never deleted) with a reason; timeline kinds for them
 
-Revision ID: 0017_attachment_kinds
-Revises: 0016_role_grants
+Revision ID: 0018_attachment_kinds
+Revises: 0017_item_codes
 
 Every file kept before this revision was a handover receipt (the only upload there was), so
 existing rows are marked as such.
@@ -10,8 +10,8 @@ existing rows are marked as such.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_attachment_kinds"
-down_revision = "0016_role_grants"
+revision = "0018_attachment_kinds"
+down_revision = "0017_item_codes"
 branch_labels = None
 depends_on = None
 
