@@ -681,7 +681,7 @@ def collect_routes(app) -> tuple[list[Route], list[str]]:
             if values is None:
                 raise AssertionError(
                     f"{rule.rule} ({rule.endpoint}): unknown URL parameter <{param}>; "
-                    "teach tests/test_scope_matrix.py what to put there"
+                    "teach tests/scope_harness.py what to put there"
                 )
             choices = [done + [(param, v)] for done in choices for v in values]
         security = type(view).__module__.startswith("flask_appbuilder.security") if view else False
@@ -748,7 +748,7 @@ def _rows_of(route: Route, world: World) -> dict[str, object]:
         if not hasattr(route.view, "datamodel"):
             raise AssertionError(
                 f"{route.rule} ({route.endpoint}): <pk> of a view without a model; "
-                "teach OWN_ROWS or ROW_OVERRIDES in tests/test_scope_matrix.py"
+                "teach OWN_ROWS or ROW_OVERRIDES in tests/scope_harness.py"
             )
         key = route.view.datamodel.obj
     elif key is None:
