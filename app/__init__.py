@@ -62,6 +62,9 @@ def init_extensions(app: Flask) -> None:
     from app.ledger import rollup
 
     rollup.install()  # statistics rollups follow every ORM write
+    from app import reminders
+
+    reminders.install()  # the applicant's SMS follows every status change (a domain event)
 
 
 def init_appbuilder(app: Flask) -> None:

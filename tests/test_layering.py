@@ -43,3 +43,56 @@ def test_api_and_step_service_import_no_screen_module():
             if bad:
                 offenders.append((path.relative_to(APP).as_posix(), sorted(bad)))
     assert offenders == []
+
+
+# What the domain may use below it: the data model, values, the session, the one scope
+# mechanism, settings, the audit trail and the job table. Features subscribe to its events
+# (app/domain/events.py) instead of being called.
+DOMAIN_MAY_IMPORT = {
+    "app",
+    "app.models",
+    "app.enums",
+    "app.extensions",
+    "app.scope",
+    "app.settings",
+    "app.audit",
+    "app.jobs",
+    "app.roles",
+    "app.validators",
+}
+
+
+def test_the_domain_imports_nothing_above_it():
+    offenders = []
+    for path in sorted((APP / "domain").glob("*.py")):
+        for name in _imports(path):
+            if not name.startswith("app.") or name.startswith("app.domain"):
+                continue
+            if name not in DOMAIN_MAY_IMPORT and name.rsplit(".", 1)[0] not in DOMAIN_MAY_IMPORT:
+                offenders.append((path.name, name))
+    assert offenders == []
+
+
+def test_the_domain_package_imports_alone():
+    """Importing every domain module loads no feature package (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import app.domain\n"
+        "for info in pkgutil.iter_modules(app.domain.__path__):\n"
+        "    importlib.import_module('app.domain.' + info.name)\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('app'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=APP.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(done.stdout.split())
+    assert "app.domain.lifecycle" in loaded
+    above = {name for name in loaded if not name.startswith("app.domain")} - DOMAIN_MAY_IMPORT
+    assert above == set(), f"the domain loads {sorted(above)}"

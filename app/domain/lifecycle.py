@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app import models as m
-from app.domain import clock
+from app.domain import clock, events
 from app.domain.calendar import load_calendar
 from app.domain.errors import IllegalTransition, ValidationFailed
 from app.domain.numbering import next_case_number
@@ -126,9 +126,7 @@ def _move(
     _event(
         session, case, EventKind.STATUS, actor, note=note, from_status=old, to_status=case.status
     )
-    from app.reminders import on_status_change
-
-    on_status_change(session, case, old, case.status)
+    events.status_changed.send(case, session=session, old=old, new=case.status)
 
 
 def _require_step(case: m.Case, step: str) -> None:

@@ -4,8 +4,9 @@
   recipients through the scope rules (``recipients``) and writes one notification per
   recipient and channel under a unique key (``outbox``);
 - ``channels.deliver`` sends a pending email or SMS and marks it sent in one transaction;
-- ``on_status_change`` is called by the case lifecycle at every status change and queues an SMS
-  to the applicant in the same transaction (sent by a worker after the commit).
+- ``on_status_change`` receives the domain's ``status_changed`` event (app/domain/events.py;
+  ``install`` subscribes it) at every status change and queues an SMS to the applicant in the
+  same transaction (sent by a worker after the commit).
 
 The Celery tasks are in app/tasks/reminders.py, the screens in app/reminders/views.py.
 """
@@ -18,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from app import models as m
+from app.domain import events
 from app.domain.status import CaseStatus
 from app.enums import EventKind, NotificationChannel
 
@@ -118,6 +120,15 @@ def on_status_change(session: Session, case: m.Case, old: CaseStatus, new: CaseS
         recipient_address=applicant.mobile,
         case_id=case.id,
     )
+
+
+def install() -> None:
+    """Subscribe to the domain's events (called once by the application factory)."""
+    events.status_changed.connect(_status_changed)
+
+
+def _status_changed(case: m.Case, *, session: Session, old: CaseStatus, new: CaseStatus) -> None:
+    on_status_change(session, case, old, new)
 
 
 def run_due(session: Session, at=None, **kwargs):
