@@ -56,9 +56,16 @@ class BadInput(Exception):
         super().__init__(message)
 
 
+# Control characters no form or JSON field has a use for, which spreadsheets (XML) cannot hold
+# either: a department named with one broke every export of the catalogue (scanner, issue 18).
+# Tab, line feed and carriage return stay allowed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def bad_text(value: str) -> bool:
-    """NUL or a lone surrogate (text PostgreSQL and UTF-8 cannot hold)."""
-    if "\x00" in value:
+    """NUL and other control characters, or a lone surrogate (text PostgreSQL, UTF-8 or a
+    spreadsheet cannot hold)."""
+    if _CONTROL.search(value):
         return True
     try:
         value.encode("utf-8")

@@ -9,15 +9,22 @@ which prefixes such text with an apostrophe, as OWASP recommends; the import str
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Characters a worksheet (XML) cannot hold: openpyxl refuses the whole file. Data stored before
+# the input guard refused them is exported without them.
+ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def safe(value: Any) -> Any:
-    """``value``, with text that a spreadsheet would run as a formula turned into plain text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """``value``, with text that a spreadsheet would run as a formula turned into plain text, and
+    without characters a spreadsheet cannot hold."""
+    if isinstance(value, str):
+        value = ILLEGAL.sub("", value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 

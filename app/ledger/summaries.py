@@ -292,7 +292,7 @@ def _write_workbook(session, path, unit, period, scope, flt, today, data) -> Non
     bold = Font(bold=True)
 
     def cell(ws, value, **style):
-        c = WriteOnlyCell(ws, value=value)
+        c = WriteOnlyCell(ws, value=safe(value))  # names typed by people: data, never formulas
         for name, attr in style.items():
             setattr(c, name, attr)
         return c
