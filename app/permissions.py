@@ -292,6 +292,7 @@ PERMISSION_LABELS = {
     "can_unlock": _l("Unlock"),
     "copyrole": _l("Copy role"),
     "resend": _l("Send again"),
+    "reassign": _l("Reassign cases in bulk"),
     "menu_access": _l("In the menu"),
 }
 

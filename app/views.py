@@ -561,7 +561,10 @@ class AttachmentView(ScopedModelView):
     base_permissions = ["can_list", "can_show", "can_download"]
     list_columns = ["case", "kind", "original_name", "content_type", "size", "uploaded_at"]
     show_columns = [*list_columns, "note", "voided_at", "void_reason"]
+    search_columns = ["case", "kind", "original_name", "uploaded_at"]
     label_columns = {
+        "uploaded_by": _l("Uploaded by"),
+        "voided_by": _l("Voided by"),
         "kind": _l("What the file is"),
         "note": _l("Note"),
         "voided_at": _l("Voided"),

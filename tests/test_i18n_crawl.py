@@ -18,6 +18,8 @@ from tests import factories
 ALLOWED = {
     "api",
     "pdf",
+    "png",
+    "jpeg",
     "sms",
     "id",
     "url",
