@@ -13,7 +13,7 @@ import enum
 
 from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 AUDITED_TABLES = {
     "service_case",
@@ -145,7 +145,6 @@ def _relation_changes(state, before: dict, after: dict) -> None:
 
 def _loaded_before(state, relation):
     """The row the foreign key pointed to before, when the relationship was never loaded."""
-    from sqlalchemy.orm import object_session
 
     (column,) = relation.local_columns
     old_id = getattr(state.obj(), column.key, None)

@@ -33,6 +33,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.extensions import db
+
 
 def _url() -> sa.engine.URL:
     return sa.engine.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
@@ -145,7 +147,6 @@ def restore_backup(source: Path) -> int | None:
     source = source.resolve()
     if not source.is_file():
         raise click.ClickException(f"{source} does not exist")
-    from app.extensions import db
 
     db.session.remove()
     db.engine.dispose()  # this process holds no connection while the tables are replaced

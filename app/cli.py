@@ -10,10 +10,10 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.domain.errors import ValidationFailed
+from app.extensions import db
 
 
 def _db():
-    from app.extensions import db
 
     return db
 

@@ -13,6 +13,7 @@ jobs) the exact count is still one call away.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -23,7 +24,6 @@ COUNT_CAP = 10000
 
 def count_cap() -> int:
     """The cap of this app (``LIST_COUNT_CAP``, 10,000 unless configured)."""
-    from flask import current_app, has_app_context
 
     if has_app_context():
         return int(current_app.config.get("LIST_COUNT_CAP", COUNT_CAP))

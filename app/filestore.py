@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app.domain import clock
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[a-z]+/[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
@@ -48,7 +49,6 @@ def check_name(name: str) -> str:
 def _session(session: Session | None) -> Session:
     if session is not None:
         return session
-    from app.extensions import db
 
     return db.session
 

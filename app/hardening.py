@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from flask import Flask, current_app, request, session
+import sqlalchemy as sa
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import gettext as _
 
 from app.domain import clock
 
@@ -99,14 +101,12 @@ def account_key(username: str) -> str:
 
 
 def _ip() -> str:
-    from flask import has_request_context
 
     return (request.remote_addr or "") if has_request_context() else ""
 
 
 def lock_message(session_, username: str, ip: str | None = None) -> str | None:
     """Why a log-in of ``username`` from ``ip`` is refused right now, or None."""
-    from flask_babel import gettext as _
 
     from app.models import LoginLock
 
@@ -237,7 +237,6 @@ def record_attempt(session_, username: str, success: bool, ip: str | None = None
 
 def locks_of(session_, username: str):
     """Every counter and lock of one user name (the account's and each address's)."""
-    import sqlalchemy as sa
 
     from app.models import LoginLock
 
@@ -268,8 +267,6 @@ def unlock(session_, username: str) -> int:
 
 def notify_owner(session_, username: str, *, locked: bool) -> None:
     """Tell the account's owner (in the app) that their log-in was locked or unlocked."""
-    import sqlalchemy as sa
-    from flask_babel import gettext as _
 
     from app import notify
     from app.enums import NotificationChannel

@@ -6,9 +6,11 @@ session at the first request after each log-in.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask, g, request, session
+from flask_babel import format_date, refresh
 from flask_babel import lazy_gettext as _l
-from flask_babel import refresh
 
 from app.extensions import db
 
@@ -24,9 +26,6 @@ def _user():
 
 def local_date(value) -> str:
     """A date (or a stored timestamp's Asia/Shanghai date) in the user's language."""
-    import datetime as dt
-
-    from flask_babel import format_date
 
     from app.domain import clock
 

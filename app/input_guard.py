@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
 from flask import Flask, abort, current_app, request
 from flask_babel import gettext as _
 
@@ -182,7 +183,6 @@ BOOLEAN_TEXTS = {"", "y", "n", "yes", "no", "t", "f", "true", "false", "on", "of
 def _fits_column(view, column: str, value: str) -> bool:
     """Whether a list filter's value can be compared with the column at all (PostgreSQL refuses
     ``boolean = 'nope'`` and integers beyond its range)."""
-    import sqlalchemy as sa
 
     table = getattr(getattr(getattr(view, "datamodel", None), "obj", None), "__table__", None)
     col = table.columns.get(column) if table is not None else None

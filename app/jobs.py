@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app.domain import clock
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "jobs.dispatch"
@@ -102,7 +103,6 @@ def send(task: str, args: list, timeout: float | None = None) -> bool:
 
 def dispatch(job_ids: Iterable[int]) -> int:
     """Hand each job to the broker and record when; returns how many were handed over."""
-    from app.extensions import db
 
     sent = 0
     for job_id in job_ids:
@@ -199,7 +199,6 @@ def claim(session: Session, job_id: int, *, kind_filter, running_status: str) ->
 
 def beat(job_id: int) -> None:
     """Write the job's heartbeat on a connection of its own (visible at once)."""
-    from app.extensions import db
 
     with db.engine.begin() as conn:
         conn.execute(
@@ -376,7 +375,6 @@ def stuck(session: Session) -> dict[str, int]:
 
 def record_beat(name: str, detail: str = "") -> None:
     """Note that ``name`` (worker, beat) showed a sign of life now (own connection)."""
-    from app.extensions import db
 
     now = clock.now()
     with db.engine.begin() as conn:

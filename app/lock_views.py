@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from app import models as m
 from app.domain import clock
+from app.extensions import db
 
 
 class LoginLockView(BaseView):
@@ -20,7 +21,6 @@ class LoginLockView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        from app.extensions import db
 
         rows = db.session.execute(
             sa.select(m.LoginLock)
@@ -38,7 +38,6 @@ class LoginLockView(BaseView):
     @permission_name("unlock")
     def unlock(self):
         from app import hardening
-        from app.extensions import db
 
         username = (request.form.get("username") or "").strip()
         if username and hardening.locks_of(db.session, username):

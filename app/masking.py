@@ -10,11 +10,12 @@ the applicant screen), and written to the audit trail as a reveal. They are neve
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 
 from app import models as m
+from app.extensions import db
 from app.validators import mask_mobile, mask_resident_id, normalize_mobile, normalize_resident_id
 
 # model → {column: how it is masked}
@@ -35,7 +36,6 @@ def may_reveal() -> bool:
     """Whether the caller (screen session or API token) may see full identity numbers."""
     if not has_request_context():
         return False
-    from flask import current_app
 
     return bool(current_app.appbuilder.sm.has_access(*REVEAL_PERMISSION))
 
@@ -54,7 +54,6 @@ def audit_search(model, column: str, ids) -> None:
     if not ids:
         return
     from app.audit import write_entry
-    from app.extensions import db
 
     write_entry(
         db.session,
@@ -73,7 +72,6 @@ def exact_identity_ids(model, column: str, value) -> list[int] | None:
     """
     if not may_reveal():
         return None
-    from app.extensions import db
     from app.scope import current_scope
 
     text = NORMALIZERS.get(column, str)(str(value if value is not None else ""))

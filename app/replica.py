@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 from sqlalchemy.orm import Session
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 
 _engines: dict[str, sa.Engine] = {}
@@ -46,7 +48,6 @@ def replica_url() -> str | None:
 
 def read_session() -> Session:
     """The replica's session when configured and answering, else the primary's ``db.session``."""
-    from app.extensions import db
 
     if not has_app_context():
         return db.session
@@ -73,13 +74,11 @@ def read_session() -> Session:
 
 def reading_replica() -> bool:
     """Whether this request's reads go to the replica (for tests and the page footer)."""
-    from app.extensions import db
 
     return read_session() is not db.session
 
 
 def close_read_session(exc=None) -> None:
-    from app.extensions import db
 
     cached = g.pop("_read_session", None)
     if cached is not None and cached[1] is not db.session:

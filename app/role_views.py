@@ -4,12 +4,14 @@ list of "can list on CaseView" strings, a copy action that skips every rule) are
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.views import RoleModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
 
 
 def _role_name(name):
@@ -43,7 +45,6 @@ class RoleView(RoleModelView):
     @has_access
     def show(self, pk):
         from app import permissions
-        from app.extensions import db
 
         role = self._role(pk)
         rows = [
@@ -80,7 +81,6 @@ class RoleView(RoleModelView):
     def _form(self, role):
         from app import permissions
         from app.domain.errors import DomainError, ValidationFailed
-        from app.extensions import db
 
         errors: dict = {}
         held_ids = None
@@ -123,7 +123,6 @@ class RoleView(RoleModelView):
     def delete(self, pk):
         from app import permissions
         from app.domain.errors import DomainError, ValidationFailed
-        from app.extensions import db
 
         role = self._role(pk)
         if request.method != "POST":
@@ -154,6 +153,5 @@ def assignable_role_choices() -> list[tuple[str, str]]:
 
 def install(appbuilder) -> None:
     """The role screens come with the security manager; templates get the assignable roles."""
-    from flask import current_app
 
     current_app.jinja_env.globals["assignable_role_choices"] = assignable_role_choices

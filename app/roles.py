@@ -15,6 +15,7 @@ built-in or made by an Admin.
 
 from __future__ import annotations
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 CASE_WORK_VIEWS = (
@@ -167,7 +168,6 @@ BEYOND_BUILTIN_RANK = ROLE_RANK["Leader"]
 
 def _contained_rank(role) -> int | None:
     """The rank of the lowest built-in role holding every permission of ``role`` (None: none)."""
-    from flask import current_app
 
     sm = current_app.appbuilder.sm
     held = {pv.id for pv in role.permissions}
@@ -179,7 +179,6 @@ def _contained_rank(role) -> int | None:
 
 
 def _find_role(name):
-    from flask import current_app, has_app_context
 
     if not has_app_context():
         return None

@@ -18,6 +18,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from sqlalchemy.ext.compiler import compiles
 
 from app import models as m
+from app.extensions import db
 
 ADMIN_ROLE = "Admin"
 
@@ -253,7 +254,6 @@ def scope_for_user(user) -> Scope:
         return Scope()
     if any(role.name == ADMIN_ROLE for role in user.roles):
         return Scope(everything=True)
-    from app.extensions import db
 
     row = db.session.execute(
         sa.select(m.OrgUnit.id, m.OrgUnit.path)

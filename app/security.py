@@ -23,6 +23,8 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, ValidationError
 
+from app.extensions import db
+
 
 def _no_downloads(view_cls, **attrs):
     """FAB's security views inherit a file route that fails on any name: answer 404 instead.
@@ -226,7 +228,6 @@ class AppSecurityManager(SecurityManager):
 
     def reset_password(self, userid, password):
         """A new password ends every other session and token of the account."""
-        from app.extensions import db
         from app.sessions import end_all_sessions
 
         own = getattr(getattr(g, "user", None), "id", None) == int(userid)

@@ -12,6 +12,7 @@ import random
 import zlib
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import demo_data as dd
@@ -177,7 +178,6 @@ def demo_accounts() -> list[tuple[str, str, str | None, str]]:
 
 
 def seed_staff(session: Session, units: dict[str, m.OrgUnit]) -> None:
-    from flask import current_app
 
     sm = current_app.appbuilder.sm
     for username, name, unit_code, role in demo_accounts():

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Flask, has_request_context, session
+from flask_babel import gettext as _
 from flask_login import user_logged_in
+
+from app.extensions import db
 
 SESSION_KEY = "sv"
 CLAIM = "sv"
@@ -53,7 +56,6 @@ def cookie_is_current(db_session, user_id) -> bool:
 
 
 def init_sessions(app: Flask, appbuilder) -> None:
-    from app.extensions import db
 
     sm = appbuilder.sm
 
@@ -81,7 +83,6 @@ def init_sessions(app: Flask, appbuilder) -> None:
 
     @jwt.revoked_token_loader
     def revoked(_header, _payload):
-        from flask_babel import gettext as _
 
         from app.api.errors import error_response
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -135,7 +137,6 @@ def _parse(raw: str, default):
 
 def get(key: str, session=None):
     """The value of ``key``: the table's row parsed to the default's type, else the default."""
-    from app.extensions import db
     from app.models import Setting
 
     knob = DEFAULTS[key]

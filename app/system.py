@@ -10,14 +10,16 @@ balancer must not take the host out for it; the JSON still says so.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
 
 from app import jobs
 from app import models as m
@@ -223,10 +225,6 @@ def database_engine_options(app) -> None:
 def init_database_guard(app) -> None:
     """Answer 503 with a short page in the user's language when the database does not answer
     (connection refused or timed out, statement timeout): never a hang, never a bare 500."""
-    import logging
-
-    from flask import render_template, request
-    from sqlalchemy.exc import OperationalError
 
     log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView
+from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -21,6 +22,7 @@ from flask_appbuilder.views import expose
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import exc as sa_exc
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
@@ -29,6 +31,7 @@ from app import preferences
 from app import scope as scoping
 from app.counting import CappedCountInterface
 from app.domain.errors import DomainError
+from app.extensions import db
 from app.kept import STEP_OWNED_MODELS, RecordKept, is_kept
 from app.labels import COMMON_LABELS, TranslatedLabels
 from app.scope import WRITE_UNIT_RELATIONS
@@ -216,7 +219,6 @@ class ScopedModelView(TranslatedLabels, ModelView):
     @permission_name("list")
     def choose_columns(self):
         """Remember which columns this person sees on this list ("reset": the defaults)."""
-        from app.extensions import db
 
         choice = self.column_choice()
         if request.form.get("reset"):
@@ -234,9 +236,6 @@ class ScopedModelView(TranslatedLabels, ModelView):
         """FAB's list with the person's chosen columns, sorting only by the columns offered; a
         filter value the column cannot hold (an unknown choice, a number out of range) answers
         400, not 500."""
-        from sqlalchemy import exc as sa_exc
-
-        from app.extensions import db
 
         if order_column and order_column not in (self.order_columns or []):
             order_column, order_direction = "", ""
@@ -384,7 +383,6 @@ class ScopedModelView(TranslatedLabels, ModelView):
         scope = scoping.current_scope()
         if scope.everything:
             return
-        from app.extensions import db
 
         session = db.session
         with session.no_autoflush:
@@ -404,7 +402,6 @@ class ScopedModelView(TranslatedLabels, ModelView):
             raise RecordKept()
 
     def _delete(self, pk):
-        from flask_appbuilder.exceptions import DatabaseException
 
         if is_kept(self.datamodel.obj):
             abort(405)

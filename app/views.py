@@ -6,11 +6,13 @@ Views are thin. Case status is shown, never edited; creating a case goes through
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import IndexView, expose
+from flask_appbuilder.menu import MenuItem
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction, FilterInFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -31,6 +33,7 @@ from app.desk import views as desk_views
 from app.desk.views import GuideView, ProgressView, WalkInDeskView
 from app.domain.applicants import check_identity
 from app.domain.status import OPEN_STATUSES
+from app.extensions import db
 from app.followup.views import JointReviewView, RectificationView
 from app.imports.views import ImportView
 from app.labels import audit_action, audit_table, audit_user, record_text
@@ -55,7 +58,6 @@ from app.viewbase import ScopedModelView
 
 
 def _my_specialist_ids() -> list[int]:
-    from app.extensions import db
 
     user = g.user
     if user is None or not user.is_authenticated:
@@ -79,7 +81,6 @@ class HomeView(IndexView):
 
     @expose("/")
     def index(self):
-        from app.extensions import db
 
         user = g.user
         summary = None
@@ -291,7 +292,6 @@ class ApplicantView(ScopedModelView):
     def reveal(self, pk):
         """The full ID number and mobile, for the applicant's own scope; every reveal audited."""
         from app.audit import write_entry
-        from app.extensions import db
 
         applicant = self.datamodel.get(pk, self._base_filters)
         if applicant is None:
@@ -314,7 +314,6 @@ class ApplicantView(ScopedModelView):
     def search(self):
         """The applicant picker's search: up to 20 applicants in scope, masked, as JSON."""
         from app import pickers
-        from app.extensions import db
 
         found = pickers.search_applicants(db.session, current_scope(), request.args.get("q", ""))
         return jsonify({"results": [pickers.applicant_json(a) for a in found]})
@@ -326,7 +325,6 @@ class ApplicantView(ScopedModelView):
         """The picker's inline "new applicant": 201 with the applicant, 409 when the ID number
         or credit code is already registered in that unit (with that applicant), 422 otherwise."""
         from app import pickers
-        from app.extensions import db
 
         form = pickers.QuickApplicantForm(request.form, prefix="new_applicant")
         if not form.validate():
@@ -358,7 +356,6 @@ class ApplicantView(ScopedModelView):
     def edit(self, pk):
         """FAB's edit; its form shows the full ID number, so opening it is a reveal."""
         from app.audit import write_entry
-        from app.extensions import db
 
         if request.method == "GET" and self.datamodel.get(pk, self._base_filters) is not None:
             write_entry(
@@ -381,7 +378,6 @@ class ApplicantView(ScopedModelView):
 
     def pre_delete(self, item):
         from app.domain import applicants
-        from app.extensions import db
 
         applicants.check_deletable(db.session, item)
 
@@ -390,11 +386,9 @@ class ApplicantView(ScopedModelView):
     @permission_name("merge")
     def merge(self, pk):
         """Merge this duplicate into another record in scope: its cases move there."""
-        from flask import flash, redirect, url_for
 
         from app.domain import applicants
         from app.domain.errors import DomainError
-        from app.extensions import db
 
         source = self.datamodel.get(pk, self._base_filters)
         if source is None:
@@ -580,9 +574,6 @@ class AttachmentView(ScopedModelView):
     @permission_name("download")
     def file(self, pk):
         """The stored file, for a user whose scope holds the case; 404 otherwise."""
-        import io
-
-        from flask import send_file
 
         from app import uploads
 
@@ -733,7 +724,6 @@ class SettingView(ScopedModelView):
     @has_access
     def list(self):
         from app import settings
-        from app.extensions import db
 
         return self.render_template(
             "settings/list.html", rows=settings.describe(db.session), title=self.list_title
@@ -745,7 +735,6 @@ class SettingView(ScopedModelView):
     def set_knob(self, key):
         """Store one knob's value; an empty value goes back to the default."""
         from app import settings
-        from app.extensions import db
 
         if key not in settings.DEFAULTS:
             abort(404)
@@ -1054,7 +1043,6 @@ MENU_ORDER = ("MyWork", "CaseWork", "Ledger", "Organisation", "System")
 def arrange_menu(menu) -> None:
     """FAB's own Security menu (users, roles, permissions) goes under System, after a divider,
     and the categories take MENU_ORDER. Each entry keeps its name, so menu permissions hold."""
-    from flask_appbuilder.menu import MenuItem
 
     top = menu.menu
     security = next((item for item in top if item.name == "Security"), None)

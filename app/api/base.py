@@ -23,6 +23,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import current_app, g, request
 from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.exceptions import InvalidOperationFilterFABException
 from flask_babel import gettext as _
 from marshmallow import ValidationError, fields
 from marshmallow_sqlalchemy.fields import Related, RelatedList
@@ -143,7 +144,6 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
     def _handle_filters_args(self, rison_args):
         """FAB's filters, but a masked column takes only its exact-number filter (FAB would
         apply its own ``eq``), and only from callers who may reveal the number."""
-        from flask_appbuilder.exceptions import InvalidOperationFilterFABException
 
         from app.masking import IdentityExact, masked_columns_of, may_reveal
 

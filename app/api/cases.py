@@ -9,8 +9,10 @@ naming each invalid field, 409 when ``version`` is stale.
 
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
-from flask import g, request
+from flask import g, request, send_file
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name, protect
@@ -404,9 +406,6 @@ class CaseApi(ScopedModelRestApi):
             500:
               $ref: '#/components/responses/500'
         """
-        import io
-
-        from flask import send_file
 
         from app import uploads
 

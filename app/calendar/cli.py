@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from app.extensions import db
+
 calendar_cli = AppGroup("calendar", help="The working-day calendar.")
 
 
@@ -13,7 +15,6 @@ def seed() -> None:
     """Load every year the chinesecalendar package knows and the table does not have yet."""
     from app.domain.calendar import seed_official_calendar
     from app.domain.workdays import supported_years
-    from app.extensions import db
 
     added = seed_official_calendar(db.session, supported_years())
     db.session.commit()
@@ -25,7 +26,6 @@ def seed() -> None:
 def recompute(years) -> None:
     """Recompute the open cases touching the years now, in the foreground."""
     from app.domain.recompute import recompute_years
-    from app.extensions import db
 
     result = recompute_years(db.session, years)
     for move in result.moves:

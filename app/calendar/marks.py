@@ -17,6 +17,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from app.domain import clock
+from app.extensions import db
 
 BANNER_ROLES = frozenset({"Admin", "Manager"})
 _CACHE_KEY = "bangban.confirmed_years"
@@ -24,7 +25,6 @@ _CACHE_KEY = "bangban.confirmed_years"
 
 def _confirmed_years() -> frozenset[int]:
     from app.domain.calendar import confirmed_years
-    from app.extensions import db
 
     # Kept on the request itself (an app context, and so ``g``, may outlive one request).
     environ = request.environ if has_request_context() else {}
@@ -59,7 +59,6 @@ def calendar_banner() -> int | None:
         return None
     from app import settings
     from app.domain.calendar import warn_from
-    from app.extensions import db
     from app.models import HolidayYear, Setting
 
     today = clock.today()

@@ -24,7 +24,14 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.enums import (
     AttachmentKind,
@@ -36,6 +43,7 @@ from app.enums import (
     SuspensionReason,
     TerminationReason,
 )
+from app.extensions import db
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -217,10 +225,8 @@ class ApplyForm(FlaskForm):
     ack_truthful = BooleanField(_l("Responsible for the truth of the materials"))
 
     def validate_applicant(self, field):
-        from wtforms.validators import ValidationError
 
         from app import pickers
-        from app.extensions import db
 
         if pickers.applicant_in_scope(db.session, field.data) is None:
             raise ValidationError(_l("Choose an applicant from the list."))

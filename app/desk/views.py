@@ -4,6 +4,7 @@ progress inquiry (办理进度查询) reachable from the QR code on every printe
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, request, url_for
@@ -213,9 +214,6 @@ def install(appbuilder) -> None:
 
 
 def _network_of_client() -> str:
-    import ipaddress
-
-    from flask import request
 
     address = request.remote_addr or ""
     try:

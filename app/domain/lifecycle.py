@@ -22,6 +22,7 @@ from app.domain.errors import IllegalTransition, ValidationFailed
 from app.domain.numbering import next_case_number
 from app.domain.status import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus
 from app.enums import EventKind, ServiceKind
+from app.extensions import db
 
 S = CaseStatus
 
@@ -206,7 +207,6 @@ def _actor_unit(session: Session, actor) -> m.OrgUnit | None:
 
 def prepare_new_case(case: m.Case, actor, session: Session | None = None) -> m.Case:
     """Fill in what an application sets by itself (number, units, status) and check it."""
-    from app.extensions import db
 
     session = session or db.session
     with session.no_autoflush:

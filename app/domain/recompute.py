@@ -35,6 +35,7 @@ from app.domain.calendar import RECOMPUTE_JOB, load_calendar
 from app.domain.status import OPEN_STATUSES
 from app.domain.workdays import WorkCalendar
 from app.enums import EventKind
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +249,6 @@ def run_recompute_job(session: Session, job_id: int) -> Result | None:
     retryable if its worker dies); None if it was not pending. Every case is its own unit of
     work, so a run cut short keeps what it did and a second run finds the rest."""
     from app import jobs
-    from app.extensions import db
 
     if not jobs.claim(
         session, job_id, kind_filter=m.BackgroundJob.kind == RECOMPUTE_JOB, running_status="running"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_appbuilder.validators import default_password_complexity
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from app import models as m
 from app.domain.errors import ValidationFailed
@@ -19,8 +22,6 @@ def check_password(password: str) -> None:
         if len(password) < 8:
             raise ValidationFailed({"password": _l("The password needs at least 8 characters.")})
         return
-    from flask_appbuilder.exceptions import PasswordComplexityValidationError
-    from flask_appbuilder.validators import default_password_complexity
 
     validator = current_app.config.get("FAB_PASSWORD_COMPLEXITY_VALIDATOR") or (
         default_password_complexity
@@ -60,7 +61,6 @@ def create_staff(
     user.email = f"{username}@staff.invalid"
     user.active = True
     user.roles = [role_obj]
-    from werkzeug.security import generate_password_hash
 
     user.password = generate_password_hash(
         password=password,

@@ -9,6 +9,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from app import models as m
 from app.domain import followup
@@ -44,7 +45,6 @@ def _note_state(value):
 
 def _flag_deadline(value):
     """The deadline, with the red 已超期 flag while the rectification is still owed."""
-    from markupsafe import Markup, escape
 
     from app.domain import clock
     from app.i18n import local_date

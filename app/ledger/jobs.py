@@ -24,6 +24,7 @@ from app import filestore
 from app import jobs as lifecycle
 from app import models as m
 from app.domain import clock
+from app.extensions import db
 from app.ledger.export import describe, write_csv, write_xlsx
 from app.ledger.filters import LedgerFilter
 from app.ledger.queries import LedgerQuery
@@ -73,7 +74,6 @@ def create_export_job(
 
 def _set(job_id: int, **values) -> None:
     """Update the job on its own connection and commit at once (visible to the web page)."""
-    from app.extensions import db
 
     with db.engine.begin() as conn:
         conn.execute(

@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -679,7 +680,6 @@ def unit_for(q) -> int | None:
 
 def applies(q) -> bool:
     """Whether the rollups answer ``q``: a unit (or scope) and whole months, nothing else."""
-    from flask import current_app, has_app_context
 
     if has_app_context() and not current_app.config.get("STATS_FROM_ROLLUPS", True):
         return False

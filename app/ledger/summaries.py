@@ -37,6 +37,7 @@ from app import filestore
 from app import models as m
 from app.domain import clock
 from app.enums import NotificationChannel
+from app.extensions import db
 from app.ledger import stats
 from app.ledger.export import COLUMNS, DATE_FORMAT, Formatter
 from app.ledger.filters import LedgerFilter, month_bounds, quarter_bounds
@@ -180,7 +181,6 @@ def run_summary_job(session: Session, job_id: int) -> int | None:
 
 
 def _finish(job_id: int, **values) -> None:
-    from app.extensions import db
 
     with db.engine.begin() as conn:
         conn.execute(

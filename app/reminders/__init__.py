@@ -13,6 +13,7 @@ The Celery tasks are in app/tasks/reminders.py, the screens in app/reminders/vie
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -89,7 +90,6 @@ def on_status_change(session: Session, case: m.Case, old: CaseStatus, new: CaseS
         return
     if case.id is None:
         session.flush()
-    import sqlalchemy as sa
 
     with session.no_autoflush:
         stored = session.execute(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from app.extensions import db
+
 reminders_cli = AppGroup("reminders", help="Reminders and notifications.")
 
 
@@ -17,7 +19,6 @@ reminders_cli = AppGroup("reminders", help="Reminders and notifications.")
 )
 def run_due(at: str | None) -> None:
     """Run one sweep (the code beat runs) and print every notification it queued."""
-    from app.extensions import db
     from app.reminders import sweep
     from app.tasks.reminders import _parse
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import g, has_request_context
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.domain import clock
 from app.domain.status import OPEN_STATUSES, CaseStatus
+from app.extensions import db
 
 # A suspended case's clock stands still: its due date is neither overdue nor due soon.
 _OPEN_VALUES = {s.value for s in OPEN_STATUSES} - {CaseStatus.SUSPENDED.value}
@@ -40,7 +42,6 @@ def _soon_until(today: dt.date) -> dt.date:
         return cached[1]
     from app import settings
     from app.domain.calendar import load_calendar
-    from app.extensions import db
 
     days = max(settings.get("reminders.due_soon_working_days"), 0)
     until = load_calendar(db.session).add_working_days(today, days).day
@@ -105,7 +106,6 @@ def format_due(value):
 
 def flag(state: str) -> Markup:
     """The red 已超期 or yellow 即将到期 badge after a date (nothing for '')."""
-    from flask_babel import gettext as _
 
     if state == "overdue":
         return Markup(' <span class="label label-danger due-flag due-overdue">%s</span>') % _(
@@ -120,7 +120,6 @@ def flag(state: str) -> Markup:
 
 def provisional_mark(value) -> Markup:
     """The 暂定 mark after a date in a year whose calendar is not confirmed (else nothing)."""
-    from flask_babel import gettext as _
 
     from app.calendar.marks import provisional_day
 

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -124,7 +125,6 @@ def queue(session: Session, *, dedup_key: str, **fields) -> int | None:
 
 def enqueue(ids: Iterable[int]) -> int:
     """Send one deliver message per id; broker errors are logged, never raised. Returns sent."""
-    from flask import current_app
 
     ids = list(ids)
     if not ids:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import flask_appbuilder
 import sqlalchemy as sa
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterInFunction
@@ -80,7 +81,6 @@ def notification_bell() -> dict | None:
     """
     if _user_id() is None:
         return None
-    from flask import current_app
 
     if not current_app.appbuilder.sm.has_access("can_list", "NotificationCenterView"):
         return None
@@ -289,7 +289,6 @@ class SmsSinkView(ScopedModelView):
 
 def _install_template_loader(app) -> None:
     """Let templates include FAB's own copy of a template they override, as ``fab/<name>``."""
-    import flask_appbuilder
 
     fab_templates = Path(flask_appbuilder.__file__).resolve().parent / "templates"
     loader = app.jinja_env.loader
@@ -302,7 +301,6 @@ def _install_template_loader(app) -> None:
 
 def install(appbuilder) -> None:
     """The navbar bell and the outbox's after-commit hook (the screens are in app/views.py)."""
-    from flask import current_app
 
     app = current_app._get_current_object()
     outbox.install_session_hooks()

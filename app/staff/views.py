@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import models as m
+from app.extensions import db
 from app.permissions import role_label
 from app.role_views import assignable_role_choices
 from app.roles import may_administer
@@ -64,7 +65,6 @@ class SpecialistView(ScopedModelView):
         """Deactivate a specialist, reassigning their open cases in the same action."""
         from app.domain import staff
         from app.domain.errors import ValidationFailed
-        from app.extensions import db
 
         specialist = self.datamodel.get(pk, self._base_filters)
         if specialist is None:
@@ -123,7 +123,6 @@ class SpecialistView(ScopedModelView):
         """A log-in and its specialist record in one form (as `flask staff create`)."""
         from app.domain.errors import ValidationFailed
         from app.domain.staff import create_staff
-        from app.extensions import db
 
         units = _scoped_units()
         errors: dict = {}
@@ -167,7 +166,6 @@ class SpecialistView(ScopedModelView):
     @permission_name("edit")
     def change_role(self, pk):
         """Give the specialist's log-in another role (audited like every account change)."""
-        from app.extensions import db
 
         specialist = self.datamodel.get(pk, self._base_filters)
         role_name = request.form.get("role", "")
@@ -187,7 +185,6 @@ class SpecialistView(ScopedModelView):
 
 
 def _scoped_units() -> list[m.OrgUnit]:
-    from app.extensions import db
 
     return list(
         db.session.execute(

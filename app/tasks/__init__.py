@@ -6,6 +6,8 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask
 
+from app.extensions import db
+
 BEAT_SCHEDULE = {
     "calendar-coverage-daily": {
         "task": "calendar.check_coverage",
@@ -25,7 +27,6 @@ def make_celery(app: Flask) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            from app.extensions import db
             from app.jobs import use_process_temp_dir
 
             with app.app_context():

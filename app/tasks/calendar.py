@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from celery import shared_task
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.domain import clock
 from app.domain.calendar import next_year_state
 from app.enums import NotificationChannel
+from app.extensions import db
 
 WARNED_ROLES = ("Admin", "Manager")
 
@@ -29,7 +31,6 @@ def missing_years(session) -> list[int]:
 
 def warn_admins(session) -> int:
     """Queue one in-app warning per Admin and Manager per missing year and day; returns new."""
-    from flask import current_app
 
     from app import notify
 
@@ -85,7 +86,6 @@ def check_coverage() -> int:
     from app import models as m
     from app.domain.calendar import RECOMPUTE_JOB, new_recompute_job
     from app.domain.recompute import run_recompute_job, stale_years
-    from app.extensions import db
 
     for _pass in range(2):
         if not stale_years(db.session) or _running(db.session, m.BackgroundJob, RECOMPUTE_JOB):
@@ -113,7 +113,6 @@ def recompute(job_id) -> int:
 
     A list of years (a message of an earlier version, or a direct call) is recomputed as is."""
     from app.domain.recompute import recompute_years, run_recompute_job
-    from app.extensions import db
 
     if isinstance(job_id, list):
         return len(recompute_years(db.session, [int(y) for y in job_id]).moves)

@@ -6,6 +6,8 @@ import logging
 
 from celery import shared_task
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -19,7 +21,6 @@ def run(job_id: int) -> str | None:
     """
     from app import jobs as lifecycle
     from app import models as m
-    from app.extensions import db
     from app.imports import jobs
 
     session = db.session
@@ -39,7 +40,6 @@ def run(job_id: int) -> str | None:
 @shared_task(name="imports.purge_old_files", time_limit=600)
 def purge_old_files() -> int:
     """Beat's chore: delete import uploads and row reports older than a week."""
-    from app.extensions import db
     from app.imports import jobs
 
     removed = jobs.purge_old_files(db.session)

@@ -7,6 +7,8 @@ import socket
 
 from celery import shared_task
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -14,7 +16,6 @@ log = logging.getLogger(__name__)
 def maintain() -> dict:
     """Record this worker's sign of life, reap lost jobs, re-dispatch pending ones."""
     from app import jobs
-    from app.extensions import db
 
     jobs.record_beat("worker", socket.gethostname())
     reaped = jobs.reap(db.session)

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from app.domain import clock
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -14,7 +15,6 @@ log = logging.getLogger(__name__)
 @shared_task(name="ledger.export", time_limit=3600, soft_time_limit=3500, acks_late=True)
 def export(job_id: int) -> str | None:
     """Write one export job's file (a no-op if the job is not pending any more)."""
-    from app.extensions import db
     from app.ledger.jobs import run_export_job
 
     return run_export_job(db.session, job_id)
@@ -29,7 +29,6 @@ def summaries_due() -> int:
     background job (heartbeat, reaper, retry: app/jobs.py), handed over after the commit. Also
     deletes export files older than a week (the ledger's other periodic chore).
     """
-    from app.extensions import db
     from app.ledger.jobs import purge_old_exports
     from app.ledger.summaries import queue_due_summaries
 
@@ -47,7 +46,6 @@ def summary(job_id: int, *legacy) -> int | None:
     """Run one summary job; returns the report id (None if not needed or already taken).
 
     A message of an earlier version (unit, period, start, end) is made into a job first."""
-    from app.extensions import db
     from app.ledger.summaries import queue_due_summaries, run_summary_job
 
     if legacy:
@@ -63,7 +61,6 @@ def summary(job_id: int, *legacy) -> int | None:
 @shared_task(name="ledger.check_rollups", time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
 def check_rollups() -> dict:
     """Nightly: the statistics rollups against a full recount; differences repaired and logged."""
-    from app.extensions import db
     from app.ledger.rollup import check
 
     report = check(db.session, repair=True)

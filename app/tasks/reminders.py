@@ -15,6 +15,7 @@ from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
 from app.domain import clock
+from app.extensions import db
 
 
 def _parse(at: str | None) -> dt.datetime | None:
@@ -35,7 +36,6 @@ def _parse(at: str | None) -> dt.datetime | None:
 )
 def sweep(at: str | None = None) -> dict:
     """Write every due reminder once and hand pending messages to the broker."""
-    from app.extensions import db
     from app.reminders import sweep as sweeping
 
     result = sweeping.run(db.session, _parse(at))
@@ -60,7 +60,6 @@ def sweep(at: str | None = None) -> dict:
 )
 def deliver(self, notification_id: int) -> str:
     """Send one pending email or SMS; a channel failure comes back after its back-off."""
-    from app.extensions import db
     from app.reminders import channels
 
     outcome, delay = channels.deliver(db.session, int(notification_id))
