@@ -178,6 +178,17 @@ class Rating(LabelledEnum):
         return int(self.value) <= 2
 
 
+class EvaluationStage(LabelledEnum):
+    """一次一评: an evaluation at acceptance (受理) and one at completion (办结), GB/T 39734."""
+
+    ACCEPTANCE = "acceptance"
+    COMPLETION = "completion"
+
+    @classmethod
+    def _labels(cls):
+        return {"acceptance": _l("At acceptance"), "completion": _l("At completion")}
+
+
 class EvaluationChannel(LabelledEnum):
     ON_SITE = "on_site", _l("On site")
     SMS_LINK = "sms_link", _l("SMS link")

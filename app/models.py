@@ -23,6 +23,7 @@ from app.enums import (
     CenterKind,
     ContactChannel,
     EvaluationChannel,
+    EvaluationStage,
     EventKind,
     HelpType,
     HolidayKind,
@@ -667,9 +668,20 @@ class Evaluation(Model):
     """评价: the applicant's rating on the five levels of GB/T 39734."""
 
     __tablename__ = "evaluation"
+    # One evaluation per stage of a case (一次一评): at acceptance and at completion.
+    __table_args__ = (sa.UniqueConstraint("case_id", "stage", name="uq_evaluation_case_stage"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"))
+    stage: Mapped[EvaluationStage] = mapped_column(
+        enum_column(EvaluationStage),
+        default=EvaluationStage.COMPLETION,
+        server_default=EvaluationStage.COMPLETION.value,
+    )
+    # What the provincial 好差评 system takes, as it stood when the rating was given: the item's
+    # 实施清单编码 (else its 事项编码, else its own code) and the case number.
+    item_code: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    case_number: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
     at: Mapped[dt.datetime] = mapped_column(TS, default=now)
     by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
     rating: Mapped[Rating] = mapped_column(enum_column(Rating), index=True)

@@ -25,6 +25,7 @@ from app.enums import (
     ApplicantKind,
     ContactChannel,
     EvaluationChannel,
+    EvaluationStage,
     Rating,
     ServiceKind,
     SuspensionReason,
@@ -356,6 +357,7 @@ def _advance(session, rng, case, actor, start, categories, stage: float, calenda
         applicant_signed=True,
         received_material_ids=received,
     )
+    _evaluate_at_acceptance(session, case, actor)
     if stage < 0.15:
         return
     _at(start, 1, calendar)
@@ -438,6 +440,24 @@ def _advance(session, rng, case, actor, start, categories, stage: float, calenda
             channel=rng.choice(list(EvaluationChannel)),
             comments="",
         )
+
+
+def _evaluate_at_acceptance(session, case, actor) -> None:
+    """About a third of the demo cases are rated at acceptance too (一次一评: 受理 and 办结),
+    chosen by the case number so the shared random sequence stays as it was."""
+    seed = zlib.crc32(case.number.encode())
+    if seed % 3:
+        return
+    local = random.Random(seed)
+    lifecycle.evaluate(
+        session,
+        case,
+        actor,
+        rating=local.choices(list(Rating), weights=[70, 20, 6, 3, 1])[0],
+        channel=local.choice(list(EvaluationChannel)),
+        comments="",
+        stage=EvaluationStage.ACCEPTANCE,
+    )
 
 
 SUSPENSIONS = (

@@ -10,7 +10,18 @@ import io
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.menu import MenuItem
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction, FilterInFunction
@@ -31,6 +42,7 @@ from app.cases.views import CaseView
 from app.columns import APPLICANT_FIELDS, SERVICE_ITEM_FIELDS
 from app.desk import views as desk_views
 from app.desk.views import GuideView, ProgressView, WalkInDeskView
+from app.domain import clock
 from app.domain.applicants import check_identity
 from app.domain.status import OPEN_STATUSES
 from app.extensions import db
@@ -529,10 +541,55 @@ class EvaluationView(ScopedModelView):
     add_title = _l("Add evaluation")
     edit_title = _l("Edit evaluation")
     base_permissions = ["can_list", "can_show"]
-    list_columns = ["case", "at", "rating", "channel"]
-    show_columns = list_columns + ["comments"]
-    search_columns = ["rating", "channel", "at"]
-    label_columns = {"rating": _l("Rating"), "comments": _l("Comments")}
+    list_columns = ["case", "stage", "at", "rating", "channel"]
+    show_columns = list_columns + ["item_code", "case_number", "comments"]
+    search_columns = ["stage", "rating", "channel", "at"]
+    label_columns = {
+        "stage": _l("Evaluation stage"),
+        "rating": _l("Rating"),
+        "comments": _l("Comments"),
+        "item_code": _l("Item code"),
+        "case_number": _l("Case number"),
+    }
+    list_template = "followup/evaluation_list.html"
+
+    @expose("/province/")
+    @has_access
+    @permission_name("list")
+    def province(self):
+        """The evaluations for the provincial 好差评 system, as .xlsx or CSV, in the scope."""
+        from app.enums import EvaluationStage
+        from app.extensions import db
+        from app.followup import province
+
+        fmt = request.args.get("format", "xlsx")
+        try:
+            date_from = _date_arg("from")
+            date_to = _date_arg("to")
+            stage = EvaluationStage(request.args["stage"]) if request.args.get("stage") else None
+        except ValueError:
+            abort(400, _("Give dates as YYYY-MM-DD and a known stage."))
+        if fmt not in ("xlsx", "csv"):
+            abort(400, _("The format is xlsx or csv."))
+        query = province.select_evaluations(current_scope(), date_from, date_to, stage)
+        data = province.rows(db.session, query)
+        body = province.to_xlsx(data) if fmt == "xlsx" else province.to_csv(data)
+        mimetype = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            if fmt == "xlsx"
+            else "text/csv; charset=utf-8"
+        )
+        name = f"evaluations-{clock.today():%Y%m%d}.{fmt}"
+        return Response(
+            body,
+            mimetype=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+def _date_arg(name: str):
+    value = (request.args.get(name) or "").strip()
+    return dt.date.fromisoformat(value) if value else None
 
 
 class ReturnVisitView(ScopedModelView):

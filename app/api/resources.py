@@ -298,9 +298,22 @@ class EvaluationApi(ScopedModelRestApi):
     resource_name = "evaluation"
     datamodel = SQLAInterface(m.Evaluation)
     include_route_methods = {"get_list", "get"}
-    list_columns = ["id", "case.id", "case.number", "at", "rating", "channel", "comments"]
+    # What the provincial 好差评 system takes: item code, case number, stage, rating, channel,
+    # time, comments (the screens' export: app/followup/province.py).
+    list_columns = [
+        "id",
+        "case.id",
+        "case.number",
+        "item_code",
+        "case_number",
+        "stage",
+        "at",
+        "rating",
+        "channel",
+        "comments",
+    ]
     show_columns = list_columns
-    search_columns = ["rating", "channel", "at", "case"]
+    search_columns = ["stage", "rating", "channel", "at", "case"]
     order_columns = ["at", "rating"]
     base_order = ("at", "desc")
 

@@ -37,6 +37,7 @@ from app.enums import (
     AttachmentKind,
     ContactChannel,
     EvaluationChannel,
+    EvaluationStage,
     HelpType,
     Rating,
     ServiceKind,
@@ -191,6 +192,10 @@ class ResumeForm(StepForm):
 
 
 class EvaluateForm(StepForm):
+    stage = SelectField(
+        _l("Evaluation stage"),
+        choices=[("", _l("By the case's status"))] + enum_choices(EvaluationStage),
+    )
     rating = SelectField(_l("Rating"), choices=enum_choices(Rating))
     channel = SelectField(_l("Channel"), choices=enum_choices(EvaluationChannel))
     comments = TextAreaField(_l("Comments and suggestions"), validators=[Optional()])

@@ -15,6 +15,7 @@ from app.enums import (
     AttachmentKind,
     ContactChannel,
     EvaluationChannel,
+    EvaluationStage,
     HelpType,
     Rating,
     ServiceKind,
@@ -181,6 +182,8 @@ class ResumeSchema(StepSchema):
 
 class EvaluateSchema(StepSchema):
     __component_name__ = "CaseStep.evaluate"
+    # 受理 or 办结; empty or absent: completion once the case has ended, else acceptance.
+    stage = fields.Enum(EvaluationStage, by_value=True, load_default=None, allow_none=True)
     rating = fields.Enum(Rating, by_value=True, required=True)
     channel = fields.Enum(EvaluationChannel, by_value=True, required=True)
     comments = fields.String(validate=TEXT, load_default="")

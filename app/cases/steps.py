@@ -324,7 +324,13 @@ def _resume(c: StepContext):
 def _evaluate(c: StepContext):
     d = c.data
     return lifecycle.evaluate(
-        c.session, c.case, c.actor, rating=d["rating"], channel=d["channel"], comments=d["comments"]
+        c.session,
+        c.case,
+        c.actor,
+        rating=d["rating"],
+        channel=d["channel"],
+        comments=d["comments"],
+        stage=d["stage"],
     )
 
 
@@ -425,7 +431,13 @@ STEPS: dict[str, Step] = _steps(
         {"attachment": _live_attachments},
         offered_if=lambda case: bool(_live_attachments(case)),
     ),
-    Step("evaluate", forms.EvaluateForm, sch.EvaluateSchema, _evaluate),
+    Step(
+        "evaluate",
+        forms.EvaluateForm,
+        sch.EvaluateSchema,
+        _evaluate,
+        offered_if=lambda case: bool(lifecycle.evaluation_stages_open(db.session, case)),
+    ),
     Step("return_visit", forms.ReturnVisitForm, sch.ReturnVisitSchema, _return_visit),
     Step(
         "void",

@@ -50,7 +50,8 @@ RECORDING_STEPS: dict[str, frozenset[CaseStatus]] = {
     "steward": frozenset(OPEN_STATUSES),
     "extend": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS}),
     "joint_review": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS}),
-    "evaluate": TERMINAL_STATUSES,
+    # 一次一评: at acceptance (once confirmed) and at completion (evaluation_stages_open).
+    "evaluate": frozenset((OPEN_STATUSES | TERMINAL_STATUSES) - {S.APPLIED}),
     "return_visit": TERMINAL_STATUSES,
     # signed papers are filed (and a wrong one voided) while the case runs and after it ends
     "attach": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
@@ -720,6 +721,24 @@ def terminate(
     return termination
 
 
+def evaluation_stages_open(session: Session, case: m.Case) -> list:
+    """The stages (一次一评) still open for an evaluation of ``case``: acceptance once the
+    entrustment is confirmed, completion once the case has ended; each once."""
+    from app.enums import EvaluationStage
+
+    given = set(
+        session.execute(sa.select(m.Evaluation.stage).where(m.Evaluation.case_id == case.id))
+        .scalars()
+        .all()
+    )
+    stages = []
+    if case.accepted_at is not None and case.status != S.VOIDED:
+        stages.append(EvaluationStage.ACCEPTANCE)
+    if case.status in TERMINAL_STATUSES:
+        stages.append(EvaluationStage.COMPLETION)
+    return [stage for stage in stages if stage not in given]
+
+
 def evaluate(
     session: Session,
     case: m.Case,
@@ -728,19 +747,41 @@ def evaluate(
     rating,
     channel,
     comments: str = "",
+    stage=None,
     rectification_days: int = 5,
 ) -> m.Evaluation:
-    """评价 after the service ends; 不满意 or worse opens a rectification with a deadline."""
+    """评价 at acceptance (受理) or at completion (办结), one per stage; 不满意 or worse opens a
+    rectification with a deadline. Without a stage: completion once the case has ended, else
+    acceptance."""
+    from app.enums import EvaluationStage
+
     _require_step(case, "evaluate")
+    if stage is None:
+        stage = (
+            EvaluationStage.COMPLETION
+            if case.status in TERMINAL_STATUSES
+            else EvaluationStage.ACCEPTANCE
+        )
     exists = session.execute(
-        sa.select(m.Evaluation.id).where(m.Evaluation.case_id == case.id)
+        sa.select(m.Evaluation.id).where(
+            m.Evaluation.case_id == case.id, m.Evaluation.stage == stage
+        )
     ).first()
     if exists:
-        raise _refuse(_l("This case has already been evaluated."))
+        raise _refuse(
+            _l("This case has already been evaluated at this stage (%(stage)s)."),
+            stage=str(stage.label),
+        )
+    if stage not in evaluation_stages_open(session, case):
+        raise _refuse(_l("The evaluation at completion is given once the case has ended."))
     if rating is None or channel is None:
         raise ValidationFailed({"rating": _l("Choose the rating and the channel.")})
+    item = case.item
     evaluation = m.Evaluation(
         case=case,
+        stage=stage,
+        item_code=(item.implementation_code or item.basic_code or item.code) if item else "",
+        case_number=case.number,
         at=clock.now(),
         by_id=getattr(actor, "id", None),
         rating=rating,
@@ -759,7 +800,7 @@ def evaluate(
         EventKind.EVALUATION,
         actor,
         note=(comments or "").strip(),
-        data={"rating": rating.value},
+        data={"rating": rating.value, "stage": stage.value},
     )
     return evaluation
 

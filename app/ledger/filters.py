@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app.domain.status import CaseStatus
-from app.enums import Rating, ServiceKind
+from app.enums import EvaluationStage, Rating, ServiceKind
 from app.ledger.sqlfn import local_date, start_of_day
 from app.scope import Scope
 
@@ -144,11 +144,16 @@ def on_time_expr():
 
 
 def _evaluated(*conds) -> sa.Exists:
-    """EXISTS an evaluation of the case (correlated to the case only: the ledger's own query
-    also reads the evaluation table)."""
+    """EXISTS an evaluation of the case at completion, the one the ledger's rating column and
+    the statistics count (correlated to the case only: the ledger's own query also reads the
+    evaluation table)."""
     return (
         sa.select(m.Evaluation.id)
-        .where(m.Evaluation.case_id == m.Case.id, *conds)
+        .where(
+            m.Evaluation.case_id == m.Case.id,
+            m.Evaluation.stage == EvaluationStage.COMPLETION,
+            *conds,
+        )
         .correlate(m.Case)
         .exists()
     )

@@ -24,7 +24,7 @@ from app import models as m
 from app.counting import CappedCount, capped_count
 from app.domain import clock
 from app.domain.status import CaseStatus
-from app.enums import WalkInKind
+from app.enums import EvaluationStage, WalkInKind
 from app.ledger.filters import (
     LedgerFilter,
     case_conditions,
@@ -172,7 +172,13 @@ class LedgerQuery:
             .outerjoin(m.Specialist, m.Specialist.id == m.Case.specialist_id)
             .outerjoin(extension, extension.c.case_id == m.Case.id)
             .outerjoin(m.Termination, m.Termination.case_id == m.Case.id)
-            .outerjoin(m.Evaluation, m.Evaluation.case_id == m.Case.id)
+            .outerjoin(
+                m.Evaluation,
+                sa.and_(
+                    m.Evaluation.case_id == m.Case.id,
+                    m.Evaluation.stage == EvaluationStage.COMPLETION,
+                ),
+            )
         )
         return (
             join_handling(stmt).where(*self.conds, *extra_conds).order_by(*self.order(descending))

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app.domain.status import OPEN_STATUSES, CaseStatus
-from app.enums import EventKind
+from app.enums import EvaluationStage, EventKind
 from app.ledger.sqlfn import local_date
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,13 @@ def case_facts_select(session: Session, case_ids: Iterable[int] | None = None) -
             sa.func.coalesce(notices.c.repeats, 0).label("repeat_n"),
         )
         .select_from(m.Case)
-        .outerjoin(m.Evaluation, m.Evaluation.case_id == m.Case.id)
+        .outerjoin(
+            m.Evaluation,
+            sa.and_(
+                m.Evaluation.case_id == m.Case.id,
+                m.Evaluation.stage == EvaluationStage.COMPLETION,
+            ),
+        )
         .outerjoin(m.Termination, m.Termination.case_id == m.Case.id)
         .outerjoin(exts, exts.c.case_id == m.Case.id)
         .outerjoin(notices, notices.c.case_id == m.Case.id)

@@ -20,7 +20,15 @@ import sqlalchemy as sa
 
 from app import models as m
 from app.domain.status import OPEN_STATUSES, CaseStatus
-from app.enums import EventKind, Rating, ServiceKind, TerminationReason, Tier, WalkInKind
+from app.enums import (
+    EvaluationStage,
+    EventKind,
+    Rating,
+    ServiceKind,
+    TerminationReason,
+    Tier,
+    WalkInKind,
+)
 from app.ledger import rollup
 from app.ledger.filters import SATISFIED_RATINGS, on_time_expr, overdue_expr, walkin_conditions
 from app.ledger.queries import LedgerQuery
@@ -110,7 +118,13 @@ def counts(q: LedgerQuery) -> dict[str, list[tuple]]:
         .select_from(m.Case)
         .join(unit, unit.id == m.Case.handling_unit_id)
         .join(item, item.id == m.Case.item_id)
-        .outerjoin(m.Evaluation, m.Evaluation.case_id == m.Case.id)
+        .outerjoin(
+            m.Evaluation,
+            sa.and_(
+                m.Evaluation.case_id == m.Case.id,
+                m.Evaluation.stage == EvaluationStage.COMPLETION,
+            ),
+        )
         .outerjoin(m.Termination, m.Termination.case_id == m.Case.id)
         .where(*q.conds)
     )

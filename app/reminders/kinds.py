@@ -23,7 +23,7 @@ from app.domain import clock
 from app.domain.calendar import load_calendar
 from app.domain.status import CaseStatus
 from app.domain.workdays import WorkCalendar
-from app.enums import RectificationState, ReviewDecision, ServiceKind, Tier
+from app.enums import EvaluationStage, RectificationState, ReviewDecision, ServiceKind, Tier
 from app.reminders.models import RUNNING_SQL
 from app.reminders.recipients import Directory, Person, unique
 from app.scope import Scope
@@ -272,7 +272,11 @@ def evaluation_due(ctx: Context) -> list[Due]:
     """No evaluation N days after the case ended (once per case)."""
     days = ctx.setting("reminders.evaluation_days")
     catch_up = ctx.setting("reminders.catch_up_days")
-    evaluated = sa.select(m.Evaluation.id).where(m.Evaluation.case_id == m.Case.id).exists()
+    evaluated = (
+        sa.select(m.Evaluation.id)
+        .where(m.Evaluation.case_id == m.Case.id, m.Evaluation.stage == EvaluationStage.COMPLETION)
+        .exists()
+    )
     out = []
     for case in _cases(
         ctx,
