@@ -14,16 +14,60 @@ branch_labels = None
 depends_on = None
 
 STAGES = ["acceptance", "completion"]
-# SQLite names the unnamed unique constraint of 0001 through this convention in batch mode.
-NAMING = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
+
+
+def _evaluation_as_in_0001():
+    """The evaluation table as 0001 made it, without its unnamed UNIQUE (case_id): SQLite's
+    batch mode copies the table from this description, so the constraint is left behind."""
+    meta = sa.MetaData()
+    sa.Table("service_case", meta, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table("ab_user", meta, sa.Column("id", sa.Integer, primary_key=True))
+    return sa.Table(
+        "evaluation",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("case_id", sa.Integer, sa.ForeignKey("service_case.id"), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("by_id", sa.Integer, sa.ForeignKey("ab_user.id"), nullable=True),
+        sa.Column(
+            "rating",
+            sa.Enum(
+                "5",
+                "4",
+                "3",
+                "2",
+                "1",
+                name="rating",
+                native_enum=False,
+                create_constraint=True,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "channel",
+            sa.Enum(
+                "on_site",
+                "sms_link",
+                "phone",
+                name="evaluationchannel",
+                native_enum=False,
+                create_constraint=True,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("comments", sa.Text, nullable=False),
+        sa.Index("ix_evaluation_rating", "rating"),
+    )
 
 
 def _drop_case_unique():
     if op.get_bind().dialect.name == "postgresql":
         op.drop_constraint("evaluation_case_id_key", "evaluation", type_="unique")
         return
-    with op.batch_alter_table("evaluation", naming_convention=NAMING) as batch_op:
-        batch_op.drop_constraint("uq_evaluation_case_id", type_="unique")
+    with op.batch_alter_table("evaluation", copy_from=_evaluation_as_in_0001(), recreate="always"):
+        pass
 
 
 def upgrade():
