@@ -195,6 +195,7 @@ class EvaluateForm(StepForm):
     stage = SelectField(
         _l("Evaluation stage"),
         choices=[("", _l("By the case's status"))] + enum_choices(EvaluationStage),
+        validate_choice=False,  # the step's schema checks it (and a form without it means "")
     )
     rating = SelectField(_l("Rating"), choices=enum_choices(Rating))
     channel = SelectField(_l("Channel"), choices=enum_choices(EvaluationChannel))
