@@ -15,6 +15,7 @@ from app.domain.status import CaseStatus as S
 from app.enums import (
     ContactChannel,
     EvaluationChannel,
+    EvaluationStage,
     EventKind,
     Rating,
     ServiceKind,
@@ -200,15 +201,24 @@ def test_steps_refused_on_a_new_application(world, step):
     assert len(case.events) == events_before
 
 
-def test_evaluating_an_open_case_is_refused(world):
+def test_an_open_case_is_evaluated_at_acceptance_only(world):
     tree, spec = world
     case = new_case(tree, spec)
     lifecycle.confirm(db.session, case, spec.user, process_explained=True, applicant_signed=True)
     lifecycle.submit(db.session, case, spec.user)
     with pytest.raises(IllegalTransition):
         lifecycle.evaluate(
-            db.session, case, spec.user, rating=Rating.SATISFIED, channel=EvaluationChannel.PHONE
+            db.session,
+            case,
+            spec.user,
+            rating=Rating.SATISFIED,
+            channel=EvaluationChannel.PHONE,
+            stage=EvaluationStage.COMPLETION,
         )
+    given = lifecycle.evaluate(
+        db.session, case, spec.user, rating=Rating.SATISFIED, channel=EvaluationChannel.PHONE
+    )
+    assert given.stage == EvaluationStage.ACCEPTANCE
 
 
 def test_completion_needs_a_handover_signature(world):
