@@ -1,15 +1,15 @@
 """好差评 in two stages: evaluation.stage (acceptance / completion), one per stage of a case, and
 what the provincial system takes (item code, case number) kept on each evaluation
 
-Revision ID: 0018_evaluation_stages
-Revises: 0017_item_codes
+Revision ID: 0019_evaluation_stages
+Revises: 0018_attachment_kinds
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_evaluation_stages"
-down_revision = "0017_item_codes"
+revision = "0019_evaluation_stages"
+down_revision = "0018_attachment_kinds"
 branch_labels = None
 depends_on = None
 
