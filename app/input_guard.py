@@ -63,9 +63,12 @@ class BadInput(Exception):
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def bad_text(value: str) -> bool:
+def bad_text(value: str | None) -> bool:
     """NUL and other control characters, or a lone surrogate (text PostgreSQL, UTF-8 or a
-    spreadsheet cannot hold)."""
+    spreadsheet cannot hold). A field without a value (``None``: a form part with no text, as
+    a WSGI caller may hand over) holds neither."""
+    if not isinstance(value, str):
+        return False
     if _CONTROL.search(value):
         return True
     try:

@@ -45,6 +45,7 @@ from app.enums import (
     NotificationChannel,
     Rating,
     ServiceKind,
+    SuspensionReason,
     TerminationReason,
     Tier,
     WalkInKind,
@@ -69,11 +70,25 @@ OWN_ACCOUNT_ENDPOINTS = {
 }
 
 # URL parameters that carry a row id, by name (``pk`` is the model of the view).
-ID_PARAMS = {"pk", "case_id", "notice_id", "extension_id", "filename", "job_id", "report_id"}
+ID_PARAMS = {
+    "pk",
+    "case_id",
+    "notice_id",
+    "extension_id",
+    "suspension_id",
+    "filename",
+    "job_id",
+    "report_id",
+    "attachment_id",
+}
+# An id that names a row under its parent's id in the same URL: param → the parent's param.
+# Probes fill both from the same side (the attachment of side A under side A's case).
+CHILD_PARAMS = {"attachment_id": "pk"}
 PARAM_MODELS = {
     "case_id": m.Case,
     "notice_id": m.MaterialNotice,
     "extension_id": m.Extension,
+    "suspension_id": m.Suspension,
     "report_id": m.SummaryReport,
 }
 # Where the generic model row is not the one the route needs: (endpoint or view, param) → key
@@ -262,6 +277,15 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
     lifecycle.confirm(
         s, open_case, actor, process_explained=True, applicant_signed=True, received_material_ids=[]
     )
+    paused = new_case()
+    s.flush()
+    lifecycle.confirm(
+        s, paused, actor, process_explained=True, applicant_signed=True, received_material_ids=[]
+    )
+    suspension = lifecycle.suspend(
+        s, paused, actor, reason_type=SuspensionReason.OTHER, reason=f"{marker}中止"
+    )
+    lifecycle.resume(s, paused, actor, renewal_signed=True, signed_by=applicant_name)
     stored = f"matrix-{side}-{uuid.uuid4().hex}.txt"
     content = f"{marker} {applicant_name} {id_number}".encode()
     (upload / stored).write_bytes(content)
@@ -310,6 +334,7 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
             m.CaseEvent: event.id,
             m.MaterialNotice: notice.id,
             m.Extension: extension.id,
+            m.Suspension: suspension.id,
             m.JointReview: review.id,
             m.Handover: handover.id,
             m.Termination: termination.id,
@@ -632,10 +657,16 @@ class Route:
     id_param: str | None
     fixed: tuple[tuple[str, str], ...]
     security: bool
+    parent: str | None = None  # the parent's id parameter of a child id (CHILD_PARAMS)
 
     def url(self, id_value: object | None = None) -> str:
         values = dict(self.fixed)
         if self.id_param is not None:
+            if self.parent is not None:
+                parent_value, id_value = (
+                    id_value if isinstance(id_value, tuple) else (id_value,) * 2
+                )
+                values[self.parent] = str(parent_value)
             values[self.id_param] = str(id_value)
 
         def fill(match):
@@ -670,6 +701,11 @@ def collect_routes(app) -> tuple[list[Route], list[str]]:
             continue
         view = views.get(rule.endpoint.split(".")[0])
         id_params = [p for p in rule.arguments if p in ID_PARAMS]
+        parent = None
+        for child, parent_param in CHILD_PARAMS.items():
+            if child in id_params and parent_param in id_params:
+                id_params.remove(parent_param)
+                parent = parent_param
         assert len(id_params) <= 1, f"{rule.rule}: several id parameters"
         choices: list[list[tuple[str, str]]] = [[]]
         for param in sorted(set(rule.arguments) - ID_PARAMS):
@@ -694,6 +730,7 @@ def collect_routes(app) -> tuple[list[Route], list[str]]:
                     id_param=id_params[0] if id_params else None,
                     fixed=tuple(fixed),
                     security=security,
+                    parent=parent,
                 )
             )
     return routes, skipped
@@ -743,6 +780,9 @@ def _rows_of(route: Route, world: World) -> dict[str, object]:
     param = route.id_param
     if param == "filename":
         return dict(world.files)
+    if param == "attachment_id":  # under its case: (case id, attachment id) of the same side
+        cases = world.rows[m.Case]
+        return {side: (cases[side], pk) for side, pk in world.rows[m.Attachment].items()}
     key = ROW_OVERRIDES.get((route.endpoint, param)) or ROW_OVERRIDES.get((route.view_name, param))
     if key is None and param == "pk":
         if not hasattr(route.view, "datamodel"):

@@ -210,3 +210,13 @@ def test_openapi_describes_q_as_a_rison_string(api_app, people):
     params = spec["paths"]["/api/v1/applicant/"]["get"]["parameters"]
     q = next(p for p in params if p["name"] == "q")
     assert q["schema"] == {"type": "string"} and "ison" in q["description"]
+
+
+def test_a_form_part_without_a_value_is_not_refused_as_bad_text():
+    """A WSGI caller may hand over a form part with no value (``None``); the guard treats it as
+    holding nothing bad instead of failing (schemathesis found a 500 on an upload route)."""
+    from app.input_guard import bad_text
+
+    assert bad_text(None) is False
+    assert bad_text("a\x00b") is True
+    assert bad_text("正常") is False

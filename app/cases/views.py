@@ -197,6 +197,9 @@ class CaseView(ScopedModelView):
     @has_access
     def show(self, pk):
         case = load_case(pk)
+        # The view's own narrowing on top of the scope (My cases: one's own cases only).
+        if self.base_filters and self.datamodel.get(case.id, self._base_filters) is None:
+            abort(404)
         return self.render_template(
             self.show_template,
             pk=case.id,
