@@ -28,6 +28,11 @@ COMMON_LABELS = {
     "item": _l("Service item"),
     "materials_returned": _l("Materials returned"),
     "created_at": _l("Created"),
+    "basic_code": _l("Official item code"),
+    "implementation_code": _l("Implementation code"),
+    "item_code": _l("Item code"),
+    "case_number": _l("Case number"),
+    "stage": _l("Evaluation stage"),
 }
 
 

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.views import RoleModelView
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -26,6 +27,10 @@ class RoleView(RoleModelView):
 
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     list_columns = ["name"]
+    # FAB's RoleListWidget prints raw names and permission strings; the plain list applies the
+    # formatter (role names in the user's language). Roles are searched by name only.
+    list_widget = ListWidget
+    search_columns = ["name"]
     formatters_columns = {"name": _role_name}
     label_columns = {"name": _l("Role")}
 
