@@ -1238,11 +1238,20 @@ def _org_code(body: str) -> str:
     return body + {10: "X", 11: "0"}.get(check, str(check))
 
 
-def _department_credit_code(index: int) -> str:
-    from app.validators import complete_uscc
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
+
+def _with_uscc_check(body: str) -> str:
+    """A GB 32100 credit code: 17 characters and their check character (this module imports
+    nothing of the app: tests/test_demo_data.py; app/validators.py checks the same rule)."""
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(body, _USCC_WEIGHTS, strict=True))
+    return body + _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def _department_credit_code(index: int) -> str:
     # 1 机构编制 registration, 1 机关, 440781 Taishan, then the organization code.
-    return complete_uscc("11440781" + _org_code(f"0070{(index + 1) * 37 % 10000:04d}"))
+    return _with_uscc_check("11440781" + _org_code(f"0070{(index + 1) * 37 % 10000:04d}"))
 
 
 DEPARTMENT_CREDIT_CODES = {d["code"]: _department_credit_code(i) for i, d in enumerate(DEPARTMENTS)}

@@ -181,12 +181,8 @@ class Rating(LabelledEnum):
 class EvaluationStage(LabelledEnum):
     """一次一评: an evaluation at acceptance (受理) and one at completion (办结), GB/T 39734."""
 
-    ACCEPTANCE = "acceptance"
-    COMPLETION = "completion"
-
-    @classmethod
-    def _labels(cls):
-        return {"acceptance": _l("At acceptance"), "completion": _l("At completion")}
+    ACCEPTANCE = "acceptance", _l("At acceptance")
+    COMPLETION = "completion", _l("At completion")
 
 
 class EvaluationChannel(LabelledEnum):
