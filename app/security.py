@@ -151,11 +151,9 @@ def _joined(values):
 
 def _role_text(role) -> str:
     """A role as people read it (its name is a key: Admin, Manager...)."""
-    from app.roles import ROLE_LABELS
+    from app.permissions import role_label
 
-    if role.name == "Public":  # FAB's role of visitors who are not logged in
-        return str(_l("Public (not logged in)"))
-    return str(ROLE_LABELS.get(role.name, role.name))
+    return role_label(role.name)
 
 
 def _role_view():
