@@ -223,3 +223,40 @@ class RectificationState(LabelledEnum):
     CLOSED = "closed", _l("Closed after call-back")
     APPEALED = "appealed", _l("Appealed")
     APPEAL_UPHELD = "appeal_upheld", _l("Appeal upheld")
+
+
+class SlotPeriod(LabelledEnum):
+    """The half-day slots of an appointment (预约), and the after-hours service (延时服务)."""
+
+    MORNING = "morning", _l("Morning")  # 上午
+    AFTERNOON = "afternoon", _l("Afternoon")  # 下午
+    NOON = "noon", _l("After-hours service, midday")  # 延时服务 12:00–14:30
+    EVENING = "evening", _l("After-hours service, evening")  # 延时服务 17:30–19:00
+
+    @property
+    def after_hours(self) -> bool:
+        return self in (SlotPeriod.NOON, SlotPeriod.EVENING)
+
+    @property
+    def hours(self) -> str:
+        return {
+            "morning": "09:00–12:00",
+            "afternoon": "14:30–17:30",
+            "noon": "12:00–14:30",
+            "evening": "17:30–19:00",
+        }[self.value]
+
+
+class AppointmentStatus(LabelledEnum):
+    """Where an appointment stands; only app/appointments/service.py changes it."""
+
+    BOOKED = "booked", _l("Booked")  # set by booking (staff or the public page)
+    CANCELLED = "cancelled", _l("Cancelled")  # by staff or the applicant; the place is freed
+    NO_SHOW = "no_show", _l("Did not come")  # by staff at the desk, on or after the day
+    SERVED = "served", _l("Served")  # turned into a case or a walk-in record at the desk
+
+
+class AppointmentChannel(LabelledEnum):
+    STAFF = "staff", _l("Booked by staff")  # at the window or by phone
+    PUBLIC = "public", _l("Booked online")  # the public booking page
+    API = "api", _l("Booked through the API")

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from app.domain.status import CaseStatus
 from app.enums import (
     ApplicantKind,
+    AppointmentChannel,
+    AppointmentStatus,
     AttachmentKind,
     CenterKind,
     ContactChannel,
@@ -33,6 +35,7 @@ from app.enums import (
     RectificationState,
     ReviewDecision,
     ServiceKind,
+    SlotPeriod,
     StaffType,
     SuspensionReason,
     TerminationReason,
@@ -1117,3 +1120,103 @@ class StatRollup(Model):
     repeats: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     notice_cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     repeat_cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+# ---------------------------------------------------------------- appointments (预约)
+
+
+class AppointmentPattern(Model):
+    """A unit's weekly pattern: the places of each period on each weekday (0 Monday … 6 Sunday).
+
+    A manager sets it; a day's slots follow it on working days of the calendar, and on an
+    ordinary weekend only its after-hours periods (延时服务) open (app/appointments/service.py).
+    """
+
+    __tablename__ = "appointment_pattern"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "weekday", "period", name="uq_appointment_pattern"),
+        sa.CheckConstraint("weekday >= 0 AND weekday <= 6", name="ck_appointment_pattern_weekday"),
+        sa.CheckConstraint("capacity >= 0", name="ck_appointment_pattern_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    weekday: Mapped[int] = mapped_column()
+    period: Mapped[SlotPeriod] = mapped_column(enum_column(SlotPeriod))
+    capacity: Mapped[int] = mapped_column(default=0)
+
+    unit: Mapped[OrgUnit] = relationship()
+
+
+class AppointmentSlot(Model):
+    """One period of one day at one unit with its places; ``booked`` counts live bookings and
+    is raised only by ``UPDATE … WHERE booked < capacity`` (no overbooking under concurrency)."""
+
+    __tablename__ = "appointment_slot"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "day", "period", name="uq_appointment_slot"),
+        sa.CheckConstraint("booked >= 0 AND booked <= capacity", name="ck_appointment_slot_booked"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"))
+    day: Mapped[dt.date] = mapped_column(sa.Date)
+    period: Mapped[SlotPeriod] = mapped_column(enum_column(SlotPeriod))
+    capacity: Mapped[int] = mapped_column(default=0)
+    booked: Mapped[int] = mapped_column(default=0)
+
+    unit: Mapped[OrgUnit] = relationship()
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+
+class Appointment(Model):
+    """预约: an applicant's place in a slot, booked by staff or on the public page; served at
+    the desk by turning it into a case or a walk-in record."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (sa.Index("ix_appointment_unit_day", "unit_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    slot_id: Mapped[int] = mapped_column(sa.ForeignKey("appointment_slot.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"))
+    day: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    period: Mapped[SlotPeriod] = mapped_column(enum_column(SlotPeriod))
+    applicant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("applicant.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    mobile: Mapped[str] = mapped_column(sa.String(20), index=True)
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_item.id"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    channel: Mapped[AppointmentChannel] = mapped_column(enum_column(AppointmentChannel))
+    status: Mapped[AppointmentStatus] = mapped_column(
+        enum_column(AppointmentStatus), default=AppointmentStatus.BOOKED
+    )
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    end_note: Mapped[str] = mapped_column(sa.Text, default="")
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_case.id"))
+    walk_in_id: Mapped[int | None] = mapped_column(sa.ForeignKey("walk_in_help.id"))
+
+    slot: Mapped[AppointmentSlot] = relationship()
+    unit: Mapped[OrgUnit] = relationship()
+    applicant: Mapped[Applicant | None] = relationship()
+    item: Mapped[ServiceItem | None] = relationship()
+    case: Mapped[Case | None] = relationship()
+    walk_in: Mapped[WalkInHelp | None] = relationship()
+    created_by = relationship(User, foreign_keys=[created_by_id])
+
+    @validates("mobile")
+    def _normalize_identifier(self, key, value):
+        return normalized_identifier(key, value)
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile) if self.mobile else ""
+
+    def __str__(self) -> str:
+        return self.number or ""

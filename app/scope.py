@@ -144,6 +144,9 @@ SCOPE_RULES = {
         sa.select(m.Evaluation.id).where(m.Evaluation.case_id.in_(s.cases()))
     ),
     m.WalkInHelp: lambda s: s.units_clause(m.WalkInHelp.unit_id),
+    m.AppointmentPattern: lambda s: s.units_clause(m.AppointmentPattern.unit_id),
+    m.AppointmentSlot: lambda s: s.units_clause(m.AppointmentSlot.unit_id),
+    m.Appointment: lambda s: s.units_clause(m.Appointment.unit_id),
     m.BackgroundJob: lambda s: _job_rule(s),
 }
 
@@ -214,6 +217,7 @@ WRITE_UNIT_RELATIONS = {
     "Specialist": ("unit",),
     "Applicant": ("unit",),
     "WalkInHelp": ("unit",),
+    "Appointment": ("unit",),
     "Case": ("handling_unit",),  # only the current handling side edits
 }
 

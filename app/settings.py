@@ -58,6 +58,12 @@ DEFAULTS: dict[str, Knob] = {
     "notifications.redispatch_minutes": Knob(10, _l("Minutes before a message is re-sent")),
     # From this day of the year (MM-DD) until next year's calendar is confirmed, Admins and
     # Managers see a banner and get a daily notification.
+    # Appointments (预约): how many days ahead a slot can be booked, and from which hour of
+    # the day before the applicant's reminder SMS goes out.
+    "appointments.days_ahead": Knob(14, _l("Days ahead an appointment can be booked"), minimum=1),
+    "appointments.reminder_hour": Knob(
+        9, _l("Hour of the day before an appointment its SMS reminder goes out"), maximum=23
+    ),
     "calendar.warn_from": Knob(
         "10-01",
         _l("Warn about next year's calendar from (MM-DD)"),
