@@ -25,11 +25,30 @@ AUDITED_TABLES = {
     "ab_user",
     "ab_role",
     "ab_permission_view",
+    "sms_template",  # the wording of the SMS to applicants
 }
+# Tables audited for some rows only: the settings table holds the business knobs (audited, the
+# SMS signature among them) and each user's language preference (not audited).
+AUDITED_ROWS = {"app_setting": lambda obj: _is_knob(obj)}
 # Never copied into the trail.
 SECRET_COLUMNS = {"password"}
 # Collections whose membership is part of a row's state (roles of a user, permissions of a role).
 AUDITED_COLLECTIONS = {"ab_user": ("roles",), "ab_role": ("permissions",)}
+
+
+def _is_knob(obj) -> bool:
+    from app.settings import DEFAULTS
+
+    return getattr(obj, "key", None) in DEFAULTS
+
+
+def audited(obj) -> bool:
+    """Whether a change of ``obj`` goes into the trail."""
+    table = getattr(obj, "__tablename__", None)
+    if table in AUDITED_TABLES:
+        return True
+    check = AUDITED_ROWS.get(table)
+    return check is not None and check(obj)
 
 
 def _plain(value):
@@ -167,12 +186,11 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             raise PermissionError("the audit trail is append-only")
     pending = session.info.setdefault("audit_pending", [])
     for obj in list(session.deleted):
-        table = getattr(obj, "__tablename__", None)
-        if table in AUDITED_TABLES:
+        if audited(obj):
             pending.append(("delete", obj, _columns(obj), None))
     for obj in list(session.dirty):
         table = getattr(obj, "__tablename__", None)
-        if table in AUDITED_TABLES and session.is_modified(obj, include_collections=True):
+        if audited(obj) and session.is_modified(obj, include_collections=True):
             before, after = _changes(obj)
             if before or after:
                 write_entry(
@@ -184,7 +202,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
                     after=after,
                 )
     for obj in list(session.new):
-        if getattr(obj, "__tablename__", None) in AUDITED_TABLES:
+        if audited(obj):
             pending.append(("create", obj, None, None))
     for _action, obj, before, _ in [p for p in pending if p[0] == "delete"]:
         write_entry(

@@ -27,6 +27,10 @@ CITY = {
     "phone": "0750-5565827",
 }
 
+# The SMS signature (签名) registered for the center with the carriers: 2-12 characters, sent as
+# 【台山市政务服务中心】 in front of every SMS.
+SMS_SIGNATURE = "台山市政务服务中心"
+
 # --------------------------------------------------------------------------------------------
 # 2. Towns / street: 台城街道 first, then the 16 towns in their customary order
 # --------------------------------------------------------------------------------------------

@@ -208,6 +208,8 @@ AUDIT_TABLES = {
     "ab_user": _l("Account"),
     "ab_role": _l("Role"),
     "ab_permission_view": _l("Permission"),
+    "sms_template": _l("SMS template"),
+    "app_setting": _l("Setting"),
     "system": _l("System"),
 }
 

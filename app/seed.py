@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import demo_data as dd
 from app import models as m
+from app import settings
 from app.domain import clock, lifecycle
 from app.domain.calendar import load_calendar, seed_official_calendar
 from app.domain.staff import create_staff
@@ -496,9 +497,16 @@ def _suspend_and_resume(session, case, actor, start, last, calendar, stage):
     return last
 
 
+def seed_sms_signature(session: Session) -> None:
+    """The center's registered SMS signature, unless an Admin has set one."""
+    if session.get(m.Setting, "sms.signature") is None:
+        settings.set_value(session, "sms.signature", dd.SMS_SIGNATURE)
+
+
 def seed_demo(session: Session) -> dict[str, int]:
     """Load everything; safe to run again (changes nothing the second time)."""
     units = seed_units(session)
+    seed_sms_signature(session)
     seed_catalogue(session)
     added_days = seed_official_calendar(session, supported_years())
     seed_staff(session, units)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -26,6 +27,7 @@ class Knob:
     maximum: int | None = None
     pattern: str | None = None  # text knobs: the shape the value must have
     hint: object = None  # what a valid value looks like, for the settings screen
+    clean: Callable[[str], str] | None = None  # text knobs: tidy what was typed before checking
 
 
 DEFAULTS: dict[str, Knob] = {
@@ -50,6 +52,23 @@ DEFAULTS: dict[str, Knob] = {
     # SMS quiet hours in Asia/Shanghai: no SMS from start hour to end hour.
     "sms.quiet_start_hour": Knob(21, _l("SMS quiet hours start (hour)"), maximum=23),
     "sms.quiet_end_hour": Knob(8, _l("SMS quiet hours end (hour)"), maximum=23),
+    # The SMS signature (签名) registered with the carriers for the center, without its brackets
+    # (【】 are added when sending). Empty: the deployment's SMS_SIGNATURE, else the product name.
+    "sms.signature": Knob(
+        "",
+        _l("Registered SMS signature"),
+        pattern=r"^[^\[\]【】〔〕［］()（）<>《》{}「」『』]{2,12}$",
+        hint=_l("2 to 12 characters without brackets (the brackets 【】 are added when sending)."),
+        clean=lambda text: strip_brackets(text),
+    ),
+    # The language of the SMS to applicants (the center's default; applicants have no language
+    # of their own on record).
+    "sms.language": Knob(
+        "zh",
+        _l("Language of SMS to applicants"),
+        pattern=r"^(zh|zh_Hant|en)$",
+        hint=_l("zh (Simplified Chinese), zh_Hant (Traditional Chinese) or en (English)"),
+    ),
     # Delivery: attempts before a message is marked failed, and the back-off base.
     "notifications.max_attempts": Knob(6, _l("Delivery attempts before failing")),
     "notifications.retry_base_seconds": Knob(60, _l("First retry delay (seconds)")),
@@ -73,6 +92,15 @@ DEFAULTS: dict[str, Knob] = {
 }
 
 
+def strip_brackets(text: str) -> str:
+    """A signature typed with its brackets (【台山市政务服务中心】) stored without them."""
+    text = text.strip()
+    for left, right in (("【", "】"), ("[", "]"), ("［", "］")):
+        if len(text) > 2 and text.startswith(left) and text.endswith(right):
+            return text[1:-1].strip()
+    return text
+
+
 class InvalidSetting(ValueError):
     """A value the knob cannot take; ``message`` says why in the user's language."""
 
@@ -88,6 +116,8 @@ def check(key: str, raw) -> int | bool | str:
     if knob is None:
         raise InvalidSetting(_l("Unknown setting."))
     text = str(raw if raw is not None else "").strip()
+    if knob.clean is not None:
+        text = knob.clean(text)
     try:
         value = _parse(text, knob.default)
     except (TypeError, ValueError):

@@ -55,6 +55,7 @@ from app.lock_views import LoginLockView
 from app.printing import PrintView
 from app.reminders import views as notification_views
 from app.reminders.labels import kind_label
+from app.reminders.sms_views import SmsTemplateView
 from app.reminders.views import NotificationCenterView, NotificationOutboxView, SmsSinkView
 from app.scope import current_scope
 from app.staff.views import SpecialistView
@@ -1040,6 +1041,8 @@ SCREENS = [
         "System",
     ),
     Menu(SmsSinkView, "SmsSink", _l("SMS sink"), "fa-mobile", "System"),
+    # SMS wording per kind and language, and the registered signature (Admins only)
+    Menu(SmsTemplateView, "SmsTemplates", _l("SMS templates"), "fa-commenting", "System"),
     # bulk import
     Menu(ImportView, "Imports", _l("Bulk import"), "fa-upload", "Organisation"),
     # the working-day calendar

@@ -27,51 +27,34 @@ from app.enums import EventKind, NotificationChannel
 S = CaseStatus
 
 
-def _status_text(case: m.Case, new: CaseStatus, old: CaseStatus | None = None) -> str:
-    params = {"number": case.number, "item": case.item.name if case.item else ""}
+def status_message(case: m.Case, new: CaseStatus, old: CaseStatus | None = None):
+    """Which SMS kind (app/reminders/sms_templates.py KINDS) tells the applicant about this
+    change, and the values of its placeholders."""
+    values = {
+        "number": case.number,
+        "item": case.item.name if case.item else "",
+        "status": new.label,
+    }
     if new == S.SUSPENDED:
-        return _(
-            "The handling of your case %(number)s (%(item)s) is suspended; the time limit stands "
-            "still until it resumes. Please contact your specialist.",
-            **params,
-        )
+        return "suspended", values
     if old == S.SUSPENDED:
-        return _(
-            "The handling of your case %(number)s (%(item)s) has resumed; the new due date is "
-            "%(due)s.",
-            due=case.due_date.isoformat() if case.due_date else "—",
-            **params,
-        )
+        values["due"] = case.due_date.isoformat() if case.due_date else "—"
+        return "resumed", values
     if new == S.ACCEPTED and old == S.AWAITING_MATERIALS:
-        return _(
-            "We have received the materials for your case %(number)s (%(item)s); it will now "
-            "be handed to the window.",
-            **params,
-        )
+        return "materials_received", values
     if new == S.ACCEPTED:
-        return _(
-            "Your application %(number)s (%(item)s) has been accepted; the promised time limit "
-            "is %(days)s working days.",
-            days=case.promised_days if case.promised_days is not None else case.item.promised_days,
-            **params,
-        )
+        days = case.promised_days if case.promised_days is not None else case.item.promised_days
+        values["days"] = days
+        return "accepted", values
     if new == S.IN_PROGRESS:
-        return _("Your case %(number)s (%(item)s) is being handled at the window.", **params)
+        return "in_progress", values
     if new == S.AWAITING_MATERIALS:
-        return _(
-            "Your case %(number)s (%(item)s) needs more materials: your specialist has listed "
-            "them all for you. Please supply them before the deadline.",
-            **params,
-        )
+        return "awaiting_materials", values
     if new == S.COMPLETED:
-        return _(
-            "Your case %(number)s (%(item)s) is completed. Please tell us how satisfied you are "
-            "with the service.",
-            **params,
-        )
+        return "completed", values
     if new == S.TERMINATED:
-        return _("The entrustment of your case %(number)s (%(item)s) has ended.", **params)
-    return _("Your case %(number)s (%(item)s) is now: %(status)s.", status=new.label, **params)
+        return "terminated", values
+    return "status", values
 
 
 def on_status_change(session: Session, case: m.Case, old: CaseStatus, new: CaseStatus) -> None:
@@ -81,7 +64,7 @@ def on_status_change(session: Session, case: m.Case, old: CaseStatus, new: CaseS
     change sends one SMS and nothing can send it twice. Quiet hours defer it; a rollback of
     the step removes it with everything else.
     """
-    from app.reminders import channels, outbox
+    from app.reminders import channels, outbox, sms_templates
 
     if new == S.VOIDED:
         return  # a case entered by mistake: nothing to tell the applicant
@@ -107,8 +90,9 @@ def on_status_change(session: Session, case: m.Case, old: CaseStatus, new: CaseS
         and obj.kind == EventKind.STATUS
         and obj.to_status == new
     )
+    code, values = status_message(case, new, old)
+    text = sms_templates.compose(session, code, values)
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
-        text = channels.sms_signature() + _status_text(case, new, old)
         subject = _("Case %(number)s: status changed", number=case.number)
     outbox.queue(
         session,

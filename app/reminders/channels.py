@@ -6,7 +6,9 @@ Channels, configured by the environment (or the Flask config of the same name):
 - SMS to applicants through a gateway chosen by ``SMS_GATEWAY``: ``http`` posts JSON to
   ``SMS_HTTP_URL`` (bearer ``SMS_HTTP_TOKEN``); ``sink`` (the default when no URL is set) records
   each message in the database (``sms_sink_message``) for development and demonstrations;
-  ``off`` sends none. ``SMS_SIGNATURE`` is put in front of every text (default: the app name).
+  ``off`` sends none. The texts arrive here complete, signature included: the registered
+  signature is a setting (``sms.signature``, with ``SMS_SIGNATURE`` as the deployment's fallback)
+  and the wording a template per kind and language (app/reminders/sms_templates.py).
 
 ``deliver`` claims the row with ``SELECT … FOR UPDATE SKIP LOCKED`` and marks it sent in the
 same transaction that sent it, so two workers holding the same id never both send, and a worker
@@ -58,15 +60,6 @@ def email_enabled() -> bool:
 def sms_gateway_name() -> str:
     name = (conf("SMS_GATEWAY") or ("http" if conf("SMS_HTTP_URL") else "sink")).lower()
     return name if name in {"http", "sink", "off"} else "off"
-
-
-def sms_signature() -> str:
-    from config import DEFAULT_APP_NAME
-
-    name = current_app.config.get("APP_NAME", "")
-    # The product name is translated per reader on screens; an SMS signature is always Chinese.
-    name = name if isinstance(name, str) else DEFAULT_APP_NAME
-    return conf("SMS_SIGNATURE", f"【{name}】") or ""
 
 
 def idempotency_key(row: Notification) -> str:

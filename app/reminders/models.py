@@ -84,3 +84,27 @@ DUE_INDEXES = (
         where="status = 'pending'",
     ),
 )
+
+
+class SmsTemplate(Model):
+    """An Admin's wording of one kind of SMS in one language (app/reminders/sms_templates.py).
+
+    Only edited wordings are stored: a kind and language without a row use the code's default,
+    today's wording from the translation catalog, so improvements of the catalog reach every
+    template nobody changed. Every change is audited (app/audit.py AUDITED_TABLES).
+    """
+
+    __tablename__ = "sms_template"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "language", name="uq_sms_template_kind_language"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    language: Mapped[str] = mapped_column(sa.String(10))
+    body: Mapped[str] = mapped_column(sa.Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(m.TS, default=m.now)
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.language}"
