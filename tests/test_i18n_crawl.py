@@ -74,6 +74,11 @@ ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+# Not read as the page's language: code and sample output, and a textarea's content, which is a
+# form's value like an input's (an SMS template in the language being edited, for one).
+SKIP_TAGS = ("script", "style", "code", "pre", "kbd", "samp", "textarea")
+
+
 class _Text(HTMLParser):
     """Visible text and the attributes people read (title, placeholder, alt, aria-label)."""
 
@@ -83,7 +88,7 @@ class _Text(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "code", "pre", "kbd", "samp"):
+        if tag in SKIP_TAGS:
             self._skip += 1
         for name, value in attrs:
             if name in ("title", "placeholder", "alt", "aria-label") and value:
@@ -93,7 +98,7 @@ class _Text(HTMLParser):
                 self.parts.append(value)
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style", "code", "pre", "kbd", "samp") and self._skip:
+        if tag in SKIP_TAGS and self._skip:
             self._skip -= 1
 
     def handle_data(self, data):
