@@ -1,15 +1,15 @@
 """SMS templates: an administrator's wording of each kind of SMS per language (only edited
 wordings are stored; the others are the code's defaults)
 
-Revision ID: 0020_sms_templates
-Revises: 0019_evaluation_stages
+Revision ID: 0021_sms_templates
+Revises: 0020_appointments
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_sms_templates"
-down_revision = "0019_evaluation_stages"
+revision = "0021_sms_templates"
+down_revision = "0020_appointments"
 branch_labels = None
 depends_on = None
 
