@@ -38,8 +38,8 @@ from app import models as m
 from app.domain import clock
 from app.enums import NotificationChannel
 from app.extensions import db
-from app.ledger import stats
 from app.ledger.export import COLUMNS, DATE_FORMAT, Formatter
+from app.ledger.figures import period_figures
 from app.ledger.filters import LedgerFilter, month_bounds, quarter_bounds
 from app.ledger.queries import LedgerQuery
 from app.replica import read_session
@@ -221,7 +221,7 @@ def make_summary(
     flt = LedgerFilter(date_from=start, date_to=end)
     today = clock.today()
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
-        data = stats.dashboard(LedgerQuery(read_session(), scope, flt, today=today))
+        data = period_figures(read_session(), scope, start, end, today)
         file_name = f"summary-{unit.code}-{period}-{start:%Y%m%d}.xlsx"
         buffer = io.BytesIO()
         _write_workbook(session, buffer, unit, period, scope, flt, today, data)

@@ -24,6 +24,7 @@ from app.domain.calendar import load_calendar
 from app.domain.status import CaseStatus
 from app.domain.workdays import WorkCalendar
 from app.enums import EvaluationStage, RectificationState, ReviewDecision, ServiceKind, Tier
+from app.ledger.figures import headline, period_figures
 from app.reminders.models import RUNNING_SQL
 from app.reminders.recipients import Directory, Person, unique
 from app.scope import Scope
@@ -459,14 +460,12 @@ def monthly_summary(ctx: Context) -> list[Due]:
     """Last month's figures of each manager's unit (scope), once a month."""
     first = ctx.today.replace(day=1)
     start = (first - dt.timedelta(days=1)).replace(day=1)
-    lo = dt.datetime.combine(start, dt.time(), clock.TZ)
-    hi = dt.datetime.combine(first, dt.time(), clock.TZ)
     out = []
     for person in ctx.directory.managers:
         unit_id = person.scope.unit_id
 
         def render(scope=person.scope):
-            return _summary_text(ctx, scope, start, lo, hi), ""
+            return _summary_text(ctx, scope, start), ""
 
         out.append(
             Due(
@@ -480,20 +479,20 @@ def monthly_summary(ctx: Context) -> list[Due]:
     return out
 
 
-def _summary_text(ctx: Context, scope: Scope, month: dt.date, lo, hi) -> str:
-    count = sa.select(sa.func.count(m.Case.id)).where(scope.clause_for(m.Case))
-
-    def n(*where) -> int:
-        return ctx.session.execute(count.where(*where)).scalar_one()
-
+def _summary_text(ctx: Context, scope: Scope, month: dt.date) -> str:
+    """Last month's headline figures: the cases applied in the month by their status now, from
+    the same function as the ledger, the summaries and the written reports
+    (app/ledger/figures.py), so the notice and the summary never disagree."""
+    end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    figures = headline(period_figures(ctx.session, scope, month, end, ctx.today))
     return _(
-        "Summary of %(month)s: %(applied)s cases applied, %(completed)s completed, "
-        "%(terminated)s terminated; %(overdue)s open cases are overdue now.",
+        "Summary of %(month)s (cases applied in the month, status as of today): %(applied)s "
+        "cases, %(completed)s completed, %(terminated)s terminated, %(overdue)s overdue.",
         month=f"{month:%Y-%m}",
-        applied=n(m.Case.applied_at >= lo, m.Case.applied_at < hi, m.Case.status != S.VOIDED),
-        completed=n(m.Case.status == S.COMPLETED, m.Case.ended_at >= lo, m.Case.ended_at < hi),
-        terminated=n(m.Case.status == S.TERMINATED, m.Case.ended_at >= lo, m.Case.ended_at < hi),
-        overdue=n(RUNNING_CLAUSE, m.Case.due_date < ctx.today),
+        applied=figures["cases"],
+        completed=figures["completed"],
+        terminated=figures["terminated"],
+        overdue=figures["overdue"],
     )
 
 
