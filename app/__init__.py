@@ -65,6 +65,9 @@ def init_extensions(app: Flask) -> None:
     from app import reminders
 
     reminders.install()  # the applicant's SMS follows every status change (a domain event)
+    from app.cases import notices
+
+    notices.install()  # a transfer tells the receiving unit (a domain event)
 
 
 def init_appbuilder(app: Flask) -> None:

@@ -20,7 +20,7 @@ from wtforms.validators import Length
 
 from app import models as m
 from app.cases.steps import STEPS
-from app.domain import clock, lifecycle
+from app.domain import clock, events, lifecycle
 from app.domain.status import CaseStatus as S
 from app.enums import EventKind, SuspensionReason
 from app.extensions import db
@@ -337,14 +337,17 @@ def test_each_step_runs_on_the_case_page(app, tree, login, name):
 def test_each_step_runs_over_the_api(api_app, tree, name):
     w, case, body, expected = _prepare(api_app, tree, name)
     api = api_login(api_app, "mgr_a")
-    if name in FILES:
-        data = {**body, FILES[name]: (io.BytesIO(PNG), "receipt.png")}
-        response = api.post(
-            f"/api/v1/case/{case.id}/{name}", data=data, content_type="multipart/form-data"
-        )
-    else:
-        response = api.post(f"/api/v1/case/{case.id}/{name}", json=body)
+    heard = []
+    with events.step_taken.connected_to(lambda case, step, **_: heard.append(step)):
+        if name in FILES:
+            data = {**body, FILES[name]: (io.BytesIO(PNG), "receipt.png")}
+            response = api.post(
+                f"/api/v1/case/{case.id}/{name}", data=data, content_type="multipart/form-data"
+            )
+        else:
+            response = api.post(f"/api/v1/case/{case.id}/{name}", json=body)
     assert response.status_code == 200, response.json
+    assert heard == [name]  # the domain published the step, once
     done = _check(case.id, expected, name)
     if name == "complete":
         attachment = db.session.execute(

@@ -1,5 +1,8 @@
 """Notifications a step sends to colleagues (in the step's own transaction, so a refused step
-sends nothing): a transfer tells the receiving unit's managers and specialists."""
+sends nothing): a transfer tells the receiving unit's managers and specialists.
+
+Subscribed to the domain's ``step_taken`` event (app/domain/events.py) by ``install``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app import notify
+from app.domain import events
 from app.enums import EventKind, NotificationChannel
 
 RECEIVING_ROLES = {"Manager", "Specialist"}
@@ -60,3 +64,14 @@ def transfer_received(session: Session, case: m.Case, from_unit: m.OrgUnit | Non
             case_id=case.id,
         )
     return sent
+
+
+def install() -> None:
+    """Subscribe to the domain's steps (called once by the application factory)."""
+    events.step_taken.connect(_step_taken)
+
+
+def _step_taken(case: m.Case, *, session: Session, step: str, actor, before: dict, **_) -> None:
+    if step == "transfer":
+        from_unit = session.get(m.OrgUnit, before["handling_unit_id"])
+        transfer_received(session, case, from_unit, actor)

@@ -185,14 +185,9 @@ def _resolve_problem(c: StepContext):
 
 
 def _transfer(c: StepContext):
-    from app.cases import notices
-
-    before = c.case.handling_unit
-    result = lifecycle.transfer(
+    return lifecycle.transfer(
         c.session, c.case, c.actor, to_unit=c.row(m.OrgUnit, "to_unit"), note=c.note
     )
-    notices.transfer_received(c.session, c.case, before, c.actor)
-    return result
 
 
 def _assign(c: StepContext):

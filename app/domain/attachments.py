@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app import models as m
 from app.domain import clock
 from app.domain.errors import IllegalTransition, ValidationFailed
-from app.domain.lifecycle import _event, _require_step
+from app.domain.lifecycle import _event, _require_step, publishes
 from app.enums import EventKind
 
 
@@ -34,6 +34,7 @@ def attached(session: Session, case: m.Case, actor, attachment: m.Attachment) ->
     )
 
 
+@publishes("attach")
 def attach(session: Session, case: m.Case, actor, attachment: m.Attachment) -> m.Attachment:
     """The step "attach": allowed while the case runs and after it ends (not once voided)."""
     _require_step(case, "attach")
@@ -41,6 +42,7 @@ def attach(session: Session, case: m.Case, actor, attachment: m.Attachment) -> m
     return attachment
 
 
+@publishes("void_attachment")
 def void_attachment(
     session: Session, case: m.Case, actor, *, attachment: m.Attachment | None, reason: str
 ) -> m.Attachment:

@@ -9,6 +9,8 @@ unit of work does), so a refused step changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
@@ -140,6 +142,56 @@ def _require_step(case: m.Case, step: str) -> None:
         )
 
 
+# The call's arguments that are not the step's own data (see ``publishes``).
+_NOT_DATA = ("session", "case", "actor", "step")
+
+
+def _before(case: m.Case | None) -> dict:
+    """What a subscriber may need of the case as it stood before the step (columns only)."""
+    if case is None:
+        return {}
+    return {
+        "status": case.status,
+        "handling_unit_id": case.handling_unit_id,
+        "specialist_id": case.specialist_id,
+    }
+
+
+def publishes(step: str | None = None):
+    """Send ``events.step_taken`` once the decorated step has been applied (and raised nothing).
+
+    ``step`` names the step (None: the call's own ``step`` argument does, as in ``record``).
+    The payload ``data`` is the call's own arguments: the step's data as the caller gave it.
+    """
+
+    def decorate(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            call = signature.bind(*args, **kwargs)
+            arguments = call.arguments
+            case = arguments.get("case")
+            before = _before(case)
+            result = fn(*args, **kwargs)
+            data = {k: v for k, v in arguments.items() if k not in _NOT_DATA}
+            data.update(data.pop("fields", None) or {})  # apply(**fields), record(**fields)
+            events.step_taken.send(
+                case if case is not None else result,
+                session=arguments["session"],
+                step=step or arguments["step"],
+                actor=arguments["actor"],
+                data=data,
+                result=result,
+                before=before,
+            )
+            return result
+
+        return run
+
+    return decorate
+
+
 STEP_LABELS = {
     "apply": _l("Apply"),
     "confirm": _l("Confirm the entrustment"),
@@ -240,6 +292,7 @@ def prepare_new_case(case: m.Case, actor, session: Session | None = None) -> m.C
     return case
 
 
+@publishes("apply")
 def apply(session: Session, actor, **fields) -> m.Case:
     """Create a case from the application form (帮办代办申请表)."""
     case = m.Case(**fields)
@@ -312,6 +365,7 @@ def _refresh_due(session: Session, case: m.Case) -> None:
     case.due_provisional = due.provisional
 
 
+@publishes("confirm")
 def confirm(
     session: Session,
     case: m.Case,
@@ -344,6 +398,7 @@ def confirm(
     return case
 
 
+@publishes("submit")
 def submit(session: Session, case: m.Case, actor, note: str = "") -> m.Case:
     """Hand the accepted case to the window for handling."""
     _move(session, case, "submit", actor, note)
@@ -357,6 +412,7 @@ def missing_materials(case: m.Case) -> list[m.RequiredMaterial]:
     return [mat for mat in case.item.materials if mat.id not in received]
 
 
+@publishes("notify_missing")
 def notify_missing(
     session: Session,
     case: m.Case,
@@ -414,6 +470,7 @@ def notify_missing(
     return notice
 
 
+@publishes("supplement")
 def supplement(
     session: Session, case: m.Case, actor, *, material_ids: Iterable[int], note: str = ""
 ) -> m.Case:
@@ -457,6 +514,7 @@ def supplement(
     return case
 
 
+@publishes()
 def record(session: Session, case: m.Case, actor, step: str, *, note: str, **fields) -> m.CaseEvent:
     """A progress update, contact, fee guidance or problem: a timeline entry, no status change."""
     _require_step(case, step)
@@ -498,6 +556,7 @@ def open_problems(session: Session, case: m.Case) -> list[m.CaseEvent]:
     ]
 
 
+@publishes("resolve_problem")
 def resolve_problem(
     session: Session, case: m.Case, actor, *, problem: m.CaseEvent, note: str
 ) -> m.CaseEvent:
@@ -520,6 +579,7 @@ def resolve_problem(
     )
 
 
+@publishes("steward")
 def set_steward(
     session: Session, case: m.Case, actor, *, steward: m.Specialist, note: str = ""
 ) -> m.Case:
@@ -542,6 +602,7 @@ def set_steward(
     return case
 
 
+@publishes("transfer")
 def transfer(
     session: Session, case: m.Case, actor, *, to_unit: m.OrgUnit, note: str = ""
 ) -> m.Case:
@@ -565,6 +626,7 @@ def transfer(
     return case
 
 
+@publishes("assign")
 def assign(
     session: Session, case: m.Case, actor, *, specialist: m.Specialist, note: str = ""
 ) -> m.Case:
@@ -585,6 +647,7 @@ def assign(
     return case
 
 
+@publishes("extend")
 def extend(
     session: Session,
     case: m.Case,
@@ -637,6 +700,7 @@ def extend(
     return extension
 
 
+@publishes("complete")
 def complete(
     session: Session,
     case: m.Case,
@@ -681,6 +745,7 @@ def complete(
     return handover
 
 
+@publishes("terminate")
 def terminate(
     session: Session,
     case: m.Case,
@@ -739,6 +804,7 @@ def evaluation_stages_open(session: Session, case: m.Case) -> list:
     return [stage for stage in stages if stage not in given]
 
 
+@publishes("evaluate")
 def evaluate(
     session: Session,
     case: m.Case,
@@ -805,6 +871,7 @@ def evaluate(
     return evaluation
 
 
+@publishes("return_visit")
 def plan_return_visit(
     session: Session,
     case: m.Case,
@@ -830,6 +897,7 @@ def plan_return_visit(
     return visit
 
 
+@publishes("joint_review")
 def schedule_joint_review(
     session: Session,
     case: m.Case,
@@ -889,6 +957,7 @@ def may_void(case: m.Case, actor) -> bool:
     return scope.contains_unit(case.handling_unit) or scope.contains_unit(case.accepting_unit)
 
 
+@publishes("void")
 def void(session: Session, case: m.Case, actor, *, reason: str) -> m.Case:
     """作废: a case entered by mistake stays in the ledger, marked voided, out of the statistics.
 
@@ -935,6 +1004,7 @@ def open_suspension(session: Session, case: m.Case) -> m.Suspension | None:
     ).scalar_one_or_none()
 
 
+@publishes("suspend")
 def suspend(session: Session, case: m.Case, actor, *, reason_type, reason: str) -> m.Suspension:
     """中止: stop the case's clock for a reason outside the specialist's hands.
 
@@ -976,6 +1046,7 @@ def suspend(session: Session, case: m.Case, actor, *, reason_type, reason: str) 
     return suspension
 
 
+@publishes("resume")
 def resume(
     session: Session,
     case: m.Case,
