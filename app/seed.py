@@ -1,7 +1,8 @@
 """Demo data for Taishan: the real unit tree, the service catalogue, staff and a few hundred cases.
 
-Idempotent: reference data is upserted by code, accounts by user name, and cases are generated
-only when the database has none. Cases are driven through the lifecycle itself (with the clock
+Idempotent: the unit tree, catalogue and staff come from the data files in app/demo/ through
+the operators' import (upserted by code and user name), and cases are generated only when the
+database has none. Cases are driven through the lifecycle itself (with the clock
 moved back), so the demo shows exactly what the product would have recorded.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from app import demo_data as dd
 from app import models as m
 from app import settings
+from app.demo import load_catalogue
 from app.domain import clock, lifecycle
 from app.domain.calendar import load_calendar, seed_official_calendar
 from app.domain.staff import create_staff
@@ -31,7 +33,6 @@ from app.enums import (
     ServiceKind,
     SuspensionReason,
     TerminationReason,
-    Tier,
     WalkInKind,
 )
 from app.validators import complete_resident_id, complete_uscc
@@ -55,146 +56,26 @@ def _upsert(session: Session, model, key: str, values: dict):
     return row
 
 
-def seed_units(session: Session) -> dict[str, m.OrgUnit]:
-    units: dict[str, m.OrgUnit] = {}
-    city = _upsert(
-        session,
-        m.OrgUnit,
-        "code",
-        {
-            "code": dd.CITY["code"],
-            "name": dd.CITY["name"],
-            "tier": Tier.CITY,
-            "kind": Tier.CITY.center_kind,
-            "parent": None,
-            "address": dd.CITY["address"],
-            "phone": dd.CITY["phone"],
-            "active": True,
-        },
-    )
-    units[city.code] = city
-    for town in dd.TOWNS:
-        row = _upsert(
-            session,
-            m.OrgUnit,
-            "code",
-            {
-                "code": town["code"],
-                "name": town["name"],
-                "tier": Tier.TOWN,
-                "kind": Tier.TOWN.center_kind,
-                "parent": city,
-                "address": town["address"],
-                "phone": town["phone"],
-                "active": True,
-            },
-        )
-        units[row.code] = row
-        for village in dd.VILLAGES[town["code"]]:
-            v = _upsert(
-                session,
-                m.OrgUnit,
-                "code",
-                {
-                    "code": village["code"],
-                    "name": village["name"],
-                    "tier": Tier.VILLAGE,
-                    "kind": Tier.VILLAGE.center_kind,
-                    "parent": row,
-                    "address": village["address"],
-                    "phone": village.get("phone"),
-                    "active": True,
-                },
-            )
-            units[v.code] = v
-    session.flush()
-    return units
-
-
-def seed_catalogue(session: Session) -> None:
-    depts = {}
-    for dept in dd.DEPARTMENTS:
-        depts[dept["code"]] = _upsert(
-            session, m.Department, "code", {"code": dept["code"], "name": dept["name"]}
-        )
-    session.flush()
-    for item in dd.SERVICE_ITEMS:
-        row = _upsert(
-            session,
-            m.ServiceItem,
-            "code",
-            {
-                "code": item["code"],
-                "basic_code": item["basic_code"],
-                "implementation_code": item["implementation_code"],
-                "name": item["name"],
-                "department": depts[item["department"]],
-                "accept_city": "city" in item["tiers"],
-                "accept_town": "town" in item["tiers"],
-                "accept_village": "village" in item["tiers"],
-                "promised_days": item["promised_days"],
-                "legal_days": item["legal_days"],
-                "fee_note": item["fee_note"],
-                "needs_parallel": item["parallel"],
-                "online": item["online"],
-                "mobile": item["mobile"],
-                "self_service": item["self_service"],
-                "keywords": item["keywords"],
-                "window_number": item["window_number"],
-                "hall_location": item["hall_location"],
-            },
-        )
-        row.parallel_departments = [depts[c] for c in item["parallel_departments"]]
-        if not row.materials:
-            row.materials = [
-                m.RequiredMaterial(
-                    position=i,
-                    name=mat["name"],
-                    copies=mat["copies"],
-                    original=mat["original"],
-                    how_to_obtain=mat["how_to_obtain"],
-                )
-                for i, mat in enumerate(item["materials"])
-            ]
-    for code, name in dd.PROBLEM_CATEGORIES:
-        _upsert(session, m.ProblemCategory, "code", {"code": code, "name": name})
-    session.flush()
-
-
-# (user name, display name, unit code, role): printed by `make run`.
-def demo_accounts() -> list[tuple[str, str, str | None, str]]:
-    names = iter(dd.STAFF_NAMES)
-    accounts = [
-        ("admin", "系统管理员", None, "Admin"),
-        ("city_manager", next(names), dd.CITY["code"], "Manager"),
-        ("city_leader", next(names), dd.CITY["code"], "Leader"),
-        ("city_specialist", next(names), dd.CITY["code"], "Specialist"),
-    ]
-    for i, town in enumerate(dd.TOWNS):
-        accounts.append((f"town{i:02d}_manager", next(names), town["code"], "Manager"))
-        accounts.append((f"town{i:02d}_specialist", next(names), town["code"], "Specialist"))
-    for i, town in enumerate(dd.TOWNS[:4]):
-        village = dd.VILLAGES[town["code"]][0]
-        accounts.append((f"village{i:02d}_specialist", next(names), village["code"], "Specialist"))
-    return accounts
-
-
-def seed_staff(session: Session, units: dict[str, m.OrgUnit]) -> None:
-
-    sm = current_app.appbuilder.sm
-    for username, name, unit_code, role in demo_accounts():
-        if sm.find_user(username=username) is not None:
-            continue
+def seed_admin(session: Session) -> None:
+    """The demo's administrator (no unit, so not in staff.csv: the import gives every account
+    a unit)."""
+    if current_app.appbuilder.sm.find_user(username="admin") is None:
         create_staff(
             session,
-            username=username,
+            username="admin",
             password=DEMO_PASSWORD,
-            name=name,
-            unit=units.get(unit_code) if unit_code else None,
-            role=role,
-            mobile=f"139{zlib.crc32(username.encode()) % 10**8:08d}",
+            name="系统管理员",
+            unit=None,
+            role="Admin",
+            mobile=f"139{zlib.crc32(b'admin') % 10**8:08d}",
         )
-    session.flush()
+        session.flush()
+
+
+def all_units(session: Session) -> dict[str, m.OrgUnit]:
+    """Every unit by code, the tree depth first (each town followed by its stations)."""
+    query = sa.select(m.OrgUnit).order_by(m.OrgUnit.path)
+    return {u.code: u for u in session.execute(query).scalars()}
 
 
 def _person_id(rng: random.Random, birth: dt.date) -> str:
@@ -505,15 +386,15 @@ def seed_sms_signature(session: Session) -> None:
 
 def seed_demo(session: Session) -> dict[str, int]:
     """Load everything; safe to run again (changes nothing the second time)."""
-    units = seed_units(session)
+    seed_admin(session)
+    loaded = load_catalogue(session)  # app/demo/*.csv through the operators' import
+    units = all_units(session)
     seed_sms_signature(session)
-    seed_catalogue(session)
     added_days = seed_official_calendar(session, supported_years())
-    seed_staff(session, units)
     cases = seed_cases(session, units)
     walk_ins = seed_walk_ins(session)
     return {
-        "units": len(units),
+        **loaded,
         "holidays_added": added_days,
         "cases_added": cases,
         "walk_ins_added": walk_ins,

@@ -1,7 +1,8 @@
 """Bulk import: a realistic file per kind, errors, re-import, round trip, scope.
 
-Files are built in the tests from app/demo_data.py plus synthetic rows, written through the
-template itself, and imported through the same job code the screens and the worker use.
+Files are built in the tests from rows the tests make themselves (never the demo data), written
+through the template itself, and imported through the same job code the screens and the worker
+use.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import sqlalchemy as sa
 from flask import current_app
 from openpyxl import load_workbook
 
-from app import demo_data as dd
 from app import filestore
 from app import models as m
 from app.domain.workdays import official_schedule
@@ -22,6 +22,7 @@ from app.extensions import db
 from app.imports import export, files, jobs, report, template
 from app.imports.specs import BOOL, ENUM, KINDS
 from app.scope import Scope
+from app.validators import complete_uscc
 from tests import factories
 
 # ---------------------------------------------------------------- helpers (used by the other
@@ -75,12 +76,46 @@ def by_row(results: dict, sheet: str) -> dict[int, dict]:
     return {r["number"]: r for r in results["rows"] if r["sheet"] == sheet}
 
 
+CITY_CODE = "440781"
+STATIONS = (5, 5, 4, 4, 4, 4, 4, 5, 4, 4, 5, 4, 4, 3, 4, 4, 4)  # per town; 17 towns
+TOWNS = len(STATIONS)
+
+
 def unit_rows() -> list[dict]:
-    rows = [{**dd.CITY, "tier": "city", "parent_code": "", "active": True}]
-    for town in dd.TOWNS:
-        rows.append({**town, "tier": "town", "parent_code": dd.CITY["code"], "active": True})
-        for village in dd.VILLAGES[town["code"]]:
-            rows.append({**village, "tier": "village", "parent_code": town["code"]})
+    """A city, 17 towns and three to five stations under each (made up; the tests below count
+    on the first two towns having five stations each)."""
+    rows = [
+        {
+            "code": CITY_CODE,
+            "name": "测试市政务服务中心",
+            "tier": "city",
+            "parent_code": "",
+            "address": "测试市人民路1号",
+            "phone": "0750-5500000",
+        }
+    ]
+    for t in range(TOWNS):
+        town = f"{CITY_CODE}{100 + t:03d}"
+        rows.append(
+            {
+                "code": town,
+                "name": f"第{t + 1}镇便民服务中心",
+                "tier": "town",
+                "parent_code": CITY_CODE,
+                "address": f"测试市第{t + 1}镇中山路{t + 1}号",
+                "phone": f"0750-55{t + 1:05d}",
+            }
+        )
+        for v in range(STATIONS[t]):
+            rows.append(
+                {
+                    "code": f"{town}{v + 1:03d}",
+                    "name": f"第{t + 1}镇第{v + 1}村便民服务站",
+                    "tier": "village",
+                    "parent_code": town,
+                    "address": f"测试市第{t + 1}镇第{v + 1}村村委会",
+                }
+            )
     for row in rows:
         row.setdefault("active", True)
         row.setdefault("phone", "")
@@ -89,20 +124,75 @@ def unit_rows() -> list[dict]:
 
 def department_rows() -> list[dict]:
     return [
-        {"code": d["code"], "name": d["name"], "phone": f"0750-55{i:05d}", "active": True}
-        for i, d in enumerate(dd.DEPARTMENTS)
+        {
+            "code": f"BM{i:02d}",
+            "name": f"测试市第{i + 1}局",
+            "phone": f"0750-55{i:05d}",
+            "active": True,
+        }
+        for i in range(15)
     ]
 
 
+def credit_code(index: int) -> str:
+    """A well-formed unified social credit code of a made-up government body."""
+    return complete_uscc(f"11440781007{index:06d}")
+
+
+BASE_ITEMS = 34
 VARIANTS = ["变更", "注销", "补证", "换证", "延续", "备案", "年度报告", "证明开具", "信息查询"]
+TIER_SETS = (("city",), ("city", "town"), ("city", "town", "village"))
+
+
+def base_items(count: int = BASE_ITEMS) -> list[dict]:
+    """Made-up items over the departments of ``department_rows``, with official codes, tiers,
+    a parallel approval every fifth item and two to four materials each."""
+    departments = [d["code"] for d in department_rows()]
+    items = []
+    for n in range(count):
+        d = n % len(departments)
+        basic = f"{'00' if n % 2 else '10'}{d + 1:04d}{n + 1:03d}000"
+        parallel = [departments[d], departments[(d + 1) % len(departments)]] if n % 5 == 0 else []
+        items.append(
+            {
+                "code": f"TS-{n + 1:03d}",
+                "basic_code": basic,
+                "implementation_code": credit_code(d) + "4" + basic,
+                "name": f"测试事项{n + 1:03d}{'许可' if n % 2 else '服务'}",
+                "department": departments[d],
+                "tiers": list(TIER_SETS[n % 3]),
+                "promised_days": 1 + n % 10,
+                "legal_days": 10 + n % 20,
+                "fee_note": "不收费" if n % 4 else "按规定收取工本费",
+                "parallel": bool(parallel),
+                "parallel_departments": parallel,
+                "online": n % 2 == 0,
+                "mobile": n % 3 == 0,
+                "self_service": n % 7 == 0,
+                "keywords": f"测试 事项{n + 1}",
+                "window_number": f"A{d + 1:02d}",
+                "hall_location": f"一楼{'ABCD'[d % 4]}区",
+                "materials": [
+                    {
+                        "name": f"测试事项{n + 1:03d}材料{k + 1}",
+                        "copies": 1 + k % 2,
+                        "original": k == 0,
+                        "how_to_obtain": f"申请人自备，第{k + 1}项",
+                    }
+                    for k in range(2 + n % 3)
+                ],
+            }
+        )
+    return items
 
 
 def item_rows(synthetic: int = 300) -> tuple[list[dict], list[dict]]:
-    """The demo catalogue plus ``synthetic`` variants of it, each with its materials."""
+    """The made-up base items plus ``synthetic`` variants of them, each with its materials."""
     items, materials = [], []
+    bases = base_items()
 
     def add(code, base, name, extra_material=None):
-        official = code == base["code"]  # the demo items carry their official codes
+        official = code == base["code"]  # the base items carry official codes
         items.append(
             {
                 "code": code,
@@ -129,11 +219,11 @@ def item_rows(synthetic: int = 300) -> tuple[list[dict], list[dict]]:
         for position, mat in enumerate(mats):
             materials.append({"item_code": code, "position": position, **mat})
 
-    for base in dd.SERVICE_ITEMS:
+    for base in bases:
         add(base["code"], base, base["name"])
     for n in range(synthetic):
-        base = dd.SERVICE_ITEMS[n % len(dd.SERVICE_ITEMS)]
-        variant = VARIANTS[(n // len(dd.SERVICE_ITEMS)) % len(VARIANTS)]
+        base = bases[n % len(bases)]
+        variant = VARIANTS[(n // len(bases)) % len(VARIANTS)]
         extra = {
             "name": f"{variant}申请表",
             "copies": 1 + n % 2,
@@ -144,21 +234,27 @@ def item_rows(synthetic: int = 300) -> tuple[list[dict], list[dict]]:
     return items, materials
 
 
+STAFF_NAMES = [f"{s}{g}" for g in ("丽娟", "志强", "美玲", "健雄") for s in "黄李陈伍余梅刘雷甄邝"]
+
+
 def staff_rows(count: int = 30) -> list[dict]:
     """Staff spread over the city, the towns and a few stations, with various roles."""
-    units = [dd.CITY["code"]] + [t["code"] for t in dd.TOWNS]
-    units += [dd.VILLAGES[t["code"]][0]["code"] for t in dd.TOWNS[:4]]
+    tree = unit_rows()
+    units = [r["code"] for r in tree if r["tier"] != "village"]
+    towns = [r["code"] for r in tree if r["tier"] == "town"]
+    units += [f"{town}001" for town in towns[:4]]
+    departments = department_rows()
     rows = []
     for i in range(count):
         unit = units[i % len(units)]
         rows.append(
             {
                 "username": f"staff{i:03d}",
-                "name": dd.STAFF_NAMES[i % len(dd.STAFF_NAMES)],
+                "name": STAFF_NAMES[i % len(STAFF_NAMES)],
                 "unit_code": unit,
                 "roles": ["Manager"] if i % 7 == 0 else ["Specialist"],
                 "staff_type": "" if i % 3 else StaffType.COMPREHENSIVE_WINDOW.value,
-                "department_code": dd.DEPARTMENTS[i % 5]["code"] if i % 4 == 0 else "",
+                "department_code": departments[i % 5]["code"] if i % 4 == 0 else "",
                 "mobile": f"139 {i:04d} {i * 7 % 10000:04d}",
                 "email": f"staff{i}@taishan.gov.cn" if i % 2 else "",
                 "active": True,
@@ -217,7 +313,7 @@ def test_template_has_headers_lists_and_an_example(app, kind):
     instructions = wb.worksheets[-1]
     text = [c.value for row in instructions.iter_rows() for c in row if c.value is not None]
     column = next(c for c in spec.main.columns if c.type == "text")
-    assert spec.main.example[0][column.key] in text
+    assert str(spec.main.example[0][column.key]) in text
 
 
 def test_an_empty_template_is_refused_with_a_file_problem(app):
@@ -233,13 +329,14 @@ def test_units_import_builds_the_tree_and_reimport_updates_by_code(app):
     rows = unit_rows()
     job, results = run_import(workbook("units", {"units": rows}), "units", name="村居名单.xlsx")
     assert job.status == jobs.DONE
-    assert job.result["created"] == len(rows) == 1 + 17 + dd.village_station_count()
-    village = dd.VILLAGES[dd.TOWNS[1]["code"]][0]
+    assert job.result["created"] == len(rows) == 1 + TOWNS + sum(STATIONS)
+    town = next(r for r in rows if r["tier"] == "town" and r["code"] != rows[1]["code"])
+    village = next(r for r in rows if r["parent_code"] == town["code"])
     unit = db.session.execute(
         sa.select(m.OrgUnit).where(m.OrgUnit.code == village["code"])
     ).scalar_one()
-    assert unit.tier == Tier.VILLAGE and unit.parent.code == dd.TOWNS[1]["code"]
-    assert unit.path == f"/{dd.CITY['code']}/{dd.TOWNS[1]['code']}/{village['code']}/"
+    assert unit.tier == Tier.VILLAGE and unit.parent.code == town["code"]
+    assert unit.path == f"/{CITY_CODE}/{town['code']}/{village['code']}/"
     audit = db.session.execute(
         sa.select(m.AuditLog).where(m.AuditLog.action == "import")
     ).scalar_one()
@@ -258,7 +355,7 @@ def test_units_import_builds_the_tree_and_reimport_updates_by_code(app):
 
 def test_departments_and_holidays_import(app):
     job, _ = run_import(workbook("departments", {"departments": department_rows()}), "departments")
-    assert job.result["created"] == len(dd.DEPARTMENTS) == count(m.Department)
+    assert job.result["created"] == len(department_rows()) == count(m.Department)
     rows = holiday_rows()
     job, _ = run_import(workbook("holidays", {"holidays": rows}), "holidays")
     assert job.status == jobs.DONE and job.result["created"] == len(rows) == count(m.Holiday)
@@ -272,7 +369,7 @@ def test_service_items_with_hundreds_of_items_and_their_materials(app):
     data = workbook("items", {"items": items, "materials": materials})
     job, results = run_import(data, "items")
     assert job.status == jobs.DONE, job.result
-    assert count(m.ServiceItem) == len(items) == 334
+    assert count(m.ServiceItem) == len(items) == BASE_ITEMS + 300
     assert count(m.RequiredMaterial) == len(materials) > 1000
     assert job.result["created"] == len(items) + len(materials)
     sample = items[100]
@@ -282,7 +379,7 @@ def test_service_items_with_hundreds_of_items_and_their_materials(app):
     wanted = [r for r in materials if r["item_code"] == sample["code"]]
     assert [mat.name for mat in item.materials] == [r["name"] for r in wanted]
     assert item.pinyin_initials and item.department.code == sample["department_code"]
-    parallel = next(i for i in dd.SERVICE_ITEMS if i["parallel_departments"])
+    parallel = next(i for i in base_items() if i["parallel_departments"])
     row = db.session.execute(
         sa.select(m.ServiceItem).where(m.ServiceItem.code == parallel["code"])
     ).scalar_one()
@@ -312,7 +409,7 @@ def test_items_carry_their_window_and_place_in_the_hall(app):
     columns existed leaves them as they are, a blank cell clears them."""
     run_import(workbook("departments", {"departments": department_rows()}), "departments")
     items, materials = item_rows(synthetic=0)
-    base = dd.SERVICE_ITEMS[0]
+    base = base_items()[0]
     assert items[0]["code"] == base["code"]
     items[0] |= {"window_number": base["window_number"], "hall_location": base["hall_location"]}
     job, _results = run_import(workbook("items", {"items": items}), "items")
@@ -352,7 +449,7 @@ def test_items_carry_their_window_and_place_in_the_hall(app):
 
 
 def _bad_unit_rows() -> list[dict]:
-    rows = unit_rows()[:12]  # city, 台城街道 and its stations, 大江镇 and its stations
+    rows = unit_rows()[:12]  # the city, the first two towns and their stations
     rows[3]["code"] = rows[2]["code"]  # row 5: duplicate of row 4
     rows[6]["parent_code"] = "999999"  # row 8: unknown parent
     rows[8]["tier"] = "town"  # row 10: a town under a town
@@ -402,7 +499,8 @@ def test_errors_of_staff_items_and_holidays_are_found(app):
     assert count(m.Specialist) == 0
 
     items, materials = item_rows(synthetic=0)
-    items = [i for i in items if i["department_code"] in {"SJJ", "RSJ", "ZRJ"}][:3]
+    departments = {d["code"] for d in department_rows()[:3]}
+    items = [i for i in items if i["department_code"] in departments][:3]
     items[0]["legal_days"] = 0
     materials = [r for r in materials if r["item_code"] in {i["code"] for i in items}]
     materials.append({"item_code": "NOPE", "name": "x", "copies": 1})
@@ -416,7 +514,8 @@ def test_errors_of_staff_items_and_holidays_are_found(app):
     )
     assert results["rows"][0]["problems"][0]["column"] == "kind"
 
-    bad = [{"code": "A/B", "name": "斜杠部门"}, {"code": "SJJ", "name": "另一个名字"}]
+    bad = [{"code": "A/B", "name": "斜杠部门"}]
+    bad.append({"code": department_rows()[0]["code"], "name": "另一个名字"})  # renamed
     bad.append({"code": "NEW", "name": department_rows()[1]["name"]})  # another's name
     job, results = run_import(workbook("departments", {"departments": bad}), "departments")
     columns = [{p["column"] for p in r["problems"]} for r in results["rows"]]
@@ -425,7 +524,7 @@ def test_errors_of_staff_items_and_holidays_are_found(app):
 
 def test_valid_rows_only_writes_them_and_refuses_the_dependants_of_refused_rows(app):
     rows = unit_rows()[:12]
-    rows[1]["tier"] = "nonsense"  # 台城街道 refused → its five stations refused too
+    rows[1]["tier"] = "nonsense"  # the first town refused → its five stations refused too
     job, results = run_import(workbook("units", {"units": rows}), "units", valid_only=True)
     assert job.status == jobs.DONE
     assert (job.result["created"], job.result["refused"]) == (6, 6)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app import demo_data as dd
 from app import models as m
 from app.enums import StaffType, Tier
 from app.extensions import db
@@ -36,7 +35,7 @@ def test_staff_accounts_with_roles_and_generated_passwords(app, login):
         sa.select(m.Specialist).join(m.Specialist.user).where(m.Specialist.name == rows[0]["name"])
     ).scalar_one()
     assert [r.name for r in first.user.roles] == ["Manager"]
-    assert first.mobile == "13900000000" and first.department.code == dd.DEPARTMENTS[0]["code"]
+    assert first.mobile == "13900000000" and first.department.code == department_rows()[0]["code"]
     station = db.session.execute(
         sa.select(m.Specialist).join(m.Specialist.user).where(m.Specialist.name == rows[19]["name"])
     ).scalar_one()

@@ -1,12 +1,11 @@
 """Official item codes (GB/T 39554.1-2020): 事项编码 and 实施清单编码 validated on every path,
-shown on cases, carried by the demo catalogue, and used by the catalogue import to match items."""
+shown on cases, and used by the catalogue import to match items."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from app import demo_data as dd
 from app import models as m
 from app.domain import itemcodes
 from app.extensions import db
@@ -51,19 +50,6 @@ def test_codes_are_stored_in_one_spelling(app):
     item.basic_code = ""
     db.session.commit()
     assert item.implementation_code == IMPLEMENTATION and item.basic_code is None
-
-
-def test_every_demo_item_has_well_formed_unique_codes():
-    implementation = [i["implementation_code"] for i in dd.SERVICE_ITEMS]
-    assert len(set(implementation)) == len(dd.SERVICE_ITEMS)
-    for item in dd.SERVICE_ITEMS:
-        assert itemcodes.basic_code_error(item["basic_code"]) is None, item["code"]
-        error = itemcodes.implementation_code_error(item["implementation_code"], item["basic_code"])
-        assert error is None, item["code"]
-        assert (
-            itemcodes.implementing_body(item["implementation_code"])
-            == (dd.DEPARTMENT_CREDIT_CODES[item["department"]])
-        )
 
 
 def test_the_item_screen_checks_the_codes(app, login):
@@ -136,7 +122,7 @@ def _item_row(code, implementation="", basic=BASIC, name="营业执照办理"):
         "basic_code": basic,
         "implementation_code": implementation,
         "name": name,
-        "department_code": dd.DEPARTMENTS[0]["code"],
+        "department_code": department_rows()[0]["code"],
         "accept_city": True,
         "promised_days": 3,
         "legal_days": 10,

@@ -14,7 +14,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from app import demo_data as dd
 from app.domain.workdays import official_schedule
 from app.enums import HolidayKind, StaffType, Tier
 from app.roles import ROLE_NAMES
@@ -98,9 +97,12 @@ UNITS = Kind(
             ),
             example=(
                 {
-                    **{k: dd.TOWNS[1][k] for k in ("code", "name", "address", "phone")},
+                    "code": "440781100",
+                    "name": _l("Dajiang Town Convenience Service Center"),
                     "tier": Tier.TOWN.value,
-                    "parent_code": dd.CITY["code"],
+                    "parent_code": "440781",
+                    "address": _l("18 Gongyi Road, Dajiang Town"),
+                    "phone": "0750-5681102",
                     "active": True,
                 },
             ),
@@ -127,7 +129,14 @@ DEPARTMENTS = Kind(
                 Column("phone", _l("Phone"), max_length=40),
                 ACTIVE,
             ),
-            example=({**dd.DEPARTMENTS[0], "phone": "", "active": True},),
+            example=(
+                {
+                    "code": "SJJ",
+                    "name": _l("Market Supervision Administration"),
+                    "phone": "0750-5565801",
+                    "active": True,
+                },
+            ),
         ),
     ),
 )
@@ -177,8 +186,8 @@ STAFF = Kind(
             example=(
                 {
                     "username": "town01_specialist",
-                    "name": dd.STAFF_NAMES[0],
-                    "unit_code": dd.TOWNS[1]["code"],
+                    "name": _l("Huang Lijuan"),
+                    "unit_code": "440781100",
                     "roles": ["Specialist"],
                     "staff_type": StaffType.COMPREHENSIVE_WINDOW.value,
                     "department_code": "",
@@ -193,7 +202,48 @@ STAFF = Kind(
     managers_may_import=True,
 )
 
-_ITEM = dd.SERVICE_ITEMS[0]
+# The template's own example (not the demo catalogue): an item and two of its materials.
+_ITEM_CODE = "SJ-001"
+_ITEM_EXAMPLE = {
+    "code": _ITEM_CODE,
+    "basic_code": "000001001000",
+    "implementation_code": "11440781MB2C91234X" + "4" + "000001001000",
+    "name": _l("Registration of an individual business"),
+    "department_code": "SJJ",
+    "accept_city": True,
+    "accept_town": True,
+    "accept_village": False,
+    "promised_days": 1,
+    "legal_days": 15,
+    "fee_note": _l("Free of charge"),
+    "needs_parallel": False,
+    "parallel_department_codes": [],
+    "online": True,
+    "mobile": True,
+    "self_service": False,
+    "keywords": _l("individual business, open a shop, business licence"),
+    "window_number": "A01",
+    "hall_location": _l("Floor 1, Area A"),
+    "active": True,
+}
+_MATERIAL_EXAMPLES = (
+    {
+        "item_code": _ITEM_CODE,
+        "position": 0,
+        "name": _l("Application form for registering an individual business"),
+        "copies": 1,
+        "original": True,
+        "how_to_obtain": _l("Free at the window, or filled in online and printed"),
+    },
+    {
+        "item_code": _ITEM_CODE,
+        "position": 1,
+        "name": _l("The operator's resident ID card"),
+        "copies": 1,
+        "original": True,
+        "how_to_obtain": _l("The original, checked at the window and handed back"),
+    },
+)
 ITEMS = Kind(
     "items",
     _l("Service items and materials"),
@@ -262,24 +312,7 @@ ITEMS = Kind(
                 ),
                 ACTIVE,
             ),
-            example=(
-                {
-                    **{k: _ITEM[k] for k in ("code", "name", "promised_days", "legal_days")},
-                    "basic_code": _ITEM["basic_code"],
-                    "implementation_code": _ITEM["implementation_code"],
-                    **{k: _ITEM[k] for k in ("fee_note", "online", "mobile", "self_service")},
-                    "department_code": _ITEM["department"],
-                    "accept_city": "city" in _ITEM["tiers"],
-                    "accept_town": "town" in _ITEM["tiers"],
-                    "accept_village": "village" in _ITEM["tiers"],
-                    "needs_parallel": _ITEM["parallel"],
-                    "parallel_department_codes": _ITEM["parallel_departments"],
-                    "keywords": _ITEM["keywords"],
-                    "window_number": _ITEM["window_number"],
-                    "hall_location": _ITEM["hall_location"],
-                    "active": True,
-                },
-            ),
+            example=(_ITEM_EXAMPLE,),
         ),
         Sheet(
             "materials",
@@ -292,10 +325,7 @@ ITEMS = Kind(
                 Column("original", _l("Original required"), BOOL, default=False),
                 Column("how_to_obtain", _l("How to obtain"), max_length=500, default="", width=50),
             ),
-            example=tuple(
-                {"item_code": _ITEM["code"], "position": i, **mat}
-                for i, mat in enumerate(_ITEM["materials"][:2])
-            ),
+            example=_MATERIAL_EXAMPLES,
             required_sheet=False,
         ),
     ),

@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -57,6 +58,8 @@ def render(column: Column, value: Any) -> Any:
     """A stored value as a person reads it in a cell (labels in the current language)."""
     if value is None:
         return None
+    if isinstance(value, LazyString):  # a template example's text, in the current language
+        return str(value)
     if column.type == BOOL:
         return str(cells.YES if value else cells.NO)
     if column.type == ENUM:
