@@ -22,14 +22,14 @@ CASE_WORK_VIEWS = (
     r"(CaseView|MyCaseView|CaseEventView|MaterialNoticeView|ExtensionView|HandoverView"
     r"|TerminationView|JointReviewView|EvaluationView|RectificationView|ReturnVisitView"
     r"|AttachmentView|WalkInHelpView|ApplicantView|PrintView|GuideView|WalkInDeskView"
-    r"|LedgerView|DashboardView|SummaryView)$"
+    r"|LedgerView|DashboardView|SummaryView|AppointmentDeskView)$"
 )
 REFERENCE_VIEWS = (
     r"(ServiceItemView|RequiredMaterialView|ProblemCategoryView|OrgUnitView|DepartmentView"
     r"|SpecialistView|HolidayView)$"
 )
 WORK_MENUS = (
-    r"(MyWork|MyCases|MyNotifications|Guide|WalkInDesk|CaseWork|Cases|CaseEvents|MaterialNotices|Extensions"
+    r"(MyWork|MyCases|MyNotifications|Guide|WalkInDesk|AppointmentDesk|CaseWork|Cases|CaseEvents|MaterialNotices|Extensions"
     r"|Handovers|Terminations|JointReviews|Evaluations|Rectifications|ReturnVisits|Attachments"
     r"|WalkInHelp|ApplicantMenu|Applicants|Catalogue|ServiceItems|RequiredMaterials"
     r"|ProblemCategories|Organisation|OrgUnits|Departments|Specialists|Holidays"
@@ -42,7 +42,7 @@ OWN_ACCOUNT = [
     [r"NotificationCenterView$", r"can_(list|mark_read)$"],
 ]
 # REST API (app/api): reads for every role, writes as on the screens.
-CASE_WORK_APIS = r"(CaseApi|ApplicantApi|WalkInHelpApi|EvaluationApi)$"
+CASE_WORK_APIS = r"(CaseApi|ApplicantApi|WalkInHelpApi|EvaluationApi|AppointmentApi)$"
 READ_APIS = [
     [
         r"(OrgUnitApi|DepartmentApi|SpecialistApi|ServiceItemApi|NotificationApi|OpenApi)$",
@@ -76,6 +76,9 @@ ROLES = {
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         [r"ImportView$", r"can_(index|upload|export)$"],
+        # a unit's appointment slots (app/appointments/views.py)
+        [r"AppointmentDeskView$", r"can_pattern$"],
+        [r"AppointmentSlots$", r"menu_access$"],
         [r"Imports$", r"menu_access$"],
         [CASE_WORK_APIS, r"can_(get|post|put|step)$"],
         *READ_APIS,

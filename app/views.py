@@ -32,10 +32,14 @@ from flask_babel import lazy_gettext as _l
 
 from app import api, role_views, system
 from app import models as m
+from app.api.appointments import AppointmentApi
 from app.api.cases import CaseApi
 from app.api.docs import ApiDocsView, OpenApi
 from app.api.jobs import JobApi
 from app.api.resources import RESOURCES
+from app.appointments import public as appointments_public
+from app.appointments.public import PublicBookingView
+from app.appointments.views import AppointmentDeskView
 from app.calendar import marks as calendar_marks
 from app.calendar.views import CalendarView
 from app.cases.views import CaseView
@@ -1017,7 +1021,22 @@ SCREENS = [
     # the hall desk
     Menu(GuideView, "Guide", _l("Service guide"), "fa-search", "MyWork"),
     Menu(WalkInDeskView, "WalkInDesk", _l("Walk-in help desk"), "fa-hand-pointer-o", "MyWork"),
+    Menu(
+        AppointmentDeskView,
+        "AppointmentDesk",
+        _l("Appointments"),
+        "fa-calendar-check-o",
+        "MyWork",
+    ),
+    Link(
+        "AppointmentSlots",
+        _l("Appointment slots"),
+        "/appointments/pattern",
+        "fa-calendar-plus-o",
+        "Organisation",
+    ),
     Page(ProgressView),
+    Page(PublicBookingView),
     # the ledger
     Menu(
         LedgerView,
@@ -1052,6 +1071,7 @@ SCREENS = [
     # the REST API and its documentation
     *(Api(api) for api in RESOURCES),
     Api(CaseApi),
+    Api(AppointmentApi),
     Api(JobApi),
     Api(OpenApi),
     Menu(ApiDocsView, "ApiDocs", _l("API documentation"), "fa-code", "System"),
@@ -1087,6 +1107,7 @@ def register_views(appbuilder) -> None:
             lambda: app.send_static_file("favicon.ico"),
         )
     desk_views.install(appbuilder)
+    appointments_public.install(appbuilder)
     ledger_views.install(appbuilder)
     notification_views.install(appbuilder)
     calendar_marks.register(app)

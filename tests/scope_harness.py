@@ -39,12 +39,14 @@ from app import models as m
 from app.domain import clock, lifecycle
 from app.enums import (
     ApplicantKind,
+    AppointmentChannel,
     ContactChannel,
     EvaluationChannel,
     HolidayKind,
     NotificationChannel,
     Rating,
     ServiceKind,
+    SlotPeriod,
     SuspensionReason,
     TerminationReason,
     Tier,
@@ -98,6 +100,7 @@ OUTBOX = "outgoing notification"
 ROW_OVERRIDES = {
     ("PrintView.termination", "case_id"): TERMINATED_CASE,
     ("NotificationOutboxView", "pk"): OUTBOX,
+    ("AppointmentDeskView", "pk"): m.Appointment,
 }
 # Views narrowed to the caller's own rows on top of the scope: (view, param) → (kind of own
 # row, whether Admin sees everyone's).
@@ -313,7 +316,23 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
         stats={"marker": marker},
         file_name=report_name,
     )
-    s.add_all([attachment, walk_in, notification, summary])
+    slot = m.AppointmentSlot(
+        unit=unit, day=clock.today(), period=SlotPeriod.MORNING, capacity=5, booked=1
+    )
+    appointment = m.Appointment(
+        number=f"YYMATRIX{side}",
+        slot=slot,
+        unit=unit,
+        day=slot.day,
+        period=slot.period,
+        applicant=applicant,
+        name=applicant_name,
+        mobile=applicant.mobile,
+        item=item,
+        note=marker,
+        channel=AppointmentChannel.STAFF,
+    )
+    s.add_all([attachment, walk_in, notification, summary, slot, appointment])
     s.commit()
     rectification = s.execute(
         sa.select(m.Rectification).where(m.Rectification.evaluation_id == evaluation.id)
@@ -343,6 +362,7 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
             m.ReturnVisit: visit.id,
             m.Attachment: attachment.id,
             m.WalkInHelp: walk_in.id,
+            m.Appointment: appointment.id,
             m.SummaryReport: summary.id,
         },
         "file": stored,

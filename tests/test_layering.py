@@ -11,6 +11,7 @@ SCREEN_MODULES = {
     "app.viewbase",
     "app.cases.views",
     "app.desk.views",
+    "app.appointments.views",
     "app.staff.views",
     "app.followup.views",
     "app.reminders.views",
