@@ -519,5 +519,5 @@ class AppointmentApi(ScopedModelRestApi):
     serve_walk_in.__doc__ = _doc(
         "Serve the appointment as walk-in help",
         "AppointmentServeWalkIn",
-        "Records walk-in help (窗口帮办记录) at the appointment's unit and marks it served.",
+        "Records walk-in help at the appointment's unit and marks it served.",
     )
