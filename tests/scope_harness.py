@@ -134,6 +134,10 @@ def fixed_values(param: str) -> list[str] | None:
         from app.imports.specs import KINDS
 
         return list(KINDS)
+    if param == "sms_kind":
+        return ["accepted"]  # an SMS template (app/reminders/sms_templates.py KINDS)
+    if param == "language":
+        return ["zh", "en"]
     return None
 
 

@@ -144,18 +144,18 @@ class SmsTemplateView(BaseView):
         )
         return page, status
 
-    @expose("/edit/<kind>/<language>", methods=["GET"])
+    @expose("/edit/<sms_kind>/<language>", methods=["GET"])
     @has_access
     @permission_name("show")
-    def edit_form(self, kind, language):
-        kind, language = _kind(kind), _language(language)
+    def edit_form(self, sms_kind, language):
+        kind, language = _kind(sms_kind), _language(language)
         return self._edit(kind, language, t.text_of(db.session, kind.code, language))
 
-    @expose("/edit/<kind>/<language>", methods=["POST"])
+    @expose("/edit/<sms_kind>/<language>", methods=["POST"])
     @has_access
     @permission_name("edit")
-    def edit(self, kind, language):
-        kind, language = _kind(kind), _language(language)
+    def edit(self, sms_kind, language):
+        kind, language = _kind(sms_kind), _language(language)
         text = request.form.get("body") or ""
         user = getattr(g, "user", None)
         try:
@@ -172,13 +172,13 @@ class SmsTemplateView(BaseView):
             ),
             "success",
         )
-        return redirect(url_for("SmsTemplateView.edit_form", kind=kind.code, language=language))
+        return redirect(url_for("SmsTemplateView.edit_form", sms_kind=kind.code, language=language))
 
-    @expose("/reset/<kind>/<language>", methods=["POST"])
+    @expose("/reset/<sms_kind>/<language>", methods=["POST"])
     @has_access
     @permission_name("edit")
-    def reset(self, kind, language):
-        kind, language = _kind(kind), _language(language)
+    def reset(self, sms_kind, language):
+        kind, language = _kind(sms_kind), _language(language)
         if t.reset(db.session, kind.code, language):
             db.session.commit()
         flash(
@@ -189,4 +189,4 @@ class SmsTemplateView(BaseView):
             ),
             "success",
         )
-        return redirect(url_for("SmsTemplateView.edit_form", kind=kind.code, language=language))
+        return redirect(url_for("SmsTemplateView.edit_form", sms_kind=kind.code, language=language))
