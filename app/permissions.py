@@ -295,6 +295,7 @@ PERMISSION_LABELS = {
     "copyrole": _l("Copy role"),
     "resend": _l("Send again"),
     "reassign": _l("Reassign cases in bulk"),
+    "can_reassign": _l("Reassign cases in bulk (API)"),
     "menu_access": _l("In the menu"),
 }
 

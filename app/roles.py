@@ -73,6 +73,7 @@ ROLES = {
         [r"ApplicantApi$", r"can_(delete|merge)$"],
         [r"RectificationView$", r"can_decide$"],  # appeals (never their own: followup.py)
         [r"CaseView$", r"reassign$"],  # bulk reassignment from the case list (app/cases/bulk.py)
+        [r"CaseApi$", r"can_reassign$"],  # the same over the API (POST /api/v1/case/reassign)
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         [r"ImportView$", r"can_(index|upload|export)$"],

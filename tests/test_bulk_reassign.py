@@ -164,3 +164,55 @@ def test_out_of_scope_specialist_and_other_roles_are_refused(app, tree, login):
     )
     db.session.expire_all()
     assert db.session.get(m.Case, case.id).specialist_id == w.spec.id
+
+
+def test_the_api_reassigns_in_bulk_within_the_scope(app, tree):
+    from tests.apiclient import api_login
+
+    w = _world(tree)
+    cases = [factories.case(tree.town_a, w.spec) for _ in range(3)]
+    elsewhere = factories.case(tree.town_b, w.other)
+    api = api_login(app, "mgr", language="zh")
+    ids = [c.id for c in cases]
+
+    answer = api.post(
+        "/api/v1/case/reassign",
+        json={"cases": [*ids, elsewhere.id, ids[0]], "specialist": w.spec2.id, "note": "休假"},
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    body = answer.json
+    assert (body["reassigned"], body["unchanged"], body["refused"]) == (3, 0, 1)
+    assert [r["id"] for r in body["result"]] == [*ids, elsewhere.id]  # duplicates once
+    assert body["result"][3]["done"] is False and body["result"][3]["number"] is None
+    assert elsewhere.number not in answer.get_data(as_text=True)  # out of scope: like missing
+    db.session.expire_all()
+    for case in cases:
+        assert db.session.get(m.Case, case.id).specialist_id == w.spec2.id
+        assert len(_events(case.id)) == 1 and _audits(case.id) == ["assign"]
+    assert db.session.get(m.Case, elsewhere.id).specialist_id == w.other.id
+
+    again = api.post("/api/v1/case/reassign", json={"cases": ids[:1], "specialist": w.spec2.id})
+    assert again.json["unchanged"] == 1 and again.json["reassigned"] == 0
+
+    for bad, field in (
+        ({"cases": ids, "specialist": w.other.id}, "specialist"),  # another town: out of scope
+        ({"cases": [], "specialist": w.spec.id}, "cases"),
+        ({"cases": ["x"], "specialist": w.spec.id}, "cases"),
+        ({"cases": ids, "specialist": w.spec.id, "status": "completed"}, "status"),
+    ):
+        refused = api.post("/api/v1/case/reassign", json=bad)
+        assert refused.status_code == 422, bad
+        assert field in refused.json["errors"], refused.json
+    assert (
+        "专员"
+        in api.post("/api/v1/case/reassign", json={"cases": ids}).json["errors"]["specialist"][0]
+    )
+    assert api.post("/api/v1/case/reassign", data="[1]").status_code == 400
+    db.session.expire_all()
+    assert all(db.session.get(m.Case, c.id).specialist_id == w.spec2.id for c in cases)
+
+    spec = api_login(app, "spec")
+    refused = spec.post("/api/v1/case/reassign", json={"cases": ids, "specialist": w.spec.id})
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert all(db.session.get(m.Case, c.id).specialist_id == w.spec2.id for c in cases)

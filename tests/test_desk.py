@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from app import models as m
-from app.domain import lifecycle
+from app.domain import clock, lifecycle
 from app.extensions import db
 from tests import factories
 
@@ -100,6 +102,38 @@ def test_progress_inquiry_shows_coarse_status_only_with_the_right_mobile(app, tr
     assert 'id="progress-result"' in right.text
     assert str(case.due_date) in right.text
     assert "黄伯" not in right.text and applicant.id_number not in right.text
+
+
+def test_progress_inquiry_flags_an_open_case_past_its_due_date(app, tree):
+    spec = factories.staff("spec", "Specialist", tree.town_a)
+    applicant = factories.applicant(tree.town_a)
+    applicant.mobile = "13912340001"
+    db.session.commit()
+    case = factories.case(tree.town_a, spec, app_=applicant)
+    lifecycle.confirm(db.session, case, spec.user, process_explained=True, applicant_signed=True)
+    db.session.commit()
+    client = app.test_client()
+
+    def inquiry():
+        return client.post(
+            "/progress/",
+            data={"number": case.number, "mobile_tail": "0001"},
+            environ_base={"REMOTE_ADDR": "10.9.8.1"},
+        ).text
+
+    assert 'id="progress-result"' in inquiry() and "due-overdue" not in inquiry()
+    try:
+        clock.set_fixed(dt.datetime.combine(case.due_date + dt.timedelta(days=1), dt.time(10)))
+        page = inquiry()
+        assert "due-overdue" in page and "已逾期" in page
+        lifecycle.submit(db.session, case, spec.user)
+        lifecycle.complete(
+            db.session, case, spec.user, results="证照", materials_returned="", signed_by="甲"
+        )
+        db.session.commit()
+        assert "due-overdue" not in inquiry()  # completed: nothing is overdue any more
+    finally:
+        clock.set_fixed(None)
 
 
 def test_progress_inquiry_is_rate_limited(app, tree):

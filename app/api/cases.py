@@ -234,6 +234,8 @@ class CaseApi(ScopedModelRestApi):
                 },
             },
         )
+        api_spec.components.schema("CaseReassignment", REASSIGNMENT_SCHEMA)
+        api_spec.components.schema("CaseReassignmentAnswer", REASSIGNMENT_ANSWER_SCHEMA)
         api_spec.components.schema(
             "CaseAnswer",
             {
@@ -264,6 +266,76 @@ class CaseApi(ScopedModelRestApi):
         except DomainError as error:
             return domain_error_response(error)
         return self.case_answer(case)
+
+    # -- bulk reassignment (managers) --------------------------------------------
+
+    @expose("/reassign", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("reassign")
+    def reassign(self):
+        """Reassign several cases to one specialist (managers)
+        ---
+        post:
+          description: >-
+            The case list's bulk reassignment (app/cases/bulk.py): each case runs the `assign`
+            step on its own (its lock, timeline entry and audit entry, its own commit), exactly
+            as the case page's step would, so a case that cannot take it does not hold back the
+            others. `result` says for each case what happened and why. The specialist must be
+            active and in the caller's scope, and work in each case's handling unit or below;
+            a case outside the caller's scope is reported like a missing one. At most 200
+            cases in one call.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/CaseReassignment'
+          responses:
+            200:
+              description: What happened to each case, in the order given
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/CaseReassignmentAnswer'
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            422:
+              $ref: '#/components/responses/422'
+            500:
+              $ref: '#/components/responses/500'
+        """
+        from app.cases import bulk
+
+        data = self.json_body()
+        if data is None:
+            return self.response_400(_("The body must be a JSON object."))
+        errors = reassignment_errors(data, bulk)
+        if errors:
+            return invalid(errors)
+        ids = bulk.case_ids(data["cases"])
+        outcomes = bulk.reassign(ids, data["specialist"], g.user, note=data.get("note") or "")
+        result = [
+            {
+                "id": o.case_id,
+                "number": o.number or None,
+                "done": o.done,
+                "unchanged": o.unchanged,
+                "message": o.message,
+            }
+            for o in outcomes
+        ]
+        return self.response(
+            200,
+            reassigned=sum(1 for o in outcomes if o.done and not o.unchanged),
+            unchanged=sum(1 for o in outcomes if o.unchanged),
+            refused=sum(1 for o in outcomes if not o.done),
+            result=result,
+        )
 
     # -- timeline ------------------------------------------------------------------
 
@@ -430,6 +502,70 @@ class CaseApi(ScopedModelRestApi):
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+REASSIGNMENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "cases": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "minItems": 1,
+            "maxItems": 200,
+            "description": "The ids of the cases to reassign",
+        },
+        "specialist": {"type": "integer", "description": "The id of the specialist"},
+        "note": {"type": "string", "maxLength": 2000, "description": "Why (on each timeline)"},
+    },
+    "required": ["cases", "specialist"],
+    "additionalProperties": False,
+}
+REASSIGNMENT_ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "reassigned": {"type": "integer"},
+        "unchanged": {"type": "integer", "description": "Already with that specialist"},
+        "refused": {"type": "integer"},
+        "result": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "number": {"type": "string", "nullable": True},
+                    "done": {"type": "boolean"},
+                    "unchanged": {"type": "boolean"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+    "required": ["reassigned", "unchanged", "refused", "result"],
+}
+
+
+def _whole_number(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2**31 - 1
+
+
+def reassignment_errors(data: dict, bulk) -> dict[str, list]:
+    """The body's faults by field (the shape of REASSIGNMENT_SCHEMA), in the caller's language."""
+    errors: dict[str, list] = {}
+    for key in data:
+        if key not in REASSIGNMENT_SCHEMA["properties"]:
+            errors[key] = [_("This field cannot be written.")]
+    cases = data.get("cases")
+    if not isinstance(cases, list) or not cases or not all(_whole_number(c) for c in cases):
+        errors["cases"] = [_("A list of case ids is required.")]
+    elif len(cases) > bulk.MAX_CASES:
+        errors["cases"] = [_("At most %(count)s cases at once.", count=bulk.MAX_CASES)]
+    specialist = data.get("specialist")
+    if not _whole_number(specialist) or specialist not in {s.id for s in bulk.specialist_choices()}:
+        errors["specialist"] = [_("Choose an active specialist you may assign cases to.")]
+    note = data.get("note", "")
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        errors["note"] = [_("At most %(count)s characters.", count=2000)]
+    return errors
 
 
 def attachment_row(a: m.Attachment) -> dict:

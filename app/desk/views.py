@@ -17,6 +17,7 @@ from app import models as m
 from app.domain import clock
 from app.enums import WalkInKind
 from app.extensions import db
+from app.reminders import flags as due_flags
 
 GUIDE_LIMIT = 50
 
@@ -183,6 +184,10 @@ class ProgressView(BaseView):
                     "item": case.item.name,
                     "status": PUBLIC_STATUS[case.status.value],
                     "due_date": case.due_date,
+                    # The red flag the staff see, for an open case past its promised date.
+                    "due_flag": due_flags.flag(
+                        due_flags.due_state(case.due_date, case.status.value)
+                    ),
                     "unit": case.handling_unit.name,
                 }
         return self.render_template(
