@@ -168,7 +168,7 @@ def _count(model) -> int:
     return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
 
 
-def test_the_catalogue_is_loaded_through_the_import_and_again_changes_nothing(app):
+def test_the_catalogue_is_loaded_through_the_import_and_again_changes_nothing(app, login):
     counts = demo.load_catalogue(db.session)
     db.session.commit()
     assert counts == {
@@ -194,6 +194,9 @@ def test_the_catalogue_is_loaded_through_the_import_and_again_changes_nothing(ap
         sa.select(m.ServiceItem).where(m.ServiceItem.needs_parallel.is_(True))
     ).scalars()
     assert all(len(i.parallel_departments) >= 2 and i.pinyin_initials for i in item)
+
+    # The README's log-ins: the staff file's accounts with their password and role.
+    login(app.test_client(), "village03_specialist", "BangBan@2026")
 
     again = demo.import_kind(db.session, "items")
     assert {row.outcome for row in again.all_rows()} == {"unchanged"}

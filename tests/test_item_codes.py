@@ -10,6 +10,7 @@ from app import models as m
 from app.domain import itemcodes
 from app.extensions import db
 from app.imports import jobs
+from app.imports.specs import KINDS
 from app.validators import complete_uscc
 from tests import factories
 from tests.apiclient import api_login
@@ -42,6 +43,13 @@ def test_the_format_of_both_codes(app, basic, implementation, field):
         "implementation": itemcodes.implementation_code_error(implementation, basic),
     }
     assert {k for k, v in errors.items() if v is not None} == ({field} if field else set())
+
+
+def test_the_item_templates_example_has_well_formed_codes():
+    example = KINDS["items"].main.example[0]
+    assert itemcodes.basic_code_error(example["basic_code"]) is None
+    code = example["implementation_code"]
+    assert itemcodes.implementation_code_error(code, example["basic_code"]) is None
 
 
 def test_codes_are_stored_in_one_spelling(app):
