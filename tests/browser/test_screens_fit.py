@@ -1,7 +1,8 @@
 """Screens that fit, in a real browser: the manager reads status, due date and overdue on the
 ledger at 1280 px without scrolling sideways and keeps a column choice across log-ins; the
 Admin's navbar is one row in every language; a village specialist works a day on a 390 px phone
-(my work, the case page and a step, walk-in help, the guide) with nothing wider than the screen.
+(my work, the case page and a step, a signed entrustment filed, the applicant picker finding one
+registered 1,000 applicants ago, walk-in help, the guide) with nothing wider than the screen.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from app.domain import clock, lifecycle
 from app.domain.calendar import seed_official_calendar
 from app.extensions import db
 from tests import factories
+from tests.browser.test_papers_journey import PNG
+from tests.test_pickers import many_applicants
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -181,7 +184,7 @@ def test_the_guide_finds_an_item_by_dibao(app, tree, journey):
     j.shot("guide-dibao")
 
 
-def test_a_village_specialist_works_a_day_on_a_phone(app, tree, journey):
+def test_a_village_specialist_works_a_day_on_a_phone(app, tree, journey, tmp_path):
     seed_official_calendar(db.session, [2026])
     db.session.commit()
     spec = factories.staff("v1", "Specialist", tree.village_a1)
@@ -195,7 +198,12 @@ def test_a_village_specialist_works_a_day_on_a_phone(app, tree, journey):
     db.session.commit()
     late = late_case(tree.village_a1, spec, item)
     fresh = factories.case(tree.village_a1, spec, item=item)
+    old = factories.applicant(tree.village_a1, name="欧阳长者", birth=dt.date(1940, 2, 2))
+    old.created_at = dt.datetime(2020, 1, 1)
     db.session.commit()
+    many_applicants(tree.village_a1, 1000, dt.datetime(2021, 1, 1))
+    scan = tmp_path / "委托书-签字.png"
+    scan.write_bytes(PNG)
 
     j = journey("phone-390")
     j.page.set_viewport_size({"width": PHONE, "height": 844})
@@ -250,9 +258,27 @@ def test_a_village_specialist_works_a_day_on_a_phone(app, tree, journey):
     fits("updated")
     j.see("窗口已受理，等待审核")
 
-    # The application form with its picker.
+    # A signed entrustment scan filed from the phone, on the timeline.
+    j.go(f"/caseview/show/{fresh.id}")
+    j.page.click("#attach-by-kind [data-attach-kind='application']")
+    j.page.wait_for_selector("#step-form")
+    fits("attach-form")
+    j.page.set_input_files("input[name=file]", str(scan))
+    j.page.click("#step-form button[type=submit]")
+    j.page.wait_for_selector("#case-attachments")
+    fits("attached")
+    assert j.page.locator("#case-timeline tr[data-kind='attachment']").count() == 1
+
+    # The application form with its picker: an applicant registered 1,000 applicants ago is
+    # found by typing part of the name.
     j.go(f"/caseview/add?item={benefit.id}")
     fits("apply-form")
+    j.page.fill("#applicant-search", "欧阳")
+    j.page.wait_for_selector(f"#applicant-results [data-id='{old.id}']")
+    fits("apply-picker-results")
+    j.page.keyboard.press("Enter")
+    assert j.page.input_value("input[name=applicant]") == str(old.id)
+    fits("apply-picker-chosen")
 
     # Walk-in help: one tap records it.
     j.go("/walkin/")
