@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, object_session
 
 AUDITED_TABLES = {
     "service_case",
+    "complaint",
     "applicant",
     "specialist",
     "org_unit",

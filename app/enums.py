@@ -112,6 +112,8 @@ class EventKind(LabelledEnum):
     RESUMPTION = "resumption", _l("Resumption")  # 续办: renewed entrustment, clock runs again
     ATTACHMENT = "attachment", _l("File attached")
     ATTACHMENT_VOIDED = "attachment_voided", _l("Attached file voided")
+    CHASE_UP = "chase_up", _l("Chase-up")  # 催办: a manager asks the specialist for a response
+    CHASE_UP_REPLY = "chase_up_reply", _l("Response to a chase-up")
 
 
 class AttachmentKind(LabelledEnum):
@@ -260,3 +262,23 @@ class AppointmentChannel(LabelledEnum):
     STAFF = "staff", _l("Booked by staff")  # at the window or by phone
     PUBLIC = "public", _l("Booked online")  # the public booking page
     API = "api", _l("Booked through the API")
+
+
+class ComplaintChannel(LabelledEnum):
+    """How a “办不成事” complaint came in."""
+
+    DESK = "desk", _l("At the desk")  # 办不成事窗口
+    PUBLIC = "public", _l("Public page")
+    HOTLINE = "hotline", _l("12345 hotline")  # 12345 热线转办
+    PHONE = "phone", _l("Phone")
+
+
+class ComplaintStep(LabelledEnum):
+    """Entries of a complaint's timeline: one per step of app/domain/complaints.py."""
+
+    INTAKE = "intake", _l("Complaint received")
+    COORDINATE = "coordinate", _l("Coordinate")
+    TRANSFER = "transfer", _l("Transfer to a department")
+    REPLY = "reply", _l("Department's reply")
+    CALL_BACK = "call_back", _l("Call back")
+    ARCHIVE = "archive", _l("Archive")

@@ -37,6 +37,9 @@ KEPT_MODELS = frozenset(
         m.ReturnVisit,
         m.Attachment,
         m.WalkInHelp,
+        m.ChaseUp,
+        m.Complaint,
+        m.ComplaintEvent,
     }
 )
 
@@ -44,7 +47,7 @@ KEPT_MODELS = frozenset(
 # Records that only a case's steps (or the follow-up screens' actions) write: no generic add or
 # edit form exists for them. Walk-in help and applicants have free forms; the case itself is
 # edited in its free fields only (app/cases).
-STEP_OWNED_MODELS = KEPT_MODELS - {m.Case, m.WalkInHelp}
+STEP_OWNED_MODELS = KEPT_MODELS - {m.Case, m.WalkInHelp, m.Complaint}
 
 
 class RecordKept(DomainError):

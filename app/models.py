@@ -16,13 +16,15 @@ from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.domain.status import CaseStatus
+from app.domain.status import CaseStatus, ComplaintStatus
 from app.enums import (
     ApplicantKind,
     AppointmentChannel,
     AppointmentStatus,
     AttachmentKind,
     CenterKind,
+    ComplaintChannel,
+    ComplaintStep,
     ContactChannel,
     EvaluationChannel,
     EvaluationStage,
@@ -435,6 +437,8 @@ class Case(Model):
     process_explained: Mapped[bool] = mapped_column(default=False)
     applicant_signed: Mapped[bool] = mapped_column(default=False)
     received_material_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    # 12345 工单号: the hotline ticket the case came from or answers (app/domain/hotline.py)
+    hotline_ticket: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     version_id: Mapped[int] = mapped_column(default=1)
 
     applicant: Mapped[Applicant] = relationship()
@@ -451,6 +455,12 @@ class Case(Model):
 
     def __repr__(self) -> str:
         return self.number
+
+    @validates("hotline_ticket")
+    def _normalize_ticket(self, key, value):
+        from app.domain.hotline import normalize_ticket
+
+        return normalize_ticket(value) or None
 
     @property
     def is_open(self) -> bool:
@@ -803,6 +813,183 @@ class Attachment(Model):
 
     def __str__(self) -> str:
         return self.original_name or str(_l("Attachment"))
+
+
+class ChaseUp(Model):
+    """催办: a manager asks the case's specialist for a response by a deadline (12345 hand-off).
+
+    Written by the case steps ``chase_up`` and ``chase_up_reply`` (app/domain/lifecycle.py); both
+    are on the case's timeline; one unanswered past ``respond_by`` is flagged and reminded.
+    """
+
+    __tablename__ = "chase_up"
+    __table_args__ = (sa.Index("ix_chase_up_open_due", "responded_at", "respond_by"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    specialist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specialist.id"))
+    request: Mapped[str] = mapped_column(sa.Text, default="")
+    respond_by: Mapped[dt.date] = mapped_column(sa.Date)
+    hotline_ticket: Mapped[str | None] = mapped_column(sa.String(32))
+    responded_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    responded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    response: Mapped[str] = mapped_column(sa.Text, default="")
+
+    case: Mapped[Case] = relationship()
+    specialist: Mapped[Specialist | None] = relationship()
+    requested_by = relationship(User, foreign_keys=[requested_by_id])
+    responded_by = relationship(User, foreign_keys=[responded_by_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.responded_at is None
+
+    @property
+    def is_overdue(self) -> bool:
+        """Unanswered past its response deadline (the red flag)."""
+        from app.domain import clock
+
+        return self.responded_at is None and self.respond_by < clock.today()
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Chase-up"))
+
+
+# ---------------------------------------------------------------- “办不成事” complaints
+
+
+class ComplaintCounter(Model):
+    """Per unit and year sequence for complaint numbers."""
+
+    __tablename__ = "complaint_counter"
+
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class Complaint(Model):
+    """办不成事反映: something could not be done anywhere in the hall.
+
+    Its status changes only through app/domain/complaints.py; each step is on its own timeline
+    (``ComplaintEvent``). ``unit_id`` is the center that received it (the tier scope).
+    """
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        sa.Index("ix_complaint_unit_received", "unit_id", "received_at"),
+        sa.Index("ix_complaint_status_due", "status", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    channel: Mapped[ComplaintChannel] = mapped_column(enum_column(ComplaintChannel))
+    status: Mapped[ComplaintStatus] = mapped_column(
+        enum_column(ComplaintStatus), default=ComplaintStatus.INTAKE
+    )
+    complainant: Mapped[str] = mapped_column(sa.String(100))
+    mobile: Mapped[str] = mapped_column(sa.String(20))
+    matter: Mapped[str] = mapped_column(sa.Text)  # what could not be done, in their words
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_item.id"))
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_case.id"))
+    hotline_ticket: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    # What the public page gives the complainant to look the complaint up (with the number).
+    check_code: Mapped[str] = mapped_column(sa.String(12))
+    received_at: Mapped[dt.datetime] = mapped_column(TS, default=now, index=True)
+    received_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    handler_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specialist.id"), index=True)
+    # The deadline in force: intake's, then the department's after a transfer.
+    due_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"))
+    transferred_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    transfer_days: Mapped[int | None] = mapped_column()
+    transfer_due: Mapped[dt.date | None] = mapped_column(sa.Date)
+    replied_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    reply: Mapped[str] = mapped_column(sa.Text, default="")
+    called_back_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    callback_result: Mapped[str] = mapped_column(sa.Text, default="")
+    satisfied: Mapped[bool | None] = mapped_column()
+    archived_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    unit: Mapped[OrgUnit] = relationship()
+    item: Mapped[ServiceItem | None] = relationship()
+    case: Mapped[Case | None] = relationship()
+    handler: Mapped[Specialist | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+    received_by = relationship(User, foreign_keys=[received_by_id])
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvent.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @validates("mobile")
+    def _normalize_identifier(self, key, value):
+        return normalized_identifier(key, value)
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile) if self.mobile else ""
+
+    @property
+    def is_open(self) -> bool:
+        from app.domain.status import OPEN_COMPLAINT_STATUSES
+
+        return self.status in OPEN_COMPLAINT_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        from app.domain import clock
+
+        return self.is_open and self.due_date is not None and self.due_date < clock.today()
+
+    @property
+    def transfer_on_time(self) -> bool | None:
+        """Whether the department answered by its deadline (None: not transferred, or still
+        within it)."""
+        from app.domain import clock
+
+        if self.transfer_due is None:
+            return None
+        if self.replied_at is not None:
+            return clock.local_date(self.replied_at) <= self.transfer_due
+        return False if self.transfer_due < clock.today() else None
+
+    def __repr__(self) -> str:
+        return self.number
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ComplaintEvent(Model):
+    """One entry of a complaint's timeline: which step, who, when, from and to which status."""
+
+    __tablename__ = "complaint_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaint.id"), index=True)
+    kind: Mapped[ComplaintStep] = mapped_column(enum_column(ComplaintStep))
+    at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    from_status: Mapped[ComplaintStatus | None] = mapped_column(
+        enum_column(ComplaintStatus, name="complaint_event_from")
+    )
+    to_status: Mapped[ComplaintStatus | None] = mapped_column(
+        enum_column(ComplaintStatus, name="complaint_event_to")
+    )
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="events")
+    actor = relationship(User)
+
+    def __str__(self) -> str:
+        return f"{self.complaint.number} · {self.kind.label}" if self.complaint else str(self.id)
 
 
 # ---------------------------------------------------------------- walk-in help

@@ -147,6 +147,11 @@ SCOPE_RULES = {
     m.AppointmentPattern: lambda s: s.units_clause(m.AppointmentPattern.unit_id),
     m.AppointmentSlot: lambda s: s.units_clause(m.AppointmentSlot.unit_id),
     m.Appointment: lambda s: s.units_clause(m.Appointment.unit_id),
+    m.ChaseUp: _via_case(m.ChaseUp),
+    m.Complaint: lambda s: s.units_clause(m.Complaint.unit_id),
+    m.ComplaintEvent: lambda s: m.ComplaintEvent.complaint_id.in_(
+        sa.select(m.Complaint.id).where(s.units_clause(m.Complaint.unit_id))
+    ),
     m.BackgroundJob: lambda s: _job_rule(s),
 }
 
@@ -218,6 +223,7 @@ WRITE_UNIT_RELATIONS = {
     "Applicant": ("unit",),
     "WalkInHelp": ("unit",),
     "Appointment": ("unit",),
+    "Complaint": ("unit",),
     "Case": ("handling_unit",),  # only the current handling side edits
 }
 

@@ -49,6 +49,10 @@ DEFAULTS: dict[str, Knob] = {
     "reminders.catch_up_days": Knob(30, _l("Days a sweep catches up after downtime")),
     # Managers told: 1 = the nearest level above the case holding a manager; 0 = every level.
     "reminders.manager_levels": Knob(1, _l("Levels of managers reminded (0 = all)")),
+    # “办不成事”: working days from intake to settle a complaint (a transfer sets its own).
+    "complaints.working_days": Knob(
+        5, _l("Working days to settle a complaint"), minimum=1, maximum=60
+    ),
     # SMS quiet hours in Asia/Shanghai: no SMS from start hour to end hour.
     "sms.quiet_start_hour": Knob(21, _l("SMS quiet hours start (hour)"), maximum=23),
     "sms.quiet_end_hour": Knob(8, _l("SMS quiet hours end (hour)"), maximum=23),

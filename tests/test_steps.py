@@ -105,6 +105,21 @@ def _with_file(w, case):
     attachments.attach(db.session, case, w.actor, attachment)
 
 
+def _chased(w, case):
+    from app.domain import chaseups
+
+    _running(w, case)
+    chaseups.chase_up(
+        db.session, case, w.actor, request="12345 来电催问进度", respond_by=clock.today()
+    )
+
+
+def _open_chase_up(case):
+    return db.session.execute(
+        sa.select(m.ChaseUp.id).where(m.ChaseUp.case_id == case.id)
+    ).scalar_one()
+
+
 def _first_file(case):
     return db.session.execute(
         sa.select(m.Attachment.id).where(m.Attachment.case_id == case.id)
@@ -222,6 +237,20 @@ DRIVERS = {
         lambda w, c: _with_file(w, c),
         lambda w, c: {"attachment": _first_file(c), "reason": "传错了文件"},
         EventKind.ATTACHMENT_VOIDED,
+    ),
+    "chase_up": (
+        _running,
+        lambda w, c: {
+            "request": "12345 来电：申请人催问进度",
+            "respond_by": _today(2),
+            "hotline_ticket": "2026120500123",
+        },
+        EventKind.CHASE_UP,
+    ),
+    "chase_up_reply": (
+        _chased,
+        lambda w, c: {"chase_up": _open_chase_up(c), "response": "已电话回复申请人"},
+        EventKind.CHASE_UP_REPLY,
     ),
 }
 # the steps that take a file: its field

@@ -31,6 +31,7 @@ from app.cases.service import NotHandlingSide
 from app.cases.steps import STEPS
 from app.domain import lifecycle
 from app.domain.errors import DomainError
+from app.domain.hotline import clean_ticket
 from app.enums import AttachmentKind, ServiceKind
 from app.extensions import db
 from app.scope import current_scope
@@ -83,14 +84,16 @@ class CaseApi(ScopedModelRestApi):
         "process_explained",
         "applicant_signed",
         "received_material_ids",
+        "hotline_ticket",
         "version_id",
     ]
     add_columns = list(ApplySchema._declared_fields)
     add_model_schema = ApplySchema()
     # Free fields only: status, specialist, steward, units and dates change through steps.
-    edit_columns = ["needs"]
+    edit_columns = ["needs", "hotline_ticket"]
     search_columns = [
         "number",
+        "hotline_ticket",
         "applicant",
         "item",
         "kind",
@@ -117,6 +120,7 @@ class CaseApi(ScopedModelRestApi):
     def pre_update(self, item):
         if not may_edit(item):
             raise NotHandlingSide()
+        item.hotline_ticket = clean_ticket(item.hotline_ticket)
 
     def pre_delete(self, item):
         if not may_edit(item):

@@ -242,3 +242,31 @@ def default_deadline() -> dt.date:
     from app.domain import clock
 
     return clock.today() + dt.timedelta(days=10)
+
+
+class HotlineTicketValidator:
+    """A 12345 ticket number (app/domain/hotline.py), stored in its normalized spelling."""
+
+    def __call__(self, form, field):
+        from app.domain.hotline import normalize_ticket, ticket_error
+
+        error = ticket_error(field.data)
+        if error is not None:
+            raise ValidationError(str(error))
+        field.data = normalize_ticket(field.data) or None
+
+
+class ChaseUpForm(StepForm):
+    """催办: a manager asks the case's specialist for a response by a deadline."""
+
+    request = TextAreaField(
+        _l("What the specialist should respond to"),
+        validators=[DataRequired(), Length(max=2000)],
+    )
+    respond_by = DateField(_l("Respond by"), validators=[InputRequired()])
+    hotline_ticket = StringField(_l("12345 ticket number"), validators=[Optional(), Length(max=32)])
+
+
+class ChaseUpReplyForm(StepForm):
+    chase_up = SelectField(_l("Chase-up"), coerce=int)
+    response = TextAreaField(_l("Response"), validators=[DataRequired(), Length(max=2000)])

@@ -266,3 +266,18 @@ def readable(messages):
         if text.startswith(prefix):
             return str(message)
     return text
+
+
+class ChaseUpSchema(StepSchema):
+    __component_name__ = "CaseStep.chase_up"
+    request = fields.String(required=True, validate=REQUIRED_TEXT)
+    respond_by = fields.Date(required=True)
+    hotline_ticket = fields.String(
+        validate=validate.Length(max=32), load_default=None, allow_none=True
+    )
+
+
+class ChaseUpReplySchema(StepSchema):
+    __component_name__ = "CaseStep.chase_up_reply"
+    chase_up = _id(required=True)
+    response = fields.String(required=True, validate=REQUIRED_TEXT)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app import models as m
 from app.cases import access, forms
 from app.cases import schemas as sch
-from app.domain import attachments, clock, lifecycle
+from app.domain import attachments, chaseups, clock, lifecycle
 from app.extensions import db
 
 Choices = Callable[[m.Case], list[tuple[int, str]]]
@@ -346,6 +346,35 @@ def _return_visit(c: StepContext):
     )
 
 
+def _open_chase_ups(case: m.Case):
+    return [
+        (c.id, f"{c.respond_by:%Y-%m-%d} {c.request[:60]}")
+        for c in chaseups.open_chase_ups(db.session, case)
+    ]
+
+
+def _chase_up(c: StepContext):
+    d = c.data
+    return chaseups.chase_up(
+        c.session,
+        c.case,
+        c.actor,
+        request=d["request"],
+        respond_by=d["respond_by"],
+        hotline_ticket=d["hotline_ticket"],
+    )
+
+
+def _chase_up_reply(c: StepContext):
+    return chaseups.reply(
+        c.session,
+        c.case,
+        c.actor,
+        chase=c.row(m.ChaseUp, "chase_up"),
+        response=c.data["response"],
+    )
+
+
 # ---------------------------------------------------------------- the registry
 
 
@@ -434,6 +463,21 @@ STEPS: dict[str, Step] = _steps(
         offered_if=lambda case: bool(lifecycle.evaluation_stages_open(db.session, case)),
     ),
     Step("return_visit", forms.ReturnVisitForm, sch.ReturnVisitSchema, _return_visit),
+    Step(
+        "chase_up",
+        forms.ChaseUpForm,
+        sch.ChaseUpSchema,
+        _chase_up,
+        roles=frozenset({"Manager", "Admin"}),
+    ),
+    Step(
+        "chase_up_reply",
+        forms.ChaseUpReplyForm,
+        sch.ChaseUpReplySchema,
+        _chase_up_reply,
+        {"chase_up": _open_chase_ups},
+        offered_if=lambda case: bool(chaseups.open_chase_ups(db.session, case)),
+    ),
     Step(
         "void",
         forms.VoidForm,

@@ -55,6 +55,7 @@ CASE_LABELS = {
     "ack_truthful": _l("Responsible for the truth of the materials"),
     "process_explained": _l("Process explained"),
     "applicant_signed": _l("Applicant signed"),
+    "hotline_ticket": _l("12345 ticket number"),
 }
 
 
@@ -165,6 +166,7 @@ class CaseView(ScopedModelView):
         "ack_truthful",
         "process_explained",
         "applicant_signed",
+        "hotline_ticket",
     ]
     add_columns = [
         "applicant",
@@ -179,8 +181,18 @@ class CaseView(ScopedModelView):
         "ack_truthful",
     ]
     # Free fields only: status, specialist, steward, units and dates change through steps.
-    edit_columns = ["needs"]
-    search_columns = ["number", "applicant", "item", "kind", "status", "handling_unit", "due_date"]
+    edit_columns = ["needs", "hotline_ticket"]
+    validators_columns = {"hotline_ticket": [forms.HotlineTicketValidator()]}
+    search_columns = [
+        "number",
+        "hotline_ticket",
+        "applicant",
+        "item",
+        "kind",
+        "status",
+        "handling_unit",
+        "due_date",
+    ]
     base_order = ("applied_at", "desc")
     label_columns = CASE_LABELS
     formatters_columns = {
@@ -381,6 +393,7 @@ def _records(case: m.Case) -> dict:
         "visits": rows(m.ReturnVisit, m.ReturnVisit.planned_on),
         "events": rows(m.CaseEvent, m.CaseEvent.at),
         "attachments": rows(m.Attachment, m.Attachment.uploaded_at),
+        "chase_ups": rows(m.ChaseUp, m.ChaseUp.requested_at),
     }
 
 

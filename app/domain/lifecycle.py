@@ -58,6 +58,9 @@ RECORDING_STEPS: dict[str, frozenset[CaseStatus]] = {
     # signed papers are filed (and a wrong one voided) while the case runs and after it ends
     "attach": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
     "void_attachment": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
+    # 催办 (app/domain/chaseups.py): asked while the case runs, answered also after it ended
+    "chase_up": frozenset(OPEN_STATUSES),
+    "chase_up_reply": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
 }
 
 
@@ -214,6 +217,8 @@ STEP_LABELS = {
     "return_visit": _l("Return visit"),
     "attach": _l("Attach a signed paper or file"),
     "void_attachment": _l("Void an attached file"),
+    "chase_up": _l("Chase up"),
+    "chase_up_reply": _l("Respond to a chase-up"),
 }
 
 

@@ -36,3 +36,23 @@ OPEN_STATUSES = frozenset(
     }
 )
 TERMINAL_STATUSES = frozenset({CaseStatus.COMPLETED, CaseStatus.TERMINATED})
+
+
+class ComplaintStatus(LabelledEnum):
+    """A “办不成事” complaint's place in its lifecycle (app/domain/complaints.py sets it)."""
+
+    # set by intake(): received at the desk, from the public page or from the 12345 hotline
+    INTAKE = "intake", _l("Received")
+    # set by coordinate(): the center coordinates with the windows concerned
+    COORDINATING = "coordinating", _l("Coordinating")
+    # set by transfer(): sent to a department with a deadline in working days
+    TRANSFERRED = "transferred", _l("Transferred to a department")
+    # set by call_back(): the complainant was called back with the result
+    CALLED_BACK = "called_back", _l("Called back")
+    # set by archive(): closed and filed
+    ARCHIVED = "archived", _l("Archived")
+
+
+OPEN_COMPLAINT_STATUSES = frozenset(
+    {ComplaintStatus.INTAKE, ComplaintStatus.COORDINATING, ComplaintStatus.TRANSFERRED}
+)

@@ -448,6 +448,146 @@ def escalation_waiting(ctx: Context) -> list[Due]:
     return out
 
 
+def chase_up_new(ctx: Context) -> list[Due]:
+    """催办: the chased specialist is told at once (the next sweep), once per chase-up."""
+    since = ctx.now - dt.timedelta(days=ctx.setting("reminders.catch_up_days"))
+    rows = ctx.session.execute(
+        sa.select(m.ChaseUp)
+        .where(m.ChaseUp.responded_at.is_(None), m.ChaseUp.requested_at >= since)
+        .order_by(m.ChaseUp.id)
+    ).scalars()
+    out = []
+    for chase in rows:
+        case = chase.case
+        person = ctx.directory.person(chase.specialist)
+        people = [person] if person else ctx.directory.for_case(case, managers=True)
+
+        def render(case=case, chase=chase):
+            return _(
+                "Case %(number)s (%(item)s) is chased up: respond by %(deadline)s. %(request)s",
+                deadline=chase.respond_by.isoformat(),
+                request=chase.request[:200],
+                **_title(case),
+            ), ""
+
+        out.append(Due("chase_up", f"chase_up:{chase.id}", people, render, case))
+    return out
+
+
+def chase_up_overdue(ctx: Context) -> list[Due]:
+    """A chase-up unanswered past its deadline: the specialist, who asked and the managers,
+    every day until answered."""
+    rows = ctx.session.execute(
+        sa.select(m.ChaseUp)
+        .where(m.ChaseUp.responded_at.is_(None), m.ChaseUp.respond_by < ctx.today)
+        .order_by(m.ChaseUp.id)
+    ).scalars()
+    out = []
+    for chase in rows:
+        case = chase.case
+        person = ctx.directory.person(chase.specialist)
+        asker = ctx.directory.user(chase.requested_by_id)
+        people = unique(
+            ([person] if person else [])
+            + ([asker] if asker else [])
+            + ctx.directory.for_case(case, managers=True)
+        )
+
+        def render(case=case, chase=chase):
+            return _(
+                "Case %(number)s (%(item)s): the chase-up was to be answered by %(deadline)s "
+                "and has no response.",
+                deadline=chase.respond_by.isoformat(),
+                **_title(case),
+            ), ""
+
+        out.append(
+            Due(
+                "chase_up_overdue", f"chase_up_overdue:{chase.id}:{ctx.today}", people, render, case
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- “办不成事” complaints
+
+OPEN_COMPLAINTS = ("intake", "coordinating", "transferred")
+
+
+def _complaints(ctx: Context, *where) -> list[m.Complaint]:
+    return list(
+        ctx.session.execute(
+            sa.select(m.Complaint)
+            .where(m.Complaint.status.in_(OPEN_COMPLAINTS), *where)
+            .options(
+                selectinload(m.Complaint.handler).selectinload(m.Specialist.user),
+                selectinload(m.Complaint.unit),
+            )
+            .order_by(m.Complaint.id)
+        ).scalars()
+    )
+
+
+def _complaint_people(ctx: Context, complaint: m.Complaint, *, managers: bool) -> list[Person]:
+    handler = ctx.directory.person(complaint.handler)
+    people = [handler] if handler else []
+    if managers or handler is None:
+        people += ctx.directory.managers_for(complaint.unit)
+    return unique(people)
+
+
+def complaint_due_soon(ctx: Context) -> list[Due]:
+    """A complaint's deadline (intake's or the department's) within X working days."""
+    lead = ctx.setting("reminders.due_soon_working_days")
+    until = ctx.calendar.add_working_days(ctx.today, max(lead, 0)).day
+    out = []
+    for complaint in _complaints(
+        ctx, m.Complaint.due_date >= ctx.today, m.Complaint.due_date <= until
+    ):
+
+        def render(complaint=complaint):
+            return _(
+                "Complaint %(number)s (%(status)s) is due on %(due)s.",
+                number=complaint.number,
+                status=str(complaint.status.label),
+                due=complaint.due_date.isoformat(),
+            ), ""
+
+        out.append(
+            Due(
+                "complaint_due_soon",
+                f"complaint_due_soon:{complaint.id}:{complaint.due_date}",
+                _complaint_people(ctx, complaint, managers=False),
+                render,
+            )
+        )
+    return out
+
+
+def complaint_overdue(ctx: Context) -> list[Due]:
+    """A complaint past its deadline: the handler and the managers, every day until settled."""
+    out = []
+    for complaint in _complaints(ctx, m.Complaint.due_date < ctx.today):
+
+        def render(complaint=complaint):
+            return _(
+                "Complaint %(number)s (%(status)s) is overdue: it was due on %(due)s.",
+                number=complaint.number,
+                status=str(complaint.status.label),
+                due=complaint.due_date.isoformat(),
+            ), ""
+
+        out.append(
+            Due(
+                "complaint_overdue",
+                f"complaint_overdue:{complaint.id}:{ctx.today}",
+                _complaint_people(ctx, complaint, managers=True),
+                render,
+            )
+        )
+    return out
+
+
 # ---------------------------------------------------------------- unit reminders
 
 
@@ -507,5 +647,9 @@ KINDS: dict[str, Callable[[Context], list[Due]]] = {
     "rectification_overdue": rectification_overdue,
     "joint_review": joint_review_tomorrow,
     "escalation": escalation_waiting,
+    "chase_up": chase_up_new,
+    "chase_up_overdue": chase_up_overdue,
+    "complaint_due_soon": complaint_due_soon,
+    "complaint_overdue": complaint_overdue,
     "monthly_summary": monthly_summary,
 }

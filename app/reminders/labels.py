@@ -17,6 +17,10 @@ KIND_LABELS = {
     "joint_review": _l("Joint review tomorrow"),
     "escalation": _l("Escalation waiting"),
     "monthly_summary": _l("Monthly summary"),
+    "chase_up": _l("Chase-up"),
+    "chase_up_overdue": _l("Chase-up unanswered"),
+    "complaint_due_soon": _l("Complaint due soon"),
+    "complaint_overdue": _l("Complaint overdue"),
     # messages queued elsewhere
     "status_sms": _l("Case status SMS"),
     "calendar_coverage": _l("Next year's calendar"),
