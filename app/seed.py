@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app import demo_data as dd
 from app import models as m
 from app import settings
+from app.complaints import demo as complaint_demo
 from app.demo import load_catalogue
 from app.domain import clock, lifecycle
 from app.domain.calendar import load_calendar, seed_official_calendar
@@ -398,4 +399,5 @@ def seed_demo(session: Session) -> dict[str, int]:
         "holidays_added": added_days,
         "cases_added": cases,
         "walk_ins_added": walk_ins,
+        "complaints_added": complaint_demo.seed(session),  # the “办不成事” window, a chase-up
     }

@@ -34,6 +34,7 @@ from app import api, role_views, system
 from app import models as m
 from app.api.appointments import AppointmentApi
 from app.api.cases import CaseApi
+from app.api.complaints import ComplaintApi
 from app.api.docs import ApiDocsView, OpenApi
 from app.api.jobs import JobApi
 from app.api.resources import RESOURCES
@@ -44,6 +45,8 @@ from app.calendar import marks as calendar_marks
 from app.calendar.views import CalendarView
 from app.cases.views import CaseView
 from app.columns import APPLICANT_FIELDS, SERVICE_ITEM_FIELDS
+from app.complaints import views as complaint_views
+from app.complaints.views import ComplaintView, PublicComplaintView
 from app.desk import views as desk_views
 from app.desk.views import GuideView, ProgressView, WalkInDeskView
 from app.domain import clock
@@ -963,6 +966,15 @@ SCREENS = [
     Menu(ReturnVisitView, "ReturnVisits", _l("Return visits"), "fa-phone", "CaseWork"),
     Menu(AttachmentView, "Attachments", _l("Attachments"), "fa-paperclip", "CaseWork"),
     Menu(ApplicantView, "Applicants", _l("Applicants"), "fa-address-card", "CaseWork"),
+    # the “办不成事” window: its ledger, intake, each complaint's page; the public page
+    Menu(
+        ComplaintView,
+        "Complaints",
+        _l("“Could not get it done” window"),
+        "fa-exclamation-circle",
+        "CaseWork",
+    ),
+    Page(PublicComplaintView),
     Menu(
         ServiceItemView,
         "ServiceItems",
@@ -1072,6 +1084,7 @@ SCREENS = [
     *(Api(api) for api in RESOURCES),
     Api(CaseApi),
     Api(AppointmentApi),
+    Api(ComplaintApi),
     Api(JobApi),
     Api(OpenApi),
     Menu(ApiDocsView, "ApiDocs", _l("API documentation"), "fa-code", "System"),
@@ -1108,6 +1121,7 @@ def register_views(appbuilder) -> None:
         )
     desk_views.install(appbuilder)
     appointments_public.install(appbuilder)
+    complaint_views.install(appbuilder)
     ledger_views.install(appbuilder)
     notification_views.install(appbuilder)
     calendar_marks.register(app)

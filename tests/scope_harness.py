@@ -36,10 +36,11 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.security.sqla import models as sec
 
 from app import models as m
-from app.domain import clock, lifecycle
+from app.domain import chaseups, clock, complaints, lifecycle
 from app.enums import (
     ApplicantKind,
     AppointmentChannel,
+    ComplaintChannel,
     ContactChannel,
     EvaluationChannel,
     HolidayKind,
@@ -82,6 +83,7 @@ ID_PARAMS = {
     "job_id",
     "report_id",
     "attachment_id",
+    "complaint_id",
 }
 # An id that names a row under its parent's id in the same URL: param → the parent's param.
 # Probes fill both from the same side (the attachment of side A under side A's case).
@@ -92,6 +94,7 @@ PARAM_MODELS = {
     "extension_id": m.Extension,
     "suspension_id": m.Suspension,
     "report_id": m.SummaryReport,
+    "complaint_id": m.Complaint,
 }
 # Where the generic model row is not the one the route needs: (endpoint or view, param) → key
 # of ``World.rows``.
@@ -337,6 +340,20 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
         channel=AppointmentChannel.STAFF,
     )
     s.add_all([attachment, walk_in, notification, summary, slot, appointment])
+    complaint = complaints.intake(
+        s,
+        actor,
+        unit=unit,
+        channel=ComplaintChannel.HOTLINE,
+        complainant=applicant_name,
+        mobile="13900139000",
+        matter=f"{marker}办不成事",
+        hotline_ticket="2026120500123",
+        handler=spec,
+    )
+    chase = chaseups.chase_up(
+        s, open_case, actor, request=f"{marker}催办", respond_by=clock.today()
+    )
     s.commit()
     rectification = s.execute(
         sa.select(m.Rectification).where(m.Rectification.evaluation_id == evaluation.id)
@@ -368,6 +385,8 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
             m.WalkInHelp: walk_in.id,
             m.Appointment: appointment.id,
             m.SummaryReport: summary.id,
+            m.Complaint: complaint.id,
+            m.ChaseUp: chase.id,
         },
         "file": stored,
         "terminated": ended.id,

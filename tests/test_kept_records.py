@@ -14,6 +14,7 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.api import ModelRestApi
 
 from app import models as m
+from app.complaints import service as complaint_service
 from app.domain import clock, lifecycle
 from app.domain.status import CaseStatus
 from app.enums import (
@@ -26,6 +27,7 @@ from app.enums import (
 )
 from app.extensions import db
 from app.kept import KEPT_MODELS, STEP_OWNED_MODELS, RecordKept
+from app.scope import scope_for_user
 from tests import factories
 from tests.apiclient import api_login
 
@@ -77,6 +79,7 @@ def kept_rows(tree) -> dict:
             case=case, stored_name="kept-test", original_name="a.pdf", content_type="x", size=1
         ),
         m.WalkInHelp(unit=tree.town_a, kind=WalkInKind.QUESTION),
+        m.ChaseUp(case=case, specialist=spec, request="催办", respond_by=dt.date(2099, 1, 1)),
     ]
     db.session.add_all(rows)
     db.session.commit()
@@ -85,6 +88,13 @@ def kept_rows(tree) -> dict:
     found[m.CaseEvent] = db.session.execute(
         sa.select(m.CaseEvent.id).where(m.CaseEvent.case_id == case.id)
     ).scalar()
+    complaint = complaint_service.intake(
+        {"complainant": "王五", "mobile": "13800138000", "matter": "办不成"},
+        user,
+        scope=scope_for_user(user),
+    )
+    found[m.Complaint] = complaint.id
+    found[m.ComplaintEvent] = complaint.events[0].id
     assert set(found) == set(KEPT_MODELS), "a kept model has no row in this test"
     return found
 
@@ -349,6 +359,8 @@ STEP_OWNED = {
     m.Rectification,
     m.ReturnVisit,
     m.Attachment,
+    m.ChaseUp,
+    m.ComplaintEvent,
 }
 assert STEP_OWNED == STEP_OWNED_MODELS
 
