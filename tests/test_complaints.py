@@ -230,3 +230,35 @@ def test_public_intake_and_look_up_by_check_code(world):
     assert service.lookup(complaint.number, "12") is None
     with pytest.raises(ValidationFailed):
         service.public_intake({**BODY, "unit": tree.village_a1.id})  # a station, not a hall
+
+
+def test_the_demo_shows_every_state_and_an_unanswered_chase_up(app, tree):
+    from app.complaints import demo
+    from app.domain import lifecycle as case_lifecycle
+
+    seed_official_calendar(db.session, [2026])
+    factories.staff("city_specialist", "Specialist", tree.city)
+    manager = factories.staff("city_manager", "Manager", tree.city)
+    spec = db.session.execute(
+        sa.select(m.Specialist).where(m.Specialist.name == "员工city_specialist")
+    ).scalar_one()
+    factories.department(name="人社局")
+    case = factories.case(tree.city, spec)
+    case_lifecycle.confirm(
+        db.session,
+        case,
+        spec.user,
+        process_explained=True,
+        applicant_signed=True,
+        received_material_ids=[],
+    )
+    db.session.commit()
+    moment("2026-12-04")
+    assert demo.seed(db.session) == 6
+    db.session.commit()
+    assert demo.seed(db.session) == 0  # once
+    statuses = set(db.session.execute(sa.select(m.Complaint.status)).scalars())
+    assert statuses == set(S)
+    chase = db.session.execute(sa.select(m.ChaseUp)).scalar_one()
+    assert chase.is_overdue and chase.case_id == case.id
+    assert chase.requested_by_id == manager.user.id

@@ -5,6 +5,8 @@ again changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -17,63 +19,11 @@ from app.domain.calendar import load_calendar
 from app.domain.status import OPEN_STATUSES
 from app.enums import ComplaintChannel
 
-# (days ago, channel, complainant, mobile, what could not be done, 12345 ticket, how far it got)
-COMPLAINTS = [
-    (
-        40,
-        "desk",
-        "陈伟明",
-        "13926010001",
-        "办理不动产登记，三个窗口互相推诿，说要先去另一个部门盖章。",
-        None,
-        "archived",
-    ),
-    (
-        30,
-        "hotline",
-        "黄秀英",
-        "13926010002",
-        "社保卡补办在大厅跑了两次都说系统故障，打12345反映。",
-        "2026110300417",
-        "called_back",
-    ),
-    (
-        12,
-        "public",
-        "李志强",
-        "13926010003",
-        "个体户营业执照经营范围变更，窗口说不属于他们受理。",
-        None,
-        "transferred_late",
-    ),
-    (
-        6,
-        "desk",
-        "梁美玲",
-        "13926010004",
-        "老人高龄津贴申请，窗口要求的证明在村里开不到。",
-        None,
-        "transferred",
-    ),
-    (
-        3,
-        "phone",
-        "伍家豪",
-        "13926010005",
-        "建设工程施工许可，材料交了一周没人回复。",
-        None,
-        "coordinating",
-    ),
-    (
-        1,
-        "hotline",
-        "甄丽华",
-        "13926010006",
-        "医保异地备案网上办不了，现场窗口让回去网上办。",
-        "2026120400981",
-        "intake",
-    ),
-]
+DATA = Path(__file__).with_name("demo.json")  # the demo's words, as data
+
+
+def _data() -> dict:
+    return json.loads(DATA.read_text(encoding="utf-8"))
 
 
 def _user(username: str):
@@ -105,8 +55,11 @@ def seed(session: Session) -> int:
     today = clock.today()
     previous = clock.pinned()
     try:
-        for n, (ago, channel, name, mobile, matter, ticket, end) in enumerate(COMPLAINTS):
-            day = today - dt.timedelta(days=ago)
+        data = _data()
+        words = data["texts"]
+        for n, row in enumerate(data["complaints"]):
+            channel, end = row["channel"], row["reached"]
+            day = today - dt.timedelta(days=row["days_ago"])
             while not calendar.is_working_day(day):
                 day -= dt.timedelta(days=1)
             _at(day, 9)
@@ -115,16 +68,16 @@ def seed(session: Session) -> int:
                 None if channel == "public" else clerk,
                 unit=unit,
                 channel=ComplaintChannel(channel),
-                complainant=name,
-                mobile=mobile,
-                matter=matter,
-                hotline_ticket=ticket,
+                complainant=row["complainant"],
+                mobile=row["mobile"],
+                matter=row["matter"],
+                hotline_ticket=row["hotline_ticket"],
                 handler=handler,
             )
             if end == "intake":
                 continue
             _at(day, 11)
-            lifecycle.coordinate(session, c, clerk, note="已联系相关窗口负责人了解情况")
+            lifecycle.coordinate(session, c, clerk, note=words["coordinate"])
             if end == "coordinating":
                 continue
             department = departments[n % len(departments)] if departments else None
@@ -133,26 +86,31 @@ def seed(session: Session) -> int:
             if end != "called_back":
                 _at(day, 15)
                 lifecycle.transfer(
-                    session, c, manager, department=department, working_days=3, note="转部门办理"
+                    session,
+                    c,
+                    manager,
+                    department=department,
+                    working_days=3,
+                    note=words["transfer"],
                 )
                 if end in ("transferred", "transferred_late"):
                     continue
                 _at(calendar.add_working_days(day, 2).day, 10)
-                lifecycle.reply(session, c, clerk, text="部门已明确受理窗口并联系申请人")
+                lifecycle.reply(session, c, clerk, text=words["reply"])
             _at(calendar.add_working_days(day, 3).day, 16)
             lifecycle.call_back(
-                session, c, clerk, result="已帮申请人办成", satisfied=end != "called_back"
+                session, c, clerk, result=words["call_back"], satisfied=end != "called_back"
             )
             if end == "archived":
-                lifecycle.archive(session, c, manager, note="办结归档")
-        _chase_up(session, manager, today)
+                lifecycle.archive(session, c, manager, note=words["archive"])
+        _chase_up(session, manager, today, data["chase_up"])
     finally:
         clock.set_fixed(previous[0], as_of=previous[1])
     session.flush()
-    return len(COMPLAINTS)
+    return len(data["complaints"])
 
 
-def _chase_up(session: Session, manager, today: dt.date) -> None:
+def _chase_up(session: Session, manager, today: dt.date, row: dict) -> None:
     """One chase-up, unanswered past its deadline, on a running case of the city center."""
     city = session.execute(
         sa.select(m.Specialist.unit_id).where(m.Specialist.user_id == manager.id)
@@ -169,12 +127,13 @@ def _chase_up(session: Session, manager, today: dt.date) -> None:
     ).scalar_one_or_none()
     if case is None:
         return
-    _at(today - dt.timedelta(days=5), 10)
+    asked = today - dt.timedelta(days=row["days_ago"])
+    _at(asked, 10)
     chaseups.chase_up(
         session,
         case,
         manager,
-        request="12345热线转来：申请人来电催问办理进度，请核实后回复申请人并报告。",
-        respond_by=today - dt.timedelta(days=2),
-        hotline_ticket="2026113000256",
+        request=row["request"],
+        respond_by=asked + dt.timedelta(days=row["respond_within_days"]),
+        hotline_ticket=row["hotline_ticket"],
     )
