@@ -19,7 +19,7 @@ from app import models as m
 from app.domain import clock
 from app.domain.errors import IllegalTransition, ValidationFailed
 from app.domain.hotline import clean_ticket
-from app.domain.lifecycle import _event, _require_step
+from app.domain.lifecycle import _event, _require_step, publishes
 from app.enums import EventKind
 
 MAX_TEXT = 2000
@@ -37,6 +37,7 @@ def open_chase_ups(session: Session, case: m.Case) -> list[m.ChaseUp]:
     )
 
 
+@publishes("chase_up")
 def chase_up(
     session: Session,
     case: m.Case,
@@ -98,6 +99,7 @@ def chase_up(
     return row
 
 
+@publishes("chase_up_reply")
 def reply(
     session: Session, case: m.Case, actor, *, chase: m.ChaseUp | None, response: str
 ) -> m.ChaseUp:

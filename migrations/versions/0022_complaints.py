@@ -2,15 +2,15 @@
 sequence, chase-ups (催办) on cases, the hotline ticket number (12345 工单号) on a case; timeline
 kinds for chase-ups
 
-Revision ID: 0021_complaints
-Revises: 0020_appointments
+Revision ID: 0022_complaints
+Revises: 0021_sms_templates
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_complaints"
-down_revision = "0020_appointments"
+revision = "0022_complaints"
+down_revision = "0021_sms_templates"
 branch_labels = None
 depends_on = None
 
