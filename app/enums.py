@@ -282,3 +282,30 @@ class ComplaintStep(LabelledEnum):
     REPLY = "reply", _l("Department's reply")
     CALL_BACK = "call_back", _l("Call back")
     ARCHIVE = "archive", _l("Archive")
+
+
+class Indicator(LabelledEnum):
+    """考核指标: what a specialist's (and a unit's) period is scored on (app/assessment/)."""
+
+    ON_TIME_RATE = "on_time_rate", _l("On-time completion rate")  # 按时办结率
+    SATISFACTION_RATE = "satisfaction_rate", _l("Satisfaction rate")  # 满意率
+    REPEAT_NOTICES = "repeat_notices", _l("Repeat one-time notices")  # 重复一次性告知
+    OVERDUE = "overdue", _l("Overdue cases")  # 逾期件
+    COMPLAINTS = "complaints", _l("Complaints (poor ratings)")  # 差评投诉
+    CALLBACK_RATE = "callback_rate", _l("Call-backs done on poor ratings")  # 差评回访率
+
+    @property
+    def is_rate(self) -> bool:
+        """A share (0..1, higher is better); the others are counts (fewer is better)."""
+        return self in (
+            Indicator.ON_TIME_RATE,
+            Indicator.SATISFACTION_RATE,
+            Indicator.CALLBACK_RATE,
+        )
+
+
+class ReportState(LabelledEnum):
+    """A written periodic report: a draft the manager edits, then final (archived, read-only)."""
+
+    DRAFT = "draft", _l("Draft")
+    FINAL = "final", _l("Final")

@@ -31,10 +31,12 @@ from app.enums import (
     EventKind,
     HelpType,
     HolidayKind,
+    Indicator,
     NotificationChannel,
     NotificationStatus,
     Rating,
     RectificationState,
+    ReportState,
     ReviewDecision,
     ServiceKind,
     SlotPeriod,
@@ -1407,3 +1409,53 @@ class Appointment(Model):
 
     def __str__(self) -> str:
         return self.number or ""
+
+
+# ---------------------------------------------------------------- assessment and written reports
+
+
+class AssessmentTarget(Model):
+    """考核目标: an indicator's target and weight in the score (an Admin sets them).
+
+    A rate's target is a share (1.0 = 100 %); a count's target is the most allowed (0 = none)."""
+
+    __tablename__ = "assessment_target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator: Mapped[Indicator] = mapped_column(enum_column(Indicator), unique=True)
+    target: Mapped[float] = mapped_column(sa.Float)
+    weight: Mapped[int] = mapped_column(sa.Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+
+
+class PeriodicReport(Model):
+    """月报 / 季报: a unit's written report of one period. The figures are those of
+    app/ledger/figures.py at ``figures_at`` (not editable); the manager writes the text sections;
+    a final report is archived read-only."""
+
+    __tablename__ = "periodic_report"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "period", "period_start", name="uq_periodic_report_period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    period: Mapped[str] = mapped_column(sa.String(10))  # month | quarter
+    period_start: Mapped[dt.date] = mapped_column(sa.Date)
+    period_end: Mapped[dt.date] = mapped_column(sa.Date)
+    state: Mapped[ReportState] = mapped_column(enum_column(ReportState), default=ReportState.DRAFT)
+    figures: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    figures_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    problems_text: Mapped[str] = mapped_column(sa.Text, default="")
+    practice_text: Mapped[str] = mapped_column(sa.Text, default="")
+    remarks_text: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    finalised_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    finalised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    version_id: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    unit: Mapped[OrgUnit] = relationship()
+
+    __mapper_args__ = {"version_id_col": version_id}

@@ -53,6 +53,15 @@ READ_APIS = [
     [r"JobApi$", r"can_(get|retry)$"],
 ]
 
+# Specialist assessment and written reports (app/assessment/): read by managers and leaders;
+# managers also draft, edit and finalise reports. The targets screen is the Admins' only.
+ASSESSMENT = [
+    [r"AssessmentView$", r"can_index$"],
+    [r"ReportView$", r"can_(list|show|download)$"],
+    [r"(Assessment|WrittenReports)$", r"menu_access$"],
+    [r"(AssessmentApi|ReportApi)$", r"can_get$"],
+]
+
 ROLES = {
     "Specialist": [
         [CASE_WORK_VIEWS, r"can_(list|show|add|edit|download|index|record|followup|reveal)$"],
@@ -80,6 +89,8 @@ ROLES = {
         # a unit's appointment slots (app/appointments/views.py)
         [r"AppointmentDeskView$", r"can_pattern$"],
         [r"AppointmentSlots$", r"menu_access$"],
+        *ASSESSMENT,
+        [r"ReportView$", r"can_(add|edit)$"],
         [r"Imports$", r"menu_access$"],
         [CASE_WORK_APIS, r"can_(get|post|put|step)$"],
         *READ_APIS,
@@ -89,6 +100,7 @@ ROLES = {
         [CASE_WORK_VIEWS, r"can_(list|show|download|index)$"],
         [r"JointReviewView$", r"can_resolve$"],  # escalations addressed to the leader
         [r"RectificationView$", r"can_decide$"],  # appeals against rectifications
+        *ASSESSMENT,
         [REFERENCE_VIEWS, r"can_(list|show)$"],
         [WORK_MENUS, r"menu_access$"],
         [CASE_WORK_APIS, r"can_get$"],

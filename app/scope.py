@@ -153,6 +153,7 @@ SCOPE_RULES = {
         sa.select(m.Complaint.id).where(s.units_clause(m.Complaint.unit_id))
     ),
     m.BackgroundJob: lambda s: _job_rule(s),
+    m.PeriodicReport: lambda s: s.units_clause(m.PeriodicReport.unit_id),
 }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app import demo_data as dd
 from app import models as m
 from app import settings
+from app.assessment import demo as assessment_demo
 from app.complaints import demo as complaint_demo
 from app.demo import load_catalogue
 from app.domain import clock, lifecycle
@@ -394,10 +395,12 @@ def seed_demo(session: Session) -> dict[str, int]:
     added_days = seed_official_calendar(session, supported_years())
     cases = seed_cases(session, units)
     walk_ins = seed_walk_ins(session)
+    reports_added = assessment_demo.seed(session)  # targets and last month's draft report
     return {
         **loaded,
         "holidays_added": added_days,
         "cases_added": cases,
         "walk_ins_added": walk_ins,
         "complaints_added": complaint_demo.seed(session),  # the “办不成事” window, a chase-up
+        "reports_added": reports_added,
     }

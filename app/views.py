@@ -41,6 +41,8 @@ from app.api.resources import RESOURCES
 from app.appointments import public as appointments_public
 from app.appointments.public import PublicBookingView
 from app.appointments.views import AppointmentDeskView
+from app.assessment.api import AssessmentApi, ReportApi
+from app.assessment.views import AssessmentTargetView, AssessmentView, ReportView
 from app.calendar import marks as calendar_marks
 from app.calendar.views import CalendarView
 from app.cases.views import CaseView
@@ -1062,6 +1064,8 @@ SCREENS = [
     Link("WalkInLedger", _l("Walk-in help ledger"), "/ledger/walkin/", "fa-hand-paper-o", "Ledger"),
     Menu(DashboardView, "Dashboard", _l("Statistics"), "fa-pie-chart", "Ledger"),
     Menu(SummaryView, "Summaries", _l("Periodic summaries"), "fa-file-excel-o", "Ledger"),
+    Menu(ReportView, "WrittenReports", _l("Written reports"), "fa-file-word-o", "Ledger"),
+    Menu(AssessmentView, "Assessment", _l("Specialist assessment"), "fa-trophy", "Ledger"),
     # notifications
     Page(NotificationCenterView),
     Menu(
@@ -1078,6 +1082,14 @@ SCREENS = [
     Menu(ImportView, "Imports", _l("Bulk import"), "fa-upload", "Organisation"),
     # the working-day calendar
     Menu(CalendarView, "WorkingDayCalendar", _l("Working-day calendar"), "fa-calendar-o", "System"),
+    # assessment targets and weights (Admins only)
+    Menu(
+        AssessmentTargetView,
+        "AssessmentTargets",
+        _l("Assessment targets"),
+        "fa-bullseye",
+        "System",
+    ),
     # log-in locks
     Menu(LoginLockView, "LoginLocks", _l("Log-in locks"), "fa-lock", "System"),
     # the REST API and its documentation
@@ -1086,6 +1098,8 @@ SCREENS = [
     Api(AppointmentApi),
     Api(ComplaintApi),
     Api(JobApi),
+    Api(ReportApi),
+    Api(AssessmentApi),
     Api(OpenApi),
     Menu(ApiDocsView, "ApiDocs", _l("API documentation"), "fa-code", "System"),
     # system status

@@ -7,7 +7,9 @@ import sqlalchemy as sa
 from app import models as m
 from app.domain.status import CaseStatus
 from app.extensions import db
+from app.scope import Scope
 from tests import factories
+from tests.test_assessment import ledger_counts
 
 
 def run(app, *args):
@@ -172,6 +174,12 @@ def test_seed_demo_loads_taishan_and_is_idempotent(app):
     assert resumed >= 1  # suspended and resumed (续办) demo cases too
     items = db.session.execute(sa.select(m.ServiceItem)).scalars().all()
     assert all(i.basic_code and i.implementation_code for i in items)
+    # The demo's draft monthly report states the ledger's figures for its period and unit.
+    report = db.session.execute(sa.select(m.PeriodicReport)).scalar_one()
+    scope = Scope(path=report.unit.path, unit_id=report.unit.id)
+    ledger = ledger_counts(scope, report.period_start, report.period_end)
+    assert {k: report.figures["totals"][k] for k in ledger} == ledger
+    assert ledger["cases"] > 0 and report.practice_text
     second = run(app, "seed-demo")
     assert second.exit_code == 0, second.output
     db.session.expire_all()

@@ -19,6 +19,7 @@ SCREEN_MODULES = {
     "app.ledger.views",
     "app.imports.views",
     "app.role_views",
+    "app.assessment.views",
 }
 
 

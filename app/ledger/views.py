@@ -41,6 +41,7 @@ from flask_babel import lazy_gettext as _l
 from app import jobs as lifecycle
 from app import models as m
 from app import preferences
+from app.assessment.indicators import against_targets
 from app.counting import CappedCount
 from app.domain import clock
 from app.domain.status import CaseStatus
@@ -365,11 +366,13 @@ class DashboardView(BaseView):
             period, clock.today(), request.args.get("date_from"), request.args.get("date_to")
         )
         flt = LedgerFilter.from_args(request.args).with_(date_from=start, date_to=end)
-        data = stats.dashboard(LedgerQuery(read_session(), scope, flt))
+        query = LedgerQuery(read_session(), scope, flt)
+        data = stats.dashboard(query)
         return self.render_template(
             "ledger/dashboard.html",
             title=_("Statistics"),
             data=data,
+            targets=against_targets(query),
             charts=chart_data(data),
             period=period,
             periods=PERIODS,
