@@ -91,7 +91,8 @@ def on_status_change(session: Session, case: m.Case, old: CaseStatus, new: CaseS
         and obj.to_status == new
     )
     code, values = status_message(case, new, old)
-    text = sms_templates.compose(session, code, values)
+    with session.no_autoflush:  # reads of settings and templates, in the middle of a step
+        text = sms_templates.compose(session, code, values)
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
         subject = _("Case %(number)s: status changed", number=case.number)
     outbox.queue(
