@@ -136,3 +136,13 @@ def test_only_admins_manage_accounts_on_screen(app, tree, login):
     assert (
         client.post(f"/specialistview/role/{spec.id}", data={"role": "Manager"}).status_code == 403
     )
+
+
+def test_passwords_are_hashed_with_the_configured_method(app, tree):
+    """The suite hashes cheaply (tests/conftest.py); the product keeps FAB's scrypt."""
+    from config import Config
+
+    assert getattr(Config, "FAB_PASSWORD_HASH_METHOD", "scrypt") == "scrypt"
+    assert app.config["FAB_PASSWORD_HASH_METHOD"] == "pbkdf2:sha256:1000"
+    spec = factories.staff("hash_check", "Specialist", tree.town_a)
+    assert spec.user.password.startswith("pbkdf2:sha256:1000$")
