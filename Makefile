@@ -61,11 +61,13 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Whole files per process, heaviest first (tests/conftest.py HEAVY_FILES; xdist would otherwise
+# order them by test count and leave the one-test giants for the end).
 test: $(VENV)/.installed-dev catalogs lint node_modules/.installed browser-deps
-	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 -n $(TEST_PROCESSES) --dist loadfile
+	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder
 
 test-fast: $(VENV)/.installed-dev catalogs node_modules/.installed
-	$(BIN)/pytest -q -p no:cacheprovider -m "not slow and not browser" --timeout=300 -n $(TEST_PROCESSES) --dist loadfile
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow and not browser" --timeout=300 -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder
 
 i18n: $(VENV)/.installed
 	bash scripts/i18n.sh

@@ -251,3 +251,40 @@ def login():
         return client
 
     return do
+
+
+# Files that take minutes (relative cost measured with --durations on this kind of machine). With
+# ``--dist loadfile`` xdist hands whole files to the two processes; by default it orders them by
+# their number of tests, which leaves the one-test giants (the scope matrix, the browser tour)
+# for the end, where one process runs them while the other has nothing left. ``make test``
+# passes ``--no-loadscope-reorder`` and the files are handed out heaviest first, so the end of
+# the run is made of small files that even the two processes out. Only the order changes: a
+# file missing here (or weighed wrong) still runs, it only balances less well. Files with a
+# ``slow`` or ``browser`` test come before the rest too.
+HEAVY_FILES = {
+    "tests/browser/test_screens.py": 100,
+    "tests/test_api_schema.py": 90,
+    "tests/test_scope_matrix.py": 80,
+    "tests/test_i18n_crawl.py": 70,
+    "tests/test_malformed_input.py": 60,
+    "tests/test_scope_screens.py": 50,
+    "tests/test_jobs_lifecycle.py": 45,
+    "tests/test_reminders_worker.py": 40,
+    "tests/browser/test_journeys.py": 35,
+    "tests/browser/test_screens_fit.py": 30,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    def weight(item) -> int:
+        path = item.nodeid.split("::")[0]
+        if path in HEAVY_FILES:
+            return HEAVY_FILES[path]
+        return 10 if path in marked else 0
+
+    marked = {
+        item.nodeid.split("::")[0]
+        for item in items
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser")
+    }
+    items.sort(key=lambda item: -weight(item))  # stable: a file's tests stay together, in order
