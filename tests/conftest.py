@@ -127,12 +127,17 @@ def _wipe_pg(conn, tables) -> None:
     """What ``TRUNCATE … RESTART IDENTITY`` of every table did, touching only what a test used.
 
     TRUNCATE of the ~50 tables cost 0.3-1.4 s (new files for every table and index), twice a
-    test. Instead: one query finds the tables holding rows (counted up to a bound) and the
-    sequences that were used; those rows are deleted children first and those sequences
-    restarted, so every table is empty and every id starts at 1 again, as before. A test that
+    test. Instead, under the same locks: one query finds the tables holding rows (counted up to
+    a bound), one the sequences that were used; those rows are deleted children first and
+    those sequences restarted, so every table is empty and every id starts at 1 again, as
+    before. A test that
     left many rows gets the TRUNCATE.
     """
     names = {t.name for t in tables}
+    listed = ", ".join(f'"{t.name}"' for t in tables)
+    # As TRUNCATE did: wait for every other transaction on these tables (a request thread, a
+    # worker) to end, so that nothing it commits late survives the cleanup.
+    conn.execute(sa.text(f"LOCK TABLE {listed} IN ACCESS EXCLUSIVE MODE"))
     counts = " UNION ALL ".join(
         f"SELECT '{t.name}', (SELECT count(*) FROM (SELECT 1 FROM \"{t.name}\""
         f" LIMIT {DELETE_UP_TO + 1}) AS r)"
@@ -153,7 +158,6 @@ def _wipe_pg(conn, tables) -> None:
         .all()
     )
     if sum(rows.values()) > DELETE_UP_TO:
-        listed = ", ".join(f'"{t.name}"' for t in tables)
         conn.execute(sa.text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
         return
     for table in reversed(tables):  # children before their parents
