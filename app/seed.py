@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app import demo_data as dd
 from app import models as m
 from app import settings
+from app.appointments.demo import seed_appointments
 from app.assessment import demo as assessment_demo
 from app.complaints import demo as complaint_demo
 from app.demo import load_catalogue
@@ -403,4 +404,5 @@ def seed_demo(session: Session) -> dict[str, int]:
         "walk_ins_added": walk_ins,
         "complaints_added": complaint_demo.seed(session),  # the “办不成事” window, a chase-up
         "reports_added": reports_added,
+        "appointments_added": seed_appointments(session),
     }

@@ -248,3 +248,38 @@ def test_scope_a_village_sees_its_own_appointments_not_another_towns(world):
     assert seen(village.user) == {mine.id}
     assert seen(manager.user) == {mine.id, town.id}
     assert theirs.id not in seen(manager.user)
+
+
+def test_the_sms_the_day_before_is_written_once_and_delivered_to_the_sink(world):
+    from app.reminders import channels, sweep
+    from app.reminders.models import SmsSinkMessage
+
+    item = factories.service_item()
+    tomorrow = book(world.town_a, day=MONDAY + dt.timedelta(days=1), item=item)
+    gone = book(world.town_a, day=MONDAY + dt.timedelta(days=1), mobile="13900000002")
+    book(world.town_a, day=MONDAY + dt.timedelta(days=2), mobile="13900000003")
+    service.cancel(db.session, gone, None)
+    db.session.commit()
+
+    def sms_rows():
+        return list(
+            db.session.execute(
+                sa.select(m.Notification).where(m.Notification.kind == "appointment_sms")
+            ).scalars()
+        )
+
+    early = dt.datetime(2026, 12, 7, 8, 30, tzinfo=clock.TZ)  # before the reminder hour (9)
+    sweep.run(db.session, early, dispatch=False, kinds={"appointment_sms"})
+    assert sms_rows() == []
+    moment = dt.datetime(2026, 12, 7, 10, 0, tzinfo=clock.TZ)
+    for _ in range(2):  # a second sweep (or a second beat) writes nothing more
+        sweep.run(db.session, moment, dispatch=False, kinds={"appointment_sms"})
+    (row,) = sms_rows()
+    assert row.channel.value == "sms" and row.recipient_address == tomorrow.mobile
+    assert row.recipient_id is None and row.dedup_key.startswith(f"appointment_sms:{tomorrow.id}:")
+    assert tomorrow.number in row.body and "2026-12-08" in row.body and item.name in row.body
+    assert row.body.startswith("【")
+    assert channels.deliver(db.session, row.id)[0] == "sent"
+    assert channels.deliver(db.session, row.id)[0] == "skipped"
+    (sent,) = db.session.execute(sa.select(SmsSinkMessage)).scalars()
+    assert sent.mobile == tomorrow.mobile and sent.notification_id == row.id

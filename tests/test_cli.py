@@ -151,6 +151,7 @@ def counts():
             m.Holiday,
             m.Evaluation,
             m.WalkInHelp,
+            m.Appointment,
         )
     }
 
@@ -160,8 +161,14 @@ def test_seed_demo_loads_taishan_and_is_idempotent(app):
     assert first.exit_code == 0, first.output
     after_first = counts()
     assert after_first["org_unit"] == 1 + 17 + 71
-    assert after_first["service_case"] == 300
-    assert after_first["walk_in_help"] == 240
+    # Today's demo appointments served at the desk add a case and a walk-in record.
+    as_case, as_walk_in = (
+        db.session.execute(sa.select(sa.func.count(column)).where(column.is_not(None))).scalar_one()
+        for column in (m.Appointment.case_id, m.Appointment.walk_in_id)
+    )
+    assert after_first["service_case"] == 300 + as_case
+    assert after_first["walk_in_help"] == 240 + as_walk_in
+    assert after_first["appointment"] >= 10  # bookings of the city, 台城街道 and a station
     assert after_first["service_item"] >= 30
     statuses = dict(
         db.session.execute(sa.select(m.Case.status, sa.func.count()).group_by(m.Case.status)).all()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app import models as m
 from app import settings
+from app.appointments.reminders import appointment_tomorrow
 from app.domain import clock
 from app.domain.calendar import load_calendar
 from app.domain.status import CaseStatus
@@ -652,4 +653,6 @@ KINDS: dict[str, Callable[[Context], list[Due]]] = {
     "complaint_due_soon": complaint_due_soon,
     "complaint_overdue": complaint_overdue,
     "monthly_summary": monthly_summary,
+    # the applicant's SMS the day before an appointment (app/appointments/reminders.py)
+    "appointment_sms": appointment_tomorrow,
 }

@@ -31,6 +31,7 @@ from app.models import Notification
 from app.reminders import channels, outbox
 from app.reminders.kinds import KINDS, Context, Due
 from app.reminders.recipients import Directory, Person
+from app.validators import mask_mobile
 
 log = logging.getLogger(__name__)
 CHUNK = 500
@@ -58,13 +59,23 @@ class SweepResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _rows(due: Due, email_on: bool) -> list[tuple[str, NotificationChannel, Person]]:
-    rows = []
+def _rows(due: Due, email_on: bool) -> list[tuple[str, NotificationChannel, Person | None]]:
+    rows: list[tuple[str, NotificationChannel, Person | None]] = []
     for person in due.people:
         rows.append((f"{due.key}:app:{person.user_id}", NotificationChannel.APP, person))
         if email_on and person.email:
             rows.append((f"{due.key}:email:{person.user_id}", NotificationChannel.EMAIL, person))
+    if due.extra.get("sms_to"):  # an SMS to the applicant (no staff account: no person)
+        rows.append((f"{due.key}:sms", NotificationChannel.SMS, None))
     return rows
+
+
+def _address(channel: NotificationChannel, person: Person | None, due: Due) -> str | None:
+    if channel == NotificationChannel.EMAIL and person is not None:
+        return person.email
+    if channel == NotificationChannel.SMS:
+        return due.extra.get("sms_to")
+    return None
 
 
 def _existing(session: Session, keys: list[str]) -> set[str]:
@@ -168,8 +179,8 @@ def _write_chunk(session: Session, chunk, result: SweepResult) -> None:
                 "kind": due.kind,
                 "subject": subject,
                 "body": body or subject,
-                "recipient_id": person.user_id,
-                "recipient_address": person.email if channel == NotificationChannel.EMAIL else None,
+                "recipient_id": person.user_id if person is not None else None,
+                "recipient_address": _address(channel, person, due),
                 "case_id": due.case.id if due.case is not None else None,
             }
         )
@@ -181,7 +192,9 @@ def _write_chunk(session: Session, chunk, result: SweepResult) -> None:
                     written[key],
                     due.kind,
                     channel.value,
-                    person.name,
+                    person.name
+                    if person is not None
+                    else mask_mobile(_address(channel, None, due)),
                     due.case.number if due.case is not None else "",
                     key,
                 )
