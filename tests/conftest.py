@@ -266,12 +266,12 @@ def login():
 # file missing here (or weighed wrong) still runs, it only balances less well. Files with a
 # ``slow`` or ``browser`` test come before the rest too.
 HEAVY_FILES = {
-    "tests/browser/test_screens.py": 100,
-    "tests/test_api_schema.py": 90,
-    "tests/test_scope_matrix.py": 80,
+    "tests/test_malformed_input.py": 100,
+    "tests/test_scope_screens.py": 90,
+    "tests/test_scope_matrix.py": 85,
     "tests/test_i18n_crawl.py": 70,
-    "tests/test_malformed_input.py": 60,
-    "tests/test_scope_screens.py": 50,
+    "tests/browser/test_screens.py": 65,
+    "tests/test_api_schema.py": 60,
     "tests/test_jobs_lifecycle.py": 45,
     "tests/test_reminders_worker.py": 40,
     "tests/browser/test_journeys.py": 35,
