@@ -104,6 +104,7 @@ ROW_OVERRIDES = {
     ("PrintView.termination", "case_id"): TERMINATED_CASE,
     ("NotificationOutboxView", "pk"): OUTBOX,
     ("AppointmentDeskView", "pk"): m.Appointment,
+    ("ReportView", "report_id"): m.PeriodicReport,
 }
 # Views narrowed to the caller's own rows on top of the scope: (view, param) → (kind of own
 # row, whether Admin sees everyone's).
@@ -323,6 +324,14 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
         stats={"marker": marker},
         file_name=report_name,
     )
+    written = m.PeriodicReport(
+        unit=unit,
+        period="month",
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 1, 31),
+        figures={"marker": marker},
+        problems_text=marker,
+    )
     slot = m.AppointmentSlot(
         unit=unit, day=clock.today(), period=SlotPeriod.MORNING, capacity=5, booked=1
     )
@@ -339,7 +348,7 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
         note=marker,
         channel=AppointmentChannel.STAFF,
     )
-    s.add_all([attachment, walk_in, notification, summary, slot, appointment])
+    s.add_all([attachment, walk_in, notification, summary, written, slot, appointment])
     complaint = complaints.intake(
         s,
         actor,
@@ -385,6 +394,7 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
             m.WalkInHelp: walk_in.id,
             m.Appointment: appointment.id,
             m.SummaryReport: summary.id,
+            m.PeriodicReport: written.id,
             m.Complaint: complaint.id,
             m.ChaseUp: chase.id,
         },
