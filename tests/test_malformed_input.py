@@ -205,6 +205,23 @@ def test_progress_inquiry_is_also_bounded_per_network(app, tree):
     assert codes[5:] == [429, 429]
 
 
+@pytest.mark.parametrize(
+    "q", ["((((", "!", "(a:", "(", "x)", "(filters:!((col:x,opr:eq,value:!(", "'"]
+)
+def test_malformed_rison_answers_400_in_the_users_language(api_app, people, q):
+    """prison raises RecursionError/IndexError/TypeError on some of these (FAB answered 500)."""
+    api = api_login(api_app, "spec_a")
+    with isolated_requests():
+        for path in ("/api/v1/case/", "/api/v1/applicant/", "/api/v1/job/"):
+            response = api.client.get(
+                path,
+                query_string={"q": q},
+                headers={**api.headers, "Accept-Language": "zh"},
+            )
+            assert response.status_code == 400, (path, q, response.status_code)
+            assert response.json["message"] == "查询参数无效。"
+
+
 def test_openapi_describes_q_as_a_rison_string(api_app, people):
     spec = api_login(api_app, "spec_a").get("/api/v1/_openapi").json
     params = spec["paths"]["/api/v1/applicant/"]["get"]["parameters"]
