@@ -15,6 +15,10 @@ from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, object_session
 
+from app.domain import clock
+from app.models import AuditLog
+from app.settings import DEFAULTS
+
 AUDITED_TABLES = {
     "service_case",
     "complaint",
@@ -38,8 +42,6 @@ AUDITED_COLLECTIONS = {"ab_user": ("roles",), "ab_role": ("permissions",)}
 
 
 def _is_knob(obj) -> bool:
-    from app.settings import DEFAULTS
-
     return getattr(obj, "key", None) in DEFAULTS
 
 
@@ -82,9 +84,6 @@ def write_entry(
     session: Session, *, action: str, table_name: str, row_id: str = "", before=None, after=None
 ) -> None:
     """Add one entry (for actions the hook cannot see: reveals, locks, imports)."""
-    from app.domain import clock
-    from app.models import AuditLog
-
     user_id, username, ip = _actor()
     session.add(
         AuditLog(
@@ -180,8 +179,6 @@ def _row_id(obj) -> str:
 
 
 def _before_flush(session: Session, flush_context, instances) -> None:
-    from app.models import AuditLog
-
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditLog):
             raise PermissionError("the audit trail is append-only")

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app import filestore
 from app.extensions import db
 
 
@@ -64,8 +65,6 @@ def files_archive(backup: Path) -> Path:
 
 def save_objects(archive: Path) -> int:
     """Copy every object of the S3 file store into the tar ``archive``; returns how many."""
-    from app import filestore
-
     store = filestore.s3()
     types = {}
     count = 0
@@ -89,8 +88,6 @@ def save_objects(archive: Path) -> int:
 
 def restore_objects(archive: Path) -> int:
     """Put every object of the tar ``archive`` back into the S3 file store; returns how many."""
-    from app import filestore
-
     store = filestore.s3()
     count = 0
     with tarfile.open(archive, "r") as tar:
@@ -135,8 +132,6 @@ def create_backup(target: Path, files: bool = True) -> Path:
 
 
 def _s3() -> bool:
-    from app import filestore
-
     return filestore.backend() == "s3"
 
 

@@ -9,8 +9,15 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.backup import backup_cli
+from app.calendar.cli import calendar_cli
 from app.domain.errors import ValidationFailed
+from app.domain.staff import create_staff, unit_by_code
 from app.extensions import db
+from app.ledger.rollup import check
+from app.models import OrgUnit
+from app.reminders.cli import reminders_cli
+from app.seed import seed_demo as run
 
 
 def _db():
@@ -31,8 +38,6 @@ def sync_perms() -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Load Taishan's demo units, catalogue, staff and cases (idempotent)."""
-    from app.seed import seed_demo as run
-
     db = _db()
     current_app.appbuilder.sm.sync_roles_and_permissions()
     result = run(db.session)
@@ -54,8 +59,6 @@ staff = AppGroup("staff", help="Staff accounts.")
 @click.option("--mobile", default=None)
 def staff_create(username, password, name, unit_code, role, mobile) -> None:
     """Create one account with its specialist record."""
-    from app.domain.staff import create_staff, unit_by_code
-
     db = _db()
     unit = None
     if unit_code:
@@ -88,8 +91,6 @@ units = AppGroup("units", help="The unit tree.")
 @units.command("list")
 def units_list() -> None:
     """Print CODE<TAB>TIER<TAB>NAME<TAB>PARENT_CODE, one unit a line, in tree order."""
-    from app.models import OrgUnit
-
     db = _db()
     parent = sa.orm.aliased(OrgUnit)
     rows = db.session.execute(
@@ -110,8 +111,6 @@ def stats() -> None:
 @click.option("--no-repair", is_flag=True, help="only report the differences")
 def stats_check(no_repair: bool) -> None:
     """Compare the rollups with a full recount (and repair them): what the nightly task does."""
-    from app.ledger.rollup import check
-
     session = _db().session
     report = check(session, repair=not no_repair)
     session.commit()
@@ -124,12 +123,9 @@ def register_commands(app) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(staff)
     app.cli.add_command(units)
-    from app.reminders.cli import reminders_cli
 
     app.cli.add_command(reminders_cli)
-    from app.calendar.cli import calendar_cli
 
     app.cli.add_command(calendar_cli)
-    from app.backup import backup_cli
 
     app.cli.add_command(backup_cli)

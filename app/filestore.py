@@ -66,8 +66,8 @@ class S3:
     """The configured bucket: a boto3 client, the bucket name and the key prefix."""
 
     def __init__(self, config) -> None:
-        import boto3
-        from botocore.config import Config as BotoConfig
+        import boto3  # lazy: boto3 is heavy and only FILE_STORE=s3 needs it
+        from botocore.config import Config as BotoConfig  # lazy: as boto3
 
         self.bucket = config["S3_BUCKET"]
         self.prefix = (config.get("S3_PREFIX") or "").strip("/")
@@ -103,7 +103,7 @@ class S3:
         return answer["Body"].read()
 
     def exists(self, name: str) -> bool:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # lazy: only FILE_STORE=s3 loads boto3
 
         try:
             self.client.head_object(Bucket=self.bucket, Key=self.key(name))

@@ -10,8 +10,13 @@ import secrets
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import gettext as _
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import notify
+from app.audit import write_entry
 from app.domain import clock
+from app.enums import NotificationChannel
+from app.models import LoginLock
 
 
 def csp_nonce() -> str:
@@ -45,8 +50,6 @@ def init_hardening(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
     if hops > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     @app.before_request
@@ -108,8 +111,6 @@ def _ip() -> str:
 def lock_message(session_, username: str, ip: str | None = None) -> str | None:
     """Why a log-in of ``username`` from ``ip`` is refused right now, or None."""
 
-    from app.models import LoginLock
-
     if not _name(username):
         return None
     ip = _ip() if ip is None else ip
@@ -152,8 +153,6 @@ def refusal(session_, username: str, ip: str | None = None) -> str | None:
 
     An attempt that comes before its slowing delay is over counts as one more failure.
     """
-    from app.models import LoginLock
-
     message = lock_message(session_, username, ip)
     if message is None:
         return None
@@ -171,8 +170,6 @@ def refusal(session_, username: str, ip: str | None = None) -> str | None:
 
 
 def _count(session_, key: str, now, window) -> object:
-    from app.models import LoginLock
-
     lock = session_.get(LoginLock, key)
     if lock is None:
         lock = LoginLock(username=key, failures=0)
@@ -191,9 +188,6 @@ def record_attempt(session_, username: str, success: bool, ip: str | None = None
     Returns True when this attempt caused a lock. Commits on its own: a failed log-in has no
     other unit of work, and the count must survive the request.
     """
-    from app.audit import write_entry
-    from app.models import LoginLock
-
     name = _name(username)
     if not name:
         return False
@@ -238,8 +232,6 @@ def record_attempt(session_, username: str, success: bool, ip: str | None = None
 def locks_of(session_, username: str):
     """Every counter and lock of one user name (the account's and each address's)."""
 
-    from app.models import LoginLock
-
     name = _name(username)
     return list(
         session_.execute(
@@ -255,8 +247,6 @@ def locks_of(session_, username: str):
 
 def unlock(session_, username: str) -> int:
     """An Admin lifts every lock of a user name; the owner is told. The caller commits."""
-    from app.audit import write_entry
-
     rows = locks_of(session_, username)
     for row in rows:
         session_.delete(row)
@@ -267,9 +257,6 @@ def unlock(session_, username: str) -> int:
 
 def notify_owner(session_, username: str, *, locked: bool) -> None:
     """Tell the account's owner (in the app) that their log-in was locked or unlocked."""
-
-    from app import notify
-    from app.enums import NotificationChannel
 
     user_model = current_app.appbuilder.sm.user_model
     user = session_.execute(

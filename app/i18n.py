@@ -12,7 +12,10 @@ from flask import Flask, g, request, session
 from flask_babel import format_date, refresh
 from flask_babel import lazy_gettext as _l
 
+from app.domain import clock
 from app.extensions import db
+from app.models import Setting
+from config import DEFAULT_APP_NAME
 
 
 def _key(user_id: int) -> str:
@@ -27,8 +30,6 @@ def _user():
 def local_date(value) -> str:
     """A date (or a stored timestamp's Asia/Shanghai date) in the user's language."""
 
-    from app.domain import clock
-
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -38,8 +39,6 @@ def local_date(value) -> str:
 
 def local_datetime(value) -> str:
     """A stored timestamp as date and time in Asia/Shanghai, in the user's language."""
-    from app.domain import clock
-
     if value is None:
         return ""
     return f"{local_date(value)} {value.astimezone(clock.TZ):%H:%M}"
@@ -51,9 +50,6 @@ PRODUCT_NAME = _l("Assisted and Proxy Handling Service Management System")
 
 
 def init_i18n(app: Flask) -> None:
-    from app.models import Setting
-    from config import DEFAULT_APP_NAME
-
     if app.config.get("APP_NAME") in (None, "", DEFAULT_APP_NAME):
         app.config["APP_NAME"] = PRODUCT_NAME
 

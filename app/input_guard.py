@@ -29,6 +29,9 @@ import sqlalchemy as sa
 from flask import Flask, abort, current_app, request
 from flask_babel import gettext as _
 
+from app.api.errors import error_response
+from app.api.locale import select_api_locale
+
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
 MAX_PAGE_SIZE = 100
@@ -245,8 +248,6 @@ def check_request() -> None:
 
 def _answer(error: BadInput):
     if request.path.startswith(API_PREFIX):
-        from app.api.errors import error_response
-
         return error_response(error.status, error.message)
     abort(error.status, description=error.message)
 
@@ -254,8 +255,6 @@ def _answer(error: BadInput):
 def init_input_guard(app: Flask) -> None:
     def guard():
         if request.path.startswith(API_PREFIX):
-            from app.api.locale import select_api_locale
-
             select_api_locale()  # messages in the API request's language
         try:
             check_request()

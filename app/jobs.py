@@ -313,6 +313,7 @@ def can_retry(job: m.BackgroundJob) -> bool:
     if job.status != FAILED or task_name(job.kind) is None:
         return False
     if job.kind.startswith("import_"):
+        # layer: the job table sits below the domain (which loads it); the import files are above
         from app import filestore
         from app.imports import files
 

@@ -9,6 +9,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 
+from app import hardening
 from app import models as m
 from app.domain import clock
 from app.extensions import db
@@ -37,8 +38,6 @@ class LoginLockView(BaseView):
     @has_access
     @permission_name("unlock")
     def unlock(self):
-        from app import hardening
-
         username = (request.form.get("username") or "").strip()
         if username and hardening.locks_of(db.session, username):
             hardening.unlock(db.session, username)

@@ -15,7 +15,9 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 
 from app import models as m
+from app.audit import write_entry
 from app.extensions import db
+from app.scope import current_scope
 from app.validators import mask_mobile, mask_resident_id, normalize_mobile, normalize_resident_id
 
 # model → {column: how it is masked}
@@ -53,7 +55,6 @@ def audit_search(model, column: str, ids) -> None:
     ids = sorted(ids)
     if not ids:
         return
-    from app.audit import write_entry
 
     write_entry(
         db.session,
@@ -72,7 +73,6 @@ def exact_identity_ids(model, column: str, value) -> list[int] | None:
     """
     if not may_reveal():
         return None
-    from app.scope import current_scope
 
     text = NORMALIZERS.get(column, str)(str(value if value is not None else ""))
     if not text or "\x00" in text:

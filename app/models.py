@@ -16,7 +16,10 @@ from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.domain.status import CaseStatus, ComplaintStatus
+from app.domain import clock
+from app.domain.itemcodes import normalize
+from app.domain.status import OPEN_STATUSES, CaseStatus, ComplaintStatus
+from app.domain.text import pinyin_full, pinyin_initials
 from app.enums import (
     ApplicantKind,
     AppointmentChannel,
@@ -240,8 +243,6 @@ class ServiceItem(Model):
 
     @validates("name", "keywords")
     def _set_pinyin(self, key, value):
-        from app.domain.text import pinyin_full, pinyin_initials
-
         name = value if key == "name" else self.name
         keywords = value if key == "keywords" else self.keywords
         if key == "name":
@@ -251,8 +252,6 @@ class ServiceItem(Model):
 
     @validates("basic_code", "implementation_code")
     def _normalize_official_code(self, key, value):
-        from app.domain.itemcodes import normalize
-
         return normalize(value)
 
     def accepts(self, tier: Tier) -> bool:
@@ -466,8 +465,6 @@ class Case(Model):
 
     @property
     def is_open(self) -> bool:
-        from app.domain.status import OPEN_STATUSES
-
         return self.status in OPEN_STATUSES
 
     @property
@@ -537,8 +534,6 @@ class MaterialNotice(Model):
     @property
     def is_overdue(self) -> bool:
         """The materials are still missing past the notice's deadline (the red flag)."""
-        from app.domain import clock
-
         return self.resolved_at is None and self.deadline < clock.today()
 
 
@@ -748,8 +743,6 @@ class Rectification(Model):
     @property
     def is_overdue(self) -> bool:
         """Past its deadline and not yet put right (the red flag on lists and the page)."""
-        from app.domain import clock
-
         return (
             self.closed_at is None
             and self.state in self.PENDING_STATES

@@ -35,6 +35,7 @@ from app.roles import (
     MINIMUMS,
     PUBLIC,
     RESERVED,
+    ROLE_LABELS,
     ROLE_NAMES,
     ROLES,
     rank_of,
@@ -256,8 +257,6 @@ def assignable_roles(actor) -> list:
 
 
 def role_label(name: str) -> str:
-    from app.roles import ROLE_LABELS
-
     if name == "Public":  # FAB's role of visitors who are not logged in
         return str(_l("Public (not logged in)"))
     return str(ROLE_LABELS.get(name, name))

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app import models as m
 from app.enums import ApplicantKind
+from app.masking import exact_identity_ids
 from app.scope import Scope, current_scope
 from app.validators import MobileValidator, ResidentIdValidator, USCCValidator
 
@@ -62,8 +63,6 @@ def search_applicants(
     starting with the text first, then the newest.
 
     The picker is no search oracle: it never answers for digits the mask hides."""
-    from app.masking import exact_identity_ids
-
     text = (text or "").strip()[:MAX_QUERY]
     query = sa.select(m.Applicant).where(scope.clause_for(m.Applicant))
     rank = sa.literal(1)

@@ -23,9 +23,11 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from app import models as m
+from app.audit import write_entry
 from app.domain import clock
 from app.enums import ApplicantKind, HelpType, ServiceKind
 from app.extensions import db
+from app.i18n import local_date, local_datetime
 from app.scope import current_scope
 
 # Every document is a read of a case record: one permission, can_show on PrintView.
@@ -45,15 +47,11 @@ DOCUMENTS = (
 
 def cn_date(value: dt.date | dt.datetime | None) -> str:
     """The date in the reader's language (``2026年11月25日`` in Chinese), Asia/Shanghai."""
-    from app.i18n import local_date
-
     return local_date(value)
 
 
 def cn_datetime(value: dt.datetime | None) -> str:
     """Date and time in the reader's language, Asia/Shanghai."""
-    from app.i18n import local_datetime
-
     return local_datetime(value)
 
 
@@ -141,7 +139,6 @@ class PrintView(BaseView):
         """帮办代办申请表, with the 委托书 for 代办."""
         case = load_scoped(m.Case, m.Case.id == case_id)
         applicant = case.applicant
-        from app.audit import write_entry
 
         # The signed paper form carries the full ID number: printing it is a reveal.
         write_entry(

@@ -12,12 +12,13 @@ from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import permissions
+from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
+from app.permissions import assignable_roles, role_label
 
 
 def _role_name(name):
-    from app.permissions import role_label
-
     return role_label(name)
 
 
@@ -49,8 +50,6 @@ class RoleView(RoleModelView):
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        from app import permissions
-
         role = self._role(pk)
         rows = [
             row
@@ -77,16 +76,12 @@ class RoleView(RoleModelView):
     @has_access
     def edit(self, pk):
         role = self._role(pk)
-        from app import permissions
 
         if not permissions.may_change(g.user, role):
             abort(403)
         return self._form(role)
 
     def _form(self, role):
-        from app import permissions
-        from app.domain.errors import DomainError, ValidationFailed
-
         errors: dict = {}
         held_ids = None
         name = ""
@@ -126,9 +121,6 @@ class RoleView(RoleModelView):
     @expose("/delete/<pk>", methods=["GET", "POST"])
     @has_access
     def delete(self, pk):
-        from app import permissions
-        from app.domain.errors import DomainError, ValidationFailed
-
         role = self._role(pk)
         if request.method != "POST":
             return redirect(url_for(f"{self.endpoint}.show", pk=role.id))
@@ -148,8 +140,6 @@ class RoleView(RoleModelView):
 
 def assignable_role_choices() -> list[tuple[str, str]]:
     """(name, label) of the roles the current user may give an account (templates)."""
-    from app.permissions import assignable_roles, role_label
-
     user = getattr(g, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
         return []

@@ -23,14 +23,18 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, ValidationError
 
+from app import hardening
 from app.extensions import db
+from app.labels import TranslatedLabels
+from app.permissions import role_label, sync_builtin_roles
+from app.role_views import RoleView
+from app.roles import ROLE_NAMES, may_administer
+from app.sessions import end_all_sessions
 
 
 def _no_downloads(view_cls, **attrs):
     """FAB's security views inherit a file route that fails on any name: answer 404 instead.
     Their unlabelled columns get translated labels (TranslatedLabels); ``attrs`` override more."""
-
-    from app.labels import TranslatedLabels
 
     class Closed(TranslatedLabels, view_cls):
         @expose("/download/<string:filename>")
@@ -63,9 +67,6 @@ class LogoutView(AuthDBView):
                 return redirect(self.appbuilder.get_url_for_login)
             return self.render_template("security/logout.html", title=_("Log out"))
         if user is not None:
-            from app.extensions import db
-            from app.sessions import end_all_sessions
-
             end_all_sessions(db.session, user.id)
             db.session.commit()
         logout_user()
@@ -104,8 +105,6 @@ class RankedResetPasswordView(ResetPasswordView):
 
 
 def _check_rank_of(user_id) -> None:
-    from app.roles import may_administer
-
     sm = current_app.appbuilder.sm
     try:
         target = sm.get_user_by_id(int(user_id))
@@ -121,8 +120,6 @@ class RankedUserView(UserDBModelView):
     """FAB's user screen: accounts ranking as high as the caller's are not changed here."""
 
     def _refuse_above_rank(self, item) -> None:
-        from app.roles import may_administer
-
         if getattr(item, "id", None) == g.user.id:
             return
         if not may_administer(g.user, [r.name for r in item.roles or []]):
@@ -151,14 +148,10 @@ def _joined(values):
 
 def _role_text(role) -> str:
     """A role as people read it (its name is a key: Admin, Manager...)."""
-    from app.permissions import role_label
-
     return role_label(role.name)
 
 
 def _role_view():
-    from app.role_views import RoleView
-
     return _no_downloads(_same_name(RoleView, RoleModelView))
 
 
@@ -214,9 +207,6 @@ class AppSecurityManager(SecurityManager):
 
         Run after ``flask db upgrade``; FAB's own create_db would build tables behind Alembic.
         """
-        from app.permissions import sync_builtin_roles
-        from app.roles import ROLE_NAMES
-
         for name in [*ROLE_NAMES, self.auth_role_public]:
             self.add_role(name)
         self.appbuilder.add_permissions(update_perms=True)
@@ -226,16 +216,12 @@ class AppSecurityManager(SecurityManager):
 
     def reset_password(self, userid, password):
         """A new password ends every other session and token of the account."""
-        from app.sessions import end_all_sessions
-
         own = getattr(getattr(g, "user", None), "id", None) == int(userid)
         end_all_sessions(db.session, int(userid), keep_current=own)
         super().reset_password(userid, password)
 
     def auth_user_db(self, username, password):
         """FAB's check, refused while the name is locked after repeated failures."""
-        from app import hardening
-
         session = self.session
         refused = hardening.refusal(session, username)
         if refused:

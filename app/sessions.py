@@ -14,15 +14,15 @@ from flask import Flask, has_request_context, session
 from flask_babel import gettext as _
 from flask_login import user_logged_in
 
+from app.api.errors import error_response
 from app.extensions import db
+from app.models import AccountSession
 
 SESSION_KEY = "sv"
 CLAIM = "sv"
 
 
 def version_of(db_session, user_id) -> int:
-    from app.models import AccountSession
-
     if user_id is None:
         return 0
     try:
@@ -38,8 +38,6 @@ def version_of(db_session, user_id) -> int:
 def end_all_sessions(db_session, user_id: int, *, keep_current: bool = False) -> int:
     """Raise the account's version (the caller commits). With ``keep_current`` the request's
     own session stays logged in under the new version."""
-    from app.models import AccountSession
-
     row = db_session.get(AccountSession, user_id)
     if row is None:
         row = AccountSession(user_id=user_id, version=0)
@@ -83,7 +81,5 @@ def init_sessions(app: Flask, appbuilder) -> None:
 
     @jwt.revoked_token_loader
     def revoked(_header, _payload):
-
-        from app.api.errors import error_response
 
         return error_response(401, _("The session has ended; log in again."))

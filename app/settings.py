@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.models import Setting
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,6 @@ def check(key: str, raw) -> int | bool | str:
 
 def describe(session) -> list[dict]:
     """Every knob for the settings screen: key, label, default, current value, whether set."""
-    from app.models import Setting
-
     stored = {row.key: row.value for row in session.query(Setting).all()}
     return [
         {
@@ -177,8 +176,6 @@ def _parse(raw: str, default):
 
 def get(key: str, session=None):
     """The value of ``key``: the table's row parsed to the default's type, else the default."""
-    from app.models import Setting
-
     knob = DEFAULTS[key]
     row = (session or db.session).get(Setting, key)
     if row is None:
@@ -192,8 +189,6 @@ def get(key: str, session=None):
 
 def set_value(session, key: str, value) -> None:
     """Store ``value`` for ``key`` (the caller commits); unknown keys are refused."""
-    from app.models import Setting
-
     knob = DEFAULTS[key]
     parsed = check(key, value)
     text = str(parsed).lower() if isinstance(knob.default, bool) else str(parsed)

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import time
 
+import redis
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_appbuilder import BaseView, expose
@@ -21,10 +22,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 
-from app import jobs
+from app import filestore, jobs
 from app import models as m
 from app.domain import clock
-from app.extensions import db
+from app.extensions import csrf, db
+from app.tasks.calendar import missing_years
 
 health = Blueprint("health", __name__)
 QUEUE = "celery"  # Celery's default queue (a Redis list of that name)
@@ -46,7 +48,6 @@ def check_redis() -> dict:
     url = current_app.config.get("CELERY_BROKER_URL", "")
     if not url.startswith("redis"):
         return {"ok": True, "broker": "embedded"}
-    import redis
 
     client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
     try:
@@ -61,8 +62,6 @@ def check_redis() -> dict:
 
 def check_file_store() -> dict | None:
     """With FILE_STORE=s3: can this process reach the bucket? (None with the database store.)"""
-    from app import filestore
-
     if filestore.backend() != "s3":
         return None
     started = time.monotonic()
@@ -103,7 +102,6 @@ def status() -> dict:
             }
         report["jobs"] = jobs.stuck(session)
         report["jobs"]["ok"] = report["jobs"]["stuck"] == 0
-        from app.tasks.calendar import missing_years
 
         missing = missing_years(session)
         report["calendar"] = {"ok": not missing, "missing_years": missing}
@@ -196,7 +194,6 @@ def install(appbuilder) -> None:
     app = current_app
     if "health" not in app.blueprints:
         app.register_blueprint(health)
-        from app.extensions import csrf
 
         csrf.exempt(health)
 
@@ -244,7 +241,7 @@ def init_database_guard(app) -> None:
         body = render_template("system/unavailable.html", message=message)
         return body, 503, {"Retry-After": "30"}
 
-    try:
+    try:  # lazy: boto3 is optional here, and heavy: loaded only to guard an S3 file store
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError:  # boto3 not installed: no S3 file store
         return

@@ -355,7 +355,11 @@ class ItemCodeValidator:
     """WTForms validator for a service item's 事项编码 (normalizes ``field.data`` if valid)."""
 
     def __call__(self, form, field):
-        from app.domain.itemcodes import basic_code_error, normalize
+        # cycle: app.domain.itemcodes imports this module's USCC check
+        from app.domain.itemcodes import (
+            basic_code_error,
+            normalize,
+        )
 
         error = basic_code_error(field.data)
         if error is not None:
@@ -367,7 +371,11 @@ class ImplementationCodeValidator:
     """WTForms validator for a 实施清单编码, checked against the form's 事项编码 when given."""
 
     def __call__(self, form, field):
-        from app.domain.itemcodes import implementation_code_error, normalize
+        # cycle: app.domain.itemcodes imports this module's USCC check
+        from app.domain.itemcodes import (
+            implementation_code_error,
+            normalize,
+        )
 
         basic = getattr(form, "basic_code", None)
         error = implementation_code_error(field.data, basic.data if basic is not None else None)

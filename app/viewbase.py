@@ -30,10 +30,12 @@ from app import models as m
 from app import preferences
 from app import scope as scoping
 from app.counting import CappedCountInterface
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, NotInScope
 from app.extensions import db
+from app.i18n import local_date, local_datetime
 from app.kept import STEP_OWNED_MODELS, RecordKept, is_kept
 from app.labels import COMMON_LABELS, TranslatedLabels
+from app.masking import IdentityExact, exact_identity_ids, mask_unless_revealer, masked_columns_of
 from app.scope import WRITE_UNIT_RELATIONS
 from app.scope import row_in_scope as _row_in_scope
 
@@ -95,8 +97,6 @@ class ApplicantText(RelatedTextFilter):
     arg_name = "applicant_text"
 
     def matching(self, text):
-        from app.masking import exact_identity_ids
-
         # The whole ID number, for those who may reveal it, audited (app/masking.py).
         by_id = exact_identity_ids(m.Applicant, "id_number", text) or []
         return sa.select(m.Applicant.id).where(
@@ -187,8 +187,6 @@ class ScopedModelView(TranslatedLabels, ModelView):
 
     def _restrict_masked_columns(self) -> None:
         """Masked columns: searched by the whole number only, never sorted on."""
-        from app.masking import IdentityExact, masked_columns_of
-
         masked = masked_columns_of(self.datamodel.obj)
         for name in masked:
             flt = IdentityExact(name, self.datamodel)
@@ -294,8 +292,6 @@ class ScopedModelView(TranslatedLabels, ModelView):
 
     def _setup_formatters(self) -> None:
         """Lists and detail pages show labels, 是/否 and local dates, not raw stored values."""
-        from app.masking import mask_unless_revealer, masked_columns_of
-
         table = self.datamodel.obj.__table__
         formatters = dict(self.formatters_columns or {})
         model = self.datamodel.obj
@@ -470,8 +466,6 @@ class ScopedModelView(TranslatedLabels, ModelView):
 
 def formatter_for(col_type):
     """How a column of this type is shown to people, or None for FAB's default."""
-    from app.i18n import local_date, local_datetime
-
     enum_cls = getattr(col_type, "enum_class", None)
     if isinstance(enum_cls, type) and issubclass(enum_cls, enum.Enum):
         return lambda v: enum_cls(v).label if v not in (None, "") else "—"
@@ -487,8 +481,6 @@ def formatter_for(col_type):
 
 
 def scoping_error():
-    from app.domain.errors import NotInScope
-
     return NotInScope(_l("The record would be outside the units you may work with."))
 
 

@@ -30,7 +30,7 @@ from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app import api, role_views, system
+from app import api, pickers, role_views, settings, system, uploads
 from app import models as m
 from app.api.appointments import AppointmentApi
 from app.api.cases import CaseApi
@@ -43,6 +43,7 @@ from app.appointments.public import PublicBookingView
 from app.appointments.views import AppointmentDeskView
 from app.assessment.api import AssessmentApi, ReportApi
 from app.assessment.views import AssessmentTargetView, AssessmentView, ReportView
+from app.audit import write_entry
 from app.calendar import marks as calendar_marks
 from app.calendar.views import CalendarView
 from app.cases.views import CaseView
@@ -51,16 +52,21 @@ from app.complaints import views as complaint_views
 from app.complaints.views import ComplaintView, PublicComplaintView
 from app.desk import views as desk_views
 from app.desk.views import GuideView, ProgressView, WalkInDeskView
-from app.domain import clock
+from app.domain import applicants, clock
 from app.domain.applicants import check_identity
+from app.domain.errors import DomainError, ValidationFailed
 from app.domain.status import OPEN_STATUSES
+from app.domain.units import check_placement
+from app.enums import EvaluationStage
 from app.extensions import db
+from app.followup import province
 from app.followup.views import JointReviewView, RectificationView
 from app.imports.views import ImportView
 from app.labels import audit_action, audit_table, audit_user, record_text
 from app.ledger import views as ledger_views
 from app.ledger.views import DashboardView, LedgerView, SummaryView
 from app.lock_views import LoginLockView
+from app.masking import may_reveal
 from app.printing import PrintView
 from app.reminders import views as notification_views
 from app.reminders.labels import kind_label
@@ -75,6 +81,8 @@ from app.validators import (
     MobileValidator,
     ResidentIdValidator,
     USCCValidator,
+    mask_mobile,
+    mask_resident_id,
 )
 from app.viewbase import ScopedModelView
 
@@ -152,14 +160,10 @@ class OrgUnitView(ScopedModelView):
     }
 
     def pre_add(self, item):
-        from app.domain.units import check_placement
-
         check_placement(item)
         super().pre_add(item)
 
     def pre_update(self, item):
-        from app.domain.units import check_placement
-
         check_placement(item)
         super().pre_update(item)
 
@@ -313,8 +317,6 @@ class ApplicantView(ScopedModelView):
     @permission_name("reveal")
     def reveal(self, pk):
         """The full ID number and mobile, for the applicant's own scope; every reveal audited."""
-        from app.audit import write_entry
-
         applicant = self.datamodel.get(pk, self._base_filters)
         if applicant is None:
             abort(404)
@@ -335,8 +337,6 @@ class ApplicantView(ScopedModelView):
     @permission_name("list")
     def search(self):
         """The applicant picker's search: up to 20 applicants in scope, masked, as JSON."""
-        from app import pickers
-
         found = pickers.search_applicants(db.session, current_scope(), request.args.get("q", ""))
         return jsonify({"results": [pickers.applicant_json(a) for a in found]})
 
@@ -346,8 +346,6 @@ class ApplicantView(ScopedModelView):
     def quick_add(self):
         """The picker's inline "new applicant": 201 with the applicant, 409 when the ID number
         or credit code is already registered in that unit (with that applicant), 422 otherwise."""
-        from app import pickers
-
         form = pickers.QuickApplicantForm(request.form, prefix="new_applicant")
         if not form.validate():
             errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
@@ -377,8 +375,6 @@ class ApplicantView(ScopedModelView):
     @has_access
     def edit(self, pk):
         """FAB's edit; its form shows the full ID number, so opening it is a reveal."""
-        from app.audit import write_entry
-
         if request.method == "GET" and self.datamodel.get(pk, self._base_filters) is not None:
             write_entry(
                 db.session,
@@ -399,8 +395,6 @@ class ApplicantView(ScopedModelView):
         super().pre_update(item)
 
     def pre_delete(self, item):
-        from app.domain import applicants
-
         applicants.check_deletable(db.session, item)
 
     @expose("/merge/<pk>", methods=["GET", "POST"])
@@ -408,9 +402,6 @@ class ApplicantView(ScopedModelView):
     @permission_name("merge")
     def merge(self, pk):
         """Merge this duplicate into another record in scope: its cases move there."""
-
-        from app.domain import applicants
-        from app.domain.errors import DomainError
 
         source = self.datamodel.get(pk, self._base_filters)
         if source is None:
@@ -422,8 +413,6 @@ class ApplicantView(ScopedModelView):
                 target = self.datamodel.get(into, self._base_filters)
             try:
                 if target is None:
-                    from app.domain.errors import ValidationFailed
-
                     raise ValidationFailed(
                         {"into": _l("Choose the record to keep.")}, _l("Choose the record to keep.")
                     )
@@ -568,10 +557,6 @@ class EvaluationView(ScopedModelView):
     @permission_name("list")
     def province(self):
         """The evaluations for the provincial 好差评 system, as .xlsx or CSV, in the scope."""
-        from app.enums import EvaluationStage
-        from app.extensions import db
-        from app.followup import province
-
         fmt = request.args.get("format", "xlsx")
         try:
             date_from = _date_arg("from")
@@ -641,8 +626,6 @@ class AttachmentView(ScopedModelView):
     @permission_name("download")
     def file(self, pk):
         """The stored file, for a user whose scope holds the case; 404 otherwise."""
-
-        from app import uploads
 
         attachment = self.datamodel.get(pk, self._base_filters)
         if attachment is None:
@@ -790,8 +773,6 @@ class SettingView(ScopedModelView):
     @expose("/list/")
     @has_access
     def list(self):
-        from app import settings
-
         return self.render_template(
             "settings/list.html", rows=settings.describe(db.session), title=self.list_title
         )
@@ -801,8 +782,6 @@ class SettingView(ScopedModelView):
     @permission_name("edit")
     def set_knob(self, key):
         """Store one knob's value; an empty value goes back to the default."""
-        from app import settings
-
         if key not in settings.DEFAULTS:
             abort(404)
         raw = (request.form.get("value") or "").strip()
@@ -828,9 +807,6 @@ class SettingView(ScopedModelView):
         return redirect(url_for("SettingView.list"))
 
     def _check(self, item) -> None:
-        from app import settings
-        from app.domain.errors import ValidationFailed
-
         try:
             parsed = settings.check(item.key, item.value)
         except settings.InvalidSetting as error:
@@ -848,8 +824,6 @@ class SettingView(ScopedModelView):
 
 
 def _setting_label(key: str) -> str:
-    from app import settings
-
     knob = settings.DEFAULTS.get(key)
     return f"{knob.label}（{key}）" if knob is not None else key
 
@@ -857,9 +831,6 @@ def _setting_label(key: str) -> str:
 def _audit_record(value):
     """A stored snapshot as text; ID and mobile numbers masked for those who may not reveal them
     (the trail keeps every column of an applicant or a staff member as it was)."""
-    from app.masking import may_reveal
-    from app.validators import mask_mobile, mask_resident_id
-
     masks = {"id_number": mask_resident_id, "mobile": mask_mobile}
     if isinstance(value, dict) and not may_reveal():
         value = {

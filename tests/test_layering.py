@@ -50,17 +50,18 @@ def test_api_and_step_service_import_no_screen_module():
 # What the domain may use below it: the data model, values, the session, the one scope
 # mechanism, settings, the audit trail and the job table. Features subscribe to its events
 # (app/domain/events.py) instead of being called.
+# Each of these imports nothing but the data model, the extensions and app.domain.clock.
 DOMAIN_MAY_IMPORT = {
-    "app",
-    "app.models",
-    "app.enums",
-    "app.extensions",
-    "app.scope",
-    "app.settings",
-    "app.audit",
-    "app.jobs",
-    "app.roles",
-    "app.validators",
+    "app",  # the package: it loads nothing (app/factory.py builds the app)
+    "app.models",  # the data model the rules act on
+    "app.enums",  # the values, declared once with their labels
+    "app.extensions",  # db
+    "app.scope",  # who may (voiding, merging, follow-up decisions)
+    "app.settings",  # the business knobs (the calendar's warning date)
+    "app.audit",  # the append-only trail (an applicants' merge writes its entry)
+    "app.jobs",  # the background job table (the calendar's recompute job)
+    "app.roles",  # role names (staff accounts)
+    "app.validators",  # identifier checks (item codes, credit codes)
 }
 
 
@@ -98,3 +99,27 @@ def test_the_domain_package_imports_alone():
     assert "app.domain.lifecycle" in loaded
     above = {name for name in loaded if not name.startswith("app.domain")} - DOMAIN_MAY_IMPORT
     assert above == set(), f"the domain loads {sorted(above)}"
+
+
+# Why an import may stay inside a function, said on its line or the line above it.
+REASONS = ("# cycle:", "# lazy:", "# layer:")
+
+
+def test_imports_are_at_the_top_or_say_why_not():
+    """Imports at the top of modules, except a real cycle (or an optional, heavy library, or a
+    lower layer reaching a feature) documented in a line."""
+    undocumented = []
+    for path in sorted(APP.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    start = inner.lineno - 1
+                    while lines[start - 1].strip().startswith(("from ", "import ")):
+                        start -= 1  # a group of imports under one comment
+                    here = lines[inner.lineno - 1] + lines[start - 1]
+                    if not any(reason in here for reason in REASONS):
+                        undocumented.append(f"{path.relative_to(APP)}:{inner.lineno}")
+    assert sorted(set(undocumented)) == []

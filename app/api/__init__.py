@@ -15,8 +15,10 @@ from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from app import hardening
 from app.api.errors import error_response, flatten_errors
-from app.api.locale import install_selector
+from app.api.locale import install_selector, select_api_locale
+from app.extensions import db
 
 DEFAULT_LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
 API_PREFIX = "/api/"
@@ -60,10 +62,6 @@ def _guard_login(app: Flask) -> None:
                 {"provider": [_("This field is required.")]},
             )
         if isinstance(data, dict) and isinstance(data.get("username"), str):
-            from app import hardening
-            from app.api.locale import select_api_locale
-            from app.extensions import db
-
             select_api_locale()  # the answer in the request's language
             refused = hardening.refusal(db.session, data["username"])
             if refused:

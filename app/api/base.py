@@ -35,11 +35,13 @@ from app.api.errors import API_RESPONSES, ERROR_SCHEMA, database_error_response,
 from app.api.errors import invalid as invalid_response
 from app.api.locale import select_api_locale
 from app.api.routes import LIST_ARGS_SCHEMA, DocumentedRoutes
+from app.audit import write_entry
 from app.counting import CappedCount, CappedCountInterface
 from app.domain.errors import DomainError, NotInScope, StaleRecord, ValidationFailed
 from app.extensions import db
 from app.kept import RecordKept, is_kept
 from app.labels import COMMON_LABELS, TranslatedLabels
+from app.masking import IdentityExact, masked_columns_of, may_reveal
 from app.scope import WRITE_UNIT_RELATIONS, row_in_scope
 from app.validators import mask_mobile, mask_resident_id
 
@@ -133,8 +135,6 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
 
     def _restrict_masked_columns(self) -> None:
         """Masked columns: filtered by ``eq`` on the whole number only, never sorted on."""
-        from app.masking import IdentityExact, masked_columns_of
-
         masked = masked_columns_of(self.datamodel.obj)
         for name in masked:
             if name in self._filters._search_filters:
@@ -144,8 +144,6 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
     def _handle_filters_args(self, rison_args):
         """FAB's filters, but a masked column takes only its exact-number filter (FAB would
         apply its own ``eq``), and only from callers who may reveal the number."""
-
-        from app.masking import IdentityExact, masked_columns_of, may_reveal
 
         masked = masked_columns_of(self.datamodel.obj)
         plain, exact = [], []
@@ -371,7 +369,6 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
         ids = [row["id"] for row in rows if isinstance(row, dict) and row.get("id")]
         if not ids:
             return
-        from app.audit import write_entry
 
         write_entry(
             db.session,

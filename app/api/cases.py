@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from app import models as m
+from app import uploads
 from app.api import steps
 from app.api.base import ScopedModelRestApi, domain_error_response, not_found
 from app.api.errors import invalid
@@ -482,8 +483,6 @@ class CaseApi(ScopedModelRestApi):
             500:
               $ref: '#/components/responses/500'
         """
-
-        from app import uploads
 
         case = self.load_item(pk)
         if case is None:

@@ -27,9 +27,10 @@ from app.api.base import (
 )
 from app.api.errors import invalid
 from app.columns import APPLICANT_FIELDS, SERVICE_ITEM_FIELDS
-from app.domain import itemcodes
+from app.domain import applicants, itemcodes
 from app.domain.applicants import check_identity
 from app.domain.errors import DomainError
+from app.domain.units import check_placement
 from app.extensions import db
 from app.validators import mobile_error, resident_id_error, uscc_error
 
@@ -74,13 +75,9 @@ class OrgUnitApi(ScopedModelRestApi):
     base_order = ("path", "asc")
 
     def pre_add(self, item):
-        from app.domain.units import check_placement
-
         check_placement(item)
 
     def pre_update(self, item):
-        from app.domain.units import check_placement
-
         check_placement(item)
 
 
@@ -209,8 +206,6 @@ class ApplicantApi(ScopedModelRestApi):
         check_identity(item)
 
     def pre_delete(self, item):
-        from app.domain import applicants
-
         applicants.check_deletable(db.session, item)
 
     @expose("/<int:pk>/merge", methods=["POST"])
@@ -267,8 +262,6 @@ class ApplicantApi(ScopedModelRestApi):
             422:
               $ref: '#/components/responses/422'
         """
-        from app.domain import applicants
-
         source = self.load_item(pk)
         if source is None:
             return not_found()

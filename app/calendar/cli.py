@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from app.domain.calendar import seed_official_calendar
+from app.domain.recompute import recompute_years
+from app.domain.workdays import supported_years
 from app.extensions import db
 
 calendar_cli = AppGroup("calendar", help="The working-day calendar.")
@@ -13,9 +16,6 @@ calendar_cli = AppGroup("calendar", help="The working-day calendar.")
 @calendar_cli.command("seed")
 def seed() -> None:
     """Load every year the chinesecalendar package knows and the table does not have yet."""
-    from app.domain.calendar import seed_official_calendar
-    from app.domain.workdays import supported_years
-
     added = seed_official_calendar(db.session, supported_years())
     db.session.commit()
     click.echo(f"{added} calendar days added")
@@ -25,8 +25,6 @@ def seed() -> None:
 @click.option("--year", "years", type=int, multiple=True, required=True)
 def recompute(years) -> None:
     """Recompute the open cases touching the years now, in the foreground."""
-    from app.domain.recompute import recompute_years
-
     result = recompute_years(db.session, years)
     for move in result.moves:
         click.echo(f"{move.case_id}\t{move.what}\t{move.old}\t{move.new}")

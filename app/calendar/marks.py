@@ -16,16 +16,17 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
+from app import settings
 from app.domain import clock
+from app.domain.calendar import confirmed_years, warn_from
 from app.extensions import db
+from app.models import HolidayYear, Setting
 
 BANNER_ROLES = frozenset({"Admin", "Manager"})
 _CACHE_KEY = "bangban.confirmed_years"
 
 
 def _confirmed_years() -> frozenset[int]:
-    from app.domain.calendar import confirmed_years
-
     # Kept on the request itself (an app context, and so ``g``, may outlive one request).
     environ = request.environ if has_request_context() else {}
     cached = environ.get(_CACHE_KEY)
@@ -57,9 +58,6 @@ def calendar_banner() -> int | None:
         return None
     if not any(role.name in BANNER_ROLES for role in getattr(user, "roles", [])):
         return None
-    from app import settings
-    from app.domain.calendar import warn_from
-    from app.models import HolidayYear, Setting
 
     today = clock.today()
 

@@ -33,6 +33,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app import pickers
+from app.domain import clock
 from app.enums import (
     AttachmentKind,
     ContactChannel,
@@ -232,15 +234,11 @@ class ApplyForm(FlaskForm):
 
     def validate_applicant(self, field):
 
-        from app import pickers
-
         if pickers.applicant_in_scope(db.session, field.data) is None:
             raise ValidationError(_l("Choose an applicant from the list."))
 
 
 def default_deadline() -> dt.date:
-    from app.domain import clock
-
     return clock.today() + dt.timedelta(days=10)
 
 

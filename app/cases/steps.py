@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import models as m
+from app import uploads
 from app.cases import access, forms
 from app.cases import schemas as sch
 from app.domain import attachments, chaseups, clock, lifecycle
@@ -231,8 +232,6 @@ def _joint_review(c: StepContext):
 
 
 def _complete(c: StepContext):
-    from app import uploads
-
     d = c.data
     handover = lifecycle.complete(
         c.session,
@@ -251,8 +250,6 @@ def _complete(c: StepContext):
 
 
 def _attach(c: StepContext):
-    from app import uploads
-
     attachment = uploads.store(
         c.session,
         c.files.get("file"),
@@ -297,8 +294,6 @@ def _suspend(c: StepContext):
 
 
 def _resume(c: StepContext):
-    from app import uploads
-
     d = c.data
     suspension = lifecycle.resume(
         c.session,

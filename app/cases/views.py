@@ -17,10 +17,12 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields as mfields
 
 from app import models as m
-from app.cases import access, forms, service
+from app import pickers
+from app.cases import access, bulk, forms, service
 from app.cases.access import may_edit, scoped_specialists, scoped_units
 from app.cases.steps import FIELD_ALIASES, STEPS, offered
 from app.domain import clock, lifecycle
+from app.domain.calendar import load_calendar
 from app.domain.errors import DomainError, ValidationFailed
 from app.domain.status import CaseStatus
 from app.enums import AttachmentKind, HelpType, ServiceKind
@@ -239,15 +241,11 @@ class CaseView(ScopedModelView):
     @action(REASSIGN, _l("Reassign to a specialist"), None, "fa-user", multiple=True, single=False)
     def reassign_action(self, items):
         """The ticked cases (re-read in scope by the base's action_post): choose the specialist."""
-        from app.cases import bulk
-
         items = items if isinstance(items, list) else [items]
         ids = bulk.case_ids(getattr(item, "id", "") for item in items if item is not None)
         return self._reassign_page(ids)
 
     def _reassign_page(self, ids, outcomes=None, specialist_id=None, note=""):
-        from app.cases import bulk
-
         cases = [c for c in (access.case_in_scope(pk) for pk in ids) if c is not None]
         return self.render_template(
             "case/reassign.html",
@@ -263,8 +261,6 @@ class CaseView(ScopedModelView):
     @expose("/reassign", methods=["POST"])
     def reassign(self):
         """Run the reassignment: one "assign" step per case, each reported."""
-        from app.cases import bulk
-
         if not self._may_reassign():
             abort(403)
         ids = bulk.case_ids(request.form.getlist("case"))
@@ -367,7 +363,6 @@ def _overdue_state(case: m.Case) -> str:
     today = clock.today()
     if case.due_date < today:
         return "overdue"
-    from app.domain.calendar import load_calendar
 
     if load_calendar(db.session).working_days_between(today, case.due_date) <= 2:
         return "due_soon"
@@ -398,8 +393,6 @@ def _records(case: m.Case) -> dict:
 
 
 def _prepare_apply(form: forms.ApplyForm) -> None:
-    from app import pickers
-
     scope = current_scope()
     # The picker searches every applicant in scope; only the chosen one is loaded here.
     chosen = pickers.applicant_in_scope(db.session, form.applicant.data, scope)
@@ -429,8 +422,6 @@ def _prepare_apply(form: forms.ApplyForm) -> None:
 
 
 def _apply_from_form(form: forms.ApplyForm) -> m.Case:
-    from app import pickers
-
     s = db.session
     kind = ServiceKind(form.kind.data)
     return lifecycle.apply(

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import models as m
 from app.domain import clock
+from app.domain.text import pinyin_query
 from app.enums import WalkInKind
 from app.extensions import db
 from app.reminders import flags as due_flags
@@ -26,8 +27,6 @@ def search_items(query: str) -> list[m.ServiceItem]:
     """Items matching ``query`` the ways people type at the desk: characters (name, keywords,
     code, department), pinyin initials (``sfz``), full pinyin (``shenfenzheng``, ``dibao``) and
     mixes of pinyin and characters (``di保``), of the name or of a keyword."""
-    from app.domain.text import pinyin_query
-
     q = (query or "").strip()[:100]
     base = (
         sa.select(m.ServiceItem)

@@ -15,8 +15,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app import models as m
+from app.audit import write_entry
 from app.domain.errors import DomainError, NotInScope, NotPermitted, ValidationFailed
 from app.enums import ApplicantKind
+from app.scope import scope_for_user
 
 
 def check_identity(item: m.Applicant) -> None:
@@ -100,9 +102,6 @@ def merge(session: Session, source: m.Applicant, target: m.Applicant, actor) -> 
     Only a Manager or an Admin merges, and both records must be in the actor's scope. Never
     commits: the caller's unit of work does.
     """
-    from app.audit import write_entry
-    from app.scope import scope_for_user
-
     if not any(role.name in MERGING_ROLES for role in getattr(actor, "roles", None) or []):
         raise NotPermitted(_l("Only a manager or an administrator merges applicants."))
     scope = scope_for_user(actor)

@@ -25,11 +25,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app import jobs, settings
 from app.domain import clock
 from app.domain.errors import ValidationFailed
 from app.domain.workdays import WorkCalendar, calendar_from_rows, official_schedule
 from app.enums import HolidayKind
-from app.models import Holiday, HolidayYear
+from app.models import BackgroundJob, Holiday, HolidayYear
 
 log = logging.getLogger(__name__)
 RECOMPUTE_JOB = "calendar_recompute"  # a BackgroundJob kind, run by the task calendar.recompute
@@ -258,9 +259,6 @@ def mark_changed(session: Session, years: Iterable[int]) -> None:
 
 def new_recompute_job(session: Session, years: Iterable[int], *, dispatch: bool = True):
     """A pending recompute job for ``years`` (flushed; handed over after the commit)."""
-    from app import jobs
-    from app.models import BackgroundJob
-
     job = BackgroundJob(
         kind=RECOMPUTE_JOB,
         user_id=None,
@@ -295,8 +293,6 @@ def next_year_state(session: Session, today: dt.date | None = None) -> int | Non
     From the warning date (setting ``calendar.warn_from``, MM-DD, default 10-01) until the end
     of the year, next year must be confirmed; the current year always must be.
     """
-    from app import settings
-
     today = today or clock.today()
     known = confirmed_years(session)
     if today.year not in known:

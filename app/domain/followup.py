@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app.domain import clock
-from app.domain.errors import IllegalTransition, ValidationFailed
+from app.domain.errors import IllegalTransition, NotPermitted, ValidationFailed
 from app.enums import EventKind, RectificationState, ReviewDecision
+from app.scope import scope_for_user
 
 R = RectificationState
 
@@ -98,9 +99,6 @@ DECIDING_ROLES = ("Manager", "Leader", "Admin")
 
 def appeal_refusal(rect: m.Rectification, actor):
     """Why ``actor`` may not decide this appeal (a NotPermitted error), or None if they may."""
-    from app.domain.errors import NotPermitted
-    from app.scope import scope_for_user
-
     roles = {role.name for role in getattr(actor, "roles", None) or []}
     case = rect.evaluation.case
     if not roles & set(DECIDING_ROLES) or not scope_for_user(actor).contains_unit(

@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 from app import models as m
 from app.domain import clock, events
 from app.domain.calendar import load_calendar
-from app.domain.errors import IllegalTransition, ValidationFailed
+from app.domain.errors import IllegalTransition, NotPermitted, ValidationFailed
 from app.domain.numbering import next_case_number
 from app.domain.status import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus
-from app.enums import EventKind, ServiceKind
+from app.enums import EvaluationStage, EventKind, ServiceKind, SuspensionReason
 from app.extensions import db
+from app.scope import scope_for_user
 
 S = CaseStatus
 
@@ -794,8 +795,6 @@ def terminate(
 def evaluation_stages_open(session: Session, case: m.Case) -> list:
     """The stages (一次一评) still open for an evaluation of ``case``: acceptance once the
     entrustment is confirmed, completion once the case has ended; each once."""
-    from app.enums import EvaluationStage
-
     given = set(
         session.execute(sa.select(m.Evaluation.stage).where(m.Evaluation.case_id == case.id))
         .scalars()
@@ -824,8 +823,6 @@ def evaluate(
     """评价 at acceptance (受理) or at completion (办结), one per stage; 不满意 or worse opens a
     rectification with a deadline. Without a stage: completion once the case has ended, else
     acceptance."""
-    from app.enums import EvaluationStage
-
     _require_step(case, "evaluate")
     if stage is None:
         stage = (
@@ -951,8 +948,6 @@ VOIDING_ROLES = ("Manager", "Admin")
 
 def may_void(case: m.Case, actor) -> bool:
     """An Admin, or a Manager whose scope holds the case's handling or accepting unit."""
-    from app.scope import scope_for_user
-
     roles = {role.name for role in getattr(actor, "roles", None) or []}
     if "Admin" in roles:
         return True
@@ -969,8 +964,6 @@ def void(session: Session, case: m.Case, actor, *, reason: str) -> m.Case:
     Only a manager of the case's handling or accepting unit (or above) or an Admin voids, with
     a reason; the timeline keeps the reason and who voided, the audit hook the status change.
     """
-    from app.domain.errors import NotPermitted
-
     if not may_void(case, actor):
         raise NotPermitted(
             _l("Only a manager of the case's unit or an administrator may void a case.")
@@ -1016,8 +1009,6 @@ def suspend(session: Session, case: m.Case, actor, *, reason_type, reason: str) 
     ``reason_type`` is a ``SuspensionReason``; "other" needs the reason written out. The due date
     in force stays on the case (and on the printed 中止告知单) until the case is resumed.
     """
-    from app.enums import SuspensionReason
-
     reason = (reason or "").strip()
     errors = {}
     if reason_type is None:

@@ -29,9 +29,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import jobs
 from app import models as m
 from app.domain import clock
 from app.domain.calendar import RECOMPUTE_JOB, load_calendar
+from app.domain.lifecycle import due_date_for, pause_spans
 from app.domain.status import OPEN_STATUSES
 from app.domain.workdays import WorkCalendar
 from app.enums import EventKind
@@ -124,8 +126,6 @@ def recompute_case(
     Writes a timeline entry per moved date (old → new) and refreshes ``due_provisional``;
     never commits.
     """
-    from app.domain.lifecycle import due_date_for, pause_spans
-
     if case.accepted_at is None or case.promised_days is None:
         return []
     calendar = calendar or load_calendar(session)
@@ -248,8 +248,6 @@ def run_recompute_job(session: Session, job_id: int) -> Result | None:
     """Claim and run one recompute job (app/jobs.py: heartbeat while it runs, reaped and
     retryable if its worker dies); None if it was not pending. Every case is its own unit of
     work, so a run cut short keeps what it did and a second run finds the rest."""
-    from app import jobs
-
     if not jobs.claim(
         session, job_id, kind_filter=m.BackgroundJob.kind == RECOMPUTE_JOB, running_status="running"
     ):

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from app import models as m
+from app.domain import lifecycle
 from app.domain.errors import ValidationFailed
+from app.domain.status import OPEN_STATUSES
 from app.enums import StaffType, Tier
 from app.roles import ROLE_NAMES
 
@@ -86,8 +88,6 @@ def unit_by_code(session: Session, code: str) -> m.OrgUnit | None:
 
 
 def open_cases_of(session: Session, specialist: m.Specialist) -> list[m.Case]:
-    from app.domain.status import OPEN_STATUSES
-
     return list(
         session.execute(
             sa.select(m.Case).where(
@@ -106,8 +106,6 @@ def deactivate(
     active, and placed where they can see each case (the case's handling unit or above).
     Returns how many cases were reassigned.
     """
-    from app.domain import lifecycle
-
     cases = open_cases_of(session, specialist)
     if cases:
         if reassign_to is None or reassign_to.id == specialist.id or not reassign_to.active:

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from chinese_calendar import constants
+from chinese_calendar.constants import Holiday
+
 __all__ = [
     "KIND_OFF",
     "KIND_WORKDAY",
@@ -197,8 +200,6 @@ class WorkCalendar:
 
 
 def _package_data() -> tuple[dict[date, Any], dict[date, Any]]:
-    from chinese_calendar import constants
-
     return constants.holidays, constants.workdays
 
 
@@ -211,8 +212,6 @@ def supported_years() -> range:
 
 def _holiday_name(value: Any) -> str:
     """Chinese name of a chinesecalendar holiday value (enum, English name or tuple)."""
-    from chinese_calendar.constants import Holiday
-
     chinese = getattr(value, "chinese", None)
     if isinstance(chinese, str):
         return chinese

@@ -12,10 +12,12 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from app import models as m
-from app.domain import followup
+from app.domain import clock, followup
 from app.domain.errors import DomainError
 from app.enums import RectificationState, ReviewDecision
 from app.extensions import db
+from app.i18n import local_date
+from app.reminders.flags import flag
 from app.scope import current_scope
 from app.viewbase import ScopedModelView
 
@@ -45,10 +47,6 @@ def _note_state(value):
 
 def _flag_deadline(value):
     """The deadline, with the red 已超期 flag while the rectification is still owed."""
-
-    from app.domain import clock
-    from app.i18n import local_date
-    from app.reminders.flags import flag
 
     if value is None:
         return ""

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import models as m
+from app.domain.calendar import mark_changed
 from app.domain.staff import check_password, create_staff
 from app.enums import HolidayKind, StaffType, Tier
 from app.imports.validate import Parsed, Row
@@ -394,8 +395,6 @@ def write_holidays(ctx: Context, parsed: Parsed) -> None:
             m.HolidayYear(year=year, source=f"import: {ctx.file_name}"[:100], confirmed=True)
         )
     if changed:
-        from app.domain.calendar import mark_changed
-
         session.flush()
         mark_changed(session, changed)  # the open cases in these years are recomputed after commit
 

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, aliased
 
 from app import models as m
+from app.domain import itemcodes
 from app.domain.errors import ValidationFailed
 from app.domain.staff import check_password
 from app.domain.status import OPEN_STATUSES
@@ -418,8 +419,6 @@ def check_items(session: Session, parsed: Parsed, scope: Scope) -> None:
 def _check_official_codes(session: Session, items: list) -> None:
     """事项编码 and 实施清单编码: well formed, consistent, each implementation code on one row,
     and the item it names in the catalogue not clashing with another item's own code."""
-    from app.domain import itemcodes
-
     by_implementation = {
         code: item_code
         for code, item_code in session.execute(

@@ -38,13 +38,17 @@ from collections.abc import Iterable, Iterator
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
 from app import models as m
 from app.domain.status import OPEN_STATUSES, CaseStatus
 from app.enums import EvaluationStage, EventKind
+from app.ledger.filters import LedgerFilter, ended_date
+from app.ledger.queries import LedgerQuery
 from app.ledger.sqlfn import local_date
+from app.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +94,6 @@ def case_facts(session: Session, case_ids: Iterable[int] | None = None, stream: 
 
 def case_facts_select(session: Session, case_ids: Iterable[int] | None = None) -> sa.Select:
     """The SELECT behind ``case_facts``."""
-    from app.ledger.filters import LedgerFilter, ended_date
-    from app.ledger.queries import LedgerQuery
-    from app.scope import Scope
-
     ids = None if case_ids is None else sorted(set(case_ids))
     only = [] if ids is None else [m.Case.id.in_(ids)]
     q = LedgerQuery(session, Scope(everything=True), LedgerFilter())
@@ -357,10 +357,7 @@ def apply_delta(session: Session, delta: dict) -> int:
         return 0
     conn = session.connection()
     table = _table()
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],

@@ -24,6 +24,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import expression
 
+from app.domain import clock
+
 TIMEZONE = "Asia/Shanghai"
 # Asia/Shanghai has kept UTC+8 without daylight saving since 1991: a fixed offset gives the same
 # dates as the named zone and costs a third of its per-row lookup over a million rows.
@@ -228,6 +230,4 @@ class Workdays:
 
 def start_of_day(day: dt.date) -> dt.datetime:
     """Midnight of ``day`` in Asia/Shanghai (an aware datetime for timestamp comparisons)."""
-    from app.domain import clock
-
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=clock.TZ)

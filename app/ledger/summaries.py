@@ -33,7 +33,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from app import filestore
+from app import filestore, notify
+from app import jobs as lifecycle
 from app import models as m
 from app.domain import clock
 from app.enums import NotificationChannel
@@ -91,8 +92,6 @@ def job_key(unit_id: int, period: str, start: dt.date) -> str:
 def queue_due_summaries(session: Session, today: dt.date) -> list[int]:
     """A pending job for every due report that has none yet (and a retry for a failed one,
     ``AUTO_RETRIES`` times at most); handed to the broker after the caller commits."""
-    from app import jobs as lifecycle
-
     known: dict[str, m.BackgroundJob] = {}
     for job in session.execute(
         sa.select(m.BackgroundJob)
@@ -135,8 +134,6 @@ def run_summary_job(session: Session, job_id: int) -> int | None:
 
     The report, its file and the job's end are committed together; a failure marks the job
     failed with its error (and re-raises, so the worker logs it)."""
-    from app import jobs as lifecycle
-
     if not lifecycle.claim(
         session, job_id, kind_filter=m.BackgroundJob.kind == JOB_KIND, running_status="running"
     ):
@@ -371,8 +368,6 @@ def unit_managers(session: Session, unit: m.OrgUnit) -> list:
 
 def notify_managers(session: Session, report: m.SummaryReport, unit: m.OrgUnit) -> int:
     """Tell the unit's managers the summary is ready; once per manager and report."""
-    from app import notify
-
     new = 0
     locale = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
     for manager in unit_managers(session, unit):

@@ -59,7 +59,7 @@ from app.ledger.queries import (
     walkin_by_day,
 )
 from app.ledger.summaries import JOB_KIND as SUMMARY_JOB
-from app.ledger.summaries import PERIOD_LABELS
+from app.ledger.summaries import PERIOD_LABELS, report_file
 from app.replica import read_session
 from app.scope import current_scope
 
@@ -471,8 +471,6 @@ class SummaryView(BaseView):
     @has_access
     @permission_name("download")
     def download(self, report_id):
-        from app.ledger.summaries import report_file
-
         row = db.session.execute(self._visible().where(m.SummaryReport.id == report_id)).first()
         if row is None or not row[0].file_name:
             abort(404)

@@ -23,6 +23,7 @@ from app import models as m
 from app.domain import events
 from app.domain.status import CaseStatus
 from app.enums import EventKind, NotificationChannel
+from app.reminders import channels, outbox, sms_templates, sweep
 
 S = CaseStatus
 
@@ -64,8 +65,6 @@ def on_status_change(session: Session, case: m.Case, old: CaseStatus, new: CaseS
     change sends one SMS and nothing can send it twice. Quiet hours defer it; a rollback of
     the step removes it with everything else.
     """
-    from app.reminders import channels, outbox, sms_templates
-
     if new == S.VOIDED:
         return  # a case entered by mistake: nothing to tell the applicant
     applicant = case.applicant
@@ -118,6 +117,4 @@ def _status_changed(case: m.Case, *, session: Session, old: CaseStatus, new: Cas
 
 def run_due(session: Session, at=None, **kwargs):
     """One sweep (see app/reminders/sweep.py)."""
-    from app.reminders import sweep
-
     return sweep.run(session, at, **kwargs)

@@ -6,6 +6,8 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.reminders import sweep
+from app.tasks.reminders import _parse
 
 reminders_cli = AppGroup("reminders", help="Reminders and notifications.")
 
@@ -19,9 +21,6 @@ reminders_cli = AppGroup("reminders", help="Reminders and notifications.")
 )
 def run_due(at: str | None) -> None:
     """Run one sweep (the code beat runs) and print every notification it queued."""
-    from app.reminders import sweep
-    from app.tasks.reminders import _parse
-
     try:
         moment = _parse(at)
     except ValueError as exc:

@@ -16,9 +16,14 @@ from flask import g, has_request_context
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from app import settings
+from app.calendar.marks import provisional_day
 from app.domain import clock
+from app.domain.calendar import load_calendar
 from app.domain.status import OPEN_STATUSES, CaseStatus
+from app.enums import ServiceKind
 from app.extensions import db
+from app.i18n import local_date
 
 # A suspended case's clock stands still: its due date is neither overdue nor due soon.
 _OPEN_VALUES = {s.value for s in OPEN_STATUSES} - {CaseStatus.SUSPENDED.value}
@@ -40,8 +45,6 @@ def _soon_until(today: dt.date) -> dt.date:
     cached = getattr(g, "_due_soon_until", None) if has_request_context() else None
     if cached is not None and cached[0] == today:
         return cached[1]
-    from app import settings
-    from app.domain.calendar import load_calendar
 
     days = max(settings.get("reminders.due_soon_working_days"), 0)
     until = load_calendar(db.session).add_working_days(today, days).day
@@ -80,8 +83,6 @@ def format_status(value):
 
 def format_kind(value):
     """帮办 or 代办 on one line (a narrow column must not break it into single characters)."""
-    from app.enums import ServiceKind
-
     try:
         label = ServiceKind(value).label
     except ValueError:
@@ -95,7 +96,6 @@ def format_due(value):
         return ""
     status = g.pop("_due_row_status", None) if has_request_context() else None
     state = due_state(value, status)
-    from app.i18n import local_date
 
     return Markup('<span class="due-cell">%s%s%s</span>') % (
         escape(local_date(value)),
@@ -120,8 +120,6 @@ def flag(state: str) -> Markup:
 
 def provisional_mark(value) -> Markup:
     """The 暂定 mark after a date in a year whose calendar is not confirmed (else nothing)."""
-
-    from app.calendar.marks import provisional_day
 
     if not provisional_day(value):
         return Markup("")

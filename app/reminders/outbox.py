@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -149,8 +149,6 @@ def enqueue(ids: Iterable[int]) -> int:
 def _after_commit(session: Session) -> None:
     ids = session.info.pop(_PENDING_KEY, None)
     if ids:
-        from flask import has_app_context
-
         if has_app_context():
             enqueue(ids)
 

@@ -26,7 +26,10 @@ from sqlalchemy.orm import Session
 
 from app import settings
 from app.domain import clock
+from app.domain.status import CaseStatus
+from app.reminders.channels import conf
 from app.reminders.models import SmsTemplate
+from config import DEFAULT_APP_NAME
 
 LANGUAGES = ("zh", "zh_Hant", "en")
 LANGUAGE_LABELS = {
@@ -238,9 +241,6 @@ def reset(session: Session, code: str, language: str) -> bool:
 def signature_name(session: Session | None = None) -> str:
     """The registered signature without brackets: the setting, else the deployment's
     ``SMS_SIGNATURE``, else the product name (always Chinese: carriers register it so)."""
-    from app.reminders.channels import conf
-    from config import DEFAULT_APP_NAME
-
     name = settings.get("sms.signature", session)
     if name:
         return name
@@ -284,8 +284,6 @@ def segments(text: str) -> int:
 
 def samples(language: str) -> dict[str, str]:
     """Example values for the preview, in ``language``."""
-    from app.domain.status import CaseStatus
-
     with force_locale(language):
         return {
             "number": "440781-2026-00123",

@@ -12,6 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import models as m
+from app.domain import staff
+from app.domain.errors import DomainError, ValidationFailed
+from app.domain.staff import create_staff
 from app.extensions import db
 from app.permissions import role_label
 from app.role_views import assignable_role_choices
@@ -44,8 +47,6 @@ class SpecialistView(ScopedModelView):
 
     def check_rank(self, specialist) -> None:
         """Refuse to touch the record of an account ranking as high as the caller's."""
-        from app.domain.errors import DomainError
-
         user = getattr(specialist, "user", None)
         if user is not None and not may_administer(g.user, [r.name for r in user.roles]):
             raise DomainError(_l("You may not change an account that ranks as high as your own."))
@@ -63,9 +64,6 @@ class SpecialistView(ScopedModelView):
     @permission_name("edit")
     def deactivate(self, pk):
         """Deactivate a specialist, reassigning their open cases in the same action."""
-        from app.domain import staff
-        from app.domain.errors import ValidationFailed
-
         specialist = self.datamodel.get(pk, self._base_filters)
         if specialist is None:
             abort(404)
@@ -121,9 +119,6 @@ class SpecialistView(ScopedModelView):
     @permission_name("add")
     def new_account(self):
         """A log-in and its specialist record in one form (as `flask staff create`)."""
-        from app.domain.errors import ValidationFailed
-        from app.domain.staff import create_staff
-
         units = _scoped_units()
         errors: dict = {}
         values = request.form if request.method == "POST" else {}

@@ -7,6 +7,7 @@ from celery.schedules import crontab
 from flask import Flask
 
 from app.extensions import db
+from app.jobs import use_process_temp_dir
 
 BEAT_SCHEDULE = {
     "calendar-coverage-daily": {
@@ -27,8 +28,6 @@ def make_celery(app: Flask) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            from app.jobs import use_process_temp_dir
-
             with app.app_context():
                 use_process_temp_dir()  # what a killed worker leaves is found and removed
                 try:

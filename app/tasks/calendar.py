@@ -15,8 +15,11 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app import models as m
+from app import notify
 from app.domain import clock
-from app.domain.calendar import next_year_state
+from app.domain.calendar import RECOMPUTE_JOB, new_recompute_job, next_year_state
+from app.domain.recompute import recompute_years, run_recompute_job, stale_years
 from app.enums import NotificationChannel
 from app.extensions import db
 
@@ -31,8 +34,6 @@ def missing_years(session) -> list[int]:
 
 def warn_admins(session) -> int:
     """Queue one in-app warning per Admin and Manager per missing year and day; returns new."""
-
-    from app import notify
 
     sm = current_app.appbuilder.sm
     roles = [sm.find_role(name) for name in WARNED_ROLES]
@@ -83,10 +84,6 @@ def check_coverage() -> int:
     The recompute runs here as a job (heartbeat, reaped and retryable like every job): the
     jobs still waiting for a worker, else a new one for the years outstanding; nothing while a
     worker runs one."""
-    from app import models as m
-    from app.domain.calendar import RECOMPUTE_JOB, new_recompute_job
-    from app.domain.recompute import run_recompute_job, stale_years
-
     for _pass in range(2):
         if not stale_years(db.session) or _running(db.session, m.BackgroundJob, RECOMPUTE_JOB):
             break
@@ -112,8 +109,6 @@ def recompute(job_id) -> int:
     """Run one recompute job; returns how many dates moved (0 if it was not pending).
 
     A list of years (a message of an earlier version, or a direct call) is recomputed as is."""
-    from app.domain.recompute import recompute_years, run_recompute_job
-
     if isinstance(job_id, list):
         return len(recompute_years(db.session, [int(y) for y in job_id]).moves)
     result = run_recompute_job(db.session, int(job_id))

@@ -6,7 +6,10 @@ import logging
 
 from celery import shared_task
 
+from app import jobs as lifecycle
+from app import models as m
 from app.extensions import db
+from app.imports import jobs
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +22,6 @@ def run(job_id: int) -> str | None:
     file twice. A crash rolls back every write, marks the job failed (with an audit entry) and
     re-raises, so the failure is visible in the worker too.
     """
-    from app import jobs as lifecycle
-    from app import models as m
-    from app.imports import jobs
-
     session = db.session
     if not jobs.claim(session, job_id):
         return None
@@ -40,8 +39,6 @@ def run(job_id: int) -> str | None:
 @shared_task(name="imports.purge_old_files", time_limit=600)
 def purge_old_files() -> int:
     """Beat's chore: delete import uploads and row reports older than a week."""
-    from app.imports import jobs
-
     removed = jobs.purge_old_files(db.session)
     db.session.commit()
     if removed:

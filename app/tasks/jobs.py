@@ -7,6 +7,7 @@ import socket
 
 from celery import shared_task
 
+from app import jobs
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -15,8 +16,6 @@ log = logging.getLogger(__name__)
 @shared_task(name="jobs.maintain", time_limit=120, ignore_result=True)
 def maintain() -> dict:
     """Record this worker's sign of life, reap lost jobs, re-dispatch pending ones."""
-    from app import jobs
-
     jobs.record_beat("worker", socket.gethostname())
     reaped = jobs.reap(db.session)
     redispatched = jobs.redispatch_pending(db.session)

@@ -8,6 +8,9 @@ from celery import shared_task
 
 from app.domain import clock
 from app.extensions import db
+from app.ledger.jobs import purge_old_exports, run_export_job
+from app.ledger.rollup import check
+from app.ledger.summaries import queue_due_summaries, run_summary_job
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +18,6 @@ log = logging.getLogger(__name__)
 @shared_task(name="ledger.export", time_limit=3600, soft_time_limit=3500, acks_late=True)
 def export(job_id: int) -> str | None:
     """Write one export job's file (a no-op if the job is not pending any more)."""
-    from app.ledger.jobs import run_export_job
-
     return run_export_job(db.session, job_id)
 
 
@@ -29,9 +30,6 @@ def summaries_due() -> int:
     background job (heartbeat, reaper, retry: app/jobs.py), handed over after the commit. Also
     deletes export files older than a week (the ledger's other periodic chore).
     """
-    from app.ledger.jobs import purge_old_exports
-    from app.ledger.summaries import queue_due_summaries
-
     purged = purge_old_exports(db.session)
     db.session.commit()
     if purged:
@@ -46,8 +44,6 @@ def summary(job_id: int, *legacy) -> int | None:
     """Run one summary job; returns the report id (None if not needed or already taken).
 
     A message of an earlier version (unit, period, start, end) is made into a job first."""
-    from app.ledger.summaries import queue_due_summaries, run_summary_job
-
     if legacy:
         queued = queue_due_summaries(db.session, clock.today())
         db.session.commit()
@@ -61,8 +57,6 @@ def summary(job_id: int, *legacy) -> int | None:
 @shared_task(name="ledger.check_rollups", time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
 def check_rollups() -> dict:
     """Nightly: the statistics rollups against a full recount; differences repaired and logged."""
-    from app.ledger.rollup import check
-
     report = check(db.session, repair=True)
     db.session.commit()
     log.info("statistics rollups checked: %s", report)

@@ -16,6 +16,8 @@ from sqlalchemy.exc import OperationalError
 
 from app.domain import clock
 from app.extensions import db
+from app.reminders import channels
+from app.reminders import sweep as sweeping
 
 
 def _parse(at: str | None) -> dt.datetime | None:
@@ -36,8 +38,6 @@ def _parse(at: str | None) -> dt.datetime | None:
 )
 def sweep(at: str | None = None) -> dict:
     """Write every due reminder once and hand pending messages to the broker."""
-    from app.reminders import sweep as sweeping
-
     result = sweeping.run(db.session, _parse(at))
     return {
         "at": result.at.isoformat(),
@@ -60,8 +60,6 @@ def sweep(at: str | None = None) -> dict:
 )
 def deliver(self, notification_id: int) -> str:
     """Send one pending email or SMS; a channel failure comes back after its back-off."""
-    from app.reminders import channels
-
     outcome, delay = channels.deliver(db.session, int(notification_id))
     if outcome == "retry":
         raise self.retry(countdown=delay, max_retries=None)
