@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from app import models as m
 from app.appointments import checkcode, service
 from app.appointments.views import active_items, parse_day, parse_id, parse_period
+from app.desk.views import _network_of_client
 from app.domain.errors import DomainError, ValidationFailed
 from app.enums import AppointmentChannel, AppointmentStatus
 from app.extensions import db
@@ -130,8 +131,6 @@ class PublicBookingView(BaseView):
 
 def install(appbuilder) -> None:
     """Rate limits of the public booking page's POSTs (booking and cancelling)."""
-    from app.desk.views import _network_of_client
-
     view = next(v for v in appbuilder.baseviews if isinstance(v, PublicBookingView))
     limiter = appbuilder.sm.limiter
     limiter.limit(

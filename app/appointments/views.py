@@ -21,7 +21,9 @@ from sqlalchemy.orm import selectinload
 from app import models as m
 from app import pickers
 from app.appointments import service
+from app.cases import forms
 from app.cases.access import my_specialist, scoped_units
+from app.cases.views import _attach_errors, _prepare_apply
 from app.domain import clock
 from app.domain.errors import DomainError, ValidationFailed
 from app.enums import AppointmentChannel, ServiceKind, SlotPeriod, WalkInKind
@@ -211,9 +213,6 @@ class AppointmentDeskView(BaseView):
     @permission_name("record")
     def case(self, pk):
         """The application form, filled in from the appointment; saving it serves it."""
-        from app.cases import forms
-        from app.cases.views import _attach_errors, _prepare_apply
-
         appointment = load_appointment(pk)
         if "serve" not in service.allowed_steps(appointment):
             flash(_("This appointment cannot be served now."), "danger")
