@@ -17,8 +17,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.domain import clock
+from app.domain.hotline import normalize_ticket
 from app.domain.itemcodes import normalize
-from app.domain.status import OPEN_STATUSES, CaseStatus, ComplaintStatus
+from app.domain.status import OPEN_COMPLAINT_STATUSES, OPEN_STATUSES, CaseStatus, ComplaintStatus
 from app.domain.text import pinyin_full, pinyin_initials
 from app.enums import (
     ApplicantKind,
@@ -459,8 +460,6 @@ class Case(Model):
 
     @validates("hotline_ticket")
     def _normalize_ticket(self, key, value):
-        from app.domain.hotline import normalize_ticket
-
         return normalize_ticket(value) or None
 
     @property
@@ -844,8 +843,6 @@ class ChaseUp(Model):
     @property
     def is_overdue(self) -> bool:
         """Unanswered past its response deadline (the red flag)."""
-        from app.domain import clock
-
         return self.responded_at is None and self.respond_by < clock.today()
 
     def __str__(self) -> str:
@@ -932,22 +929,16 @@ class Complaint(Model):
 
     @property
     def is_open(self) -> bool:
-        from app.domain.status import OPEN_COMPLAINT_STATUSES
-
         return self.status in OPEN_COMPLAINT_STATUSES
 
     @property
     def is_overdue(self) -> bool:
-        from app.domain import clock
-
         return self.is_open and self.due_date is not None and self.due_date < clock.today()
 
     @property
     def transfer_on_time(self) -> bool | None:
         """Whether the department answered by its deadline (None: not transferred, or still
         within it)."""
-        from app.domain import clock
-
         if self.transfer_due is None:
             return None
         if self.replied_at is not None:

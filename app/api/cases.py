@@ -25,7 +25,7 @@ from app.api import steps
 from app.api.base import ScopedModelRestApi, domain_error_response, not_found
 from app.api.errors import invalid
 from app.api.schemas import event_row
-from app.cases import service
+from app.cases import bulk, service
 from app.cases.access import may_edit
 from app.cases.schemas import ApplySchema, TimelineEventSchema
 from app.cases.service import NotHandlingSide
@@ -314,8 +314,6 @@ class CaseApi(ScopedModelRestApi):
             500:
               $ref: '#/components/responses/500'
         """
-        from app.cases import bulk
-
         data = self.json_body()
         if data is None:
             return self.response_400(_("The body must be a JSON object."))

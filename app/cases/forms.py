@@ -35,6 +35,7 @@ from wtforms.validators import (
 
 from app import pickers
 from app.domain import clock
+from app.domain.hotline import normalize_ticket, ticket_error
 from app.enums import (
     AttachmentKind,
     ContactChannel,
@@ -246,8 +247,6 @@ class HotlineTicketValidator:
     """A 12345 ticket number (app/domain/hotline.py), stored in its normalized spelling."""
 
     def __call__(self, form, field):
-        from app.domain.hotline import normalize_ticket, ticket_error
-
         error = ticket_error(field.data)
         if error is not None:
             raise ValidationError(str(error))

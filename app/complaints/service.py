@@ -22,7 +22,7 @@ from app.cases.schemas import readable
 from app.complaints.schemas import STEP_SCHEMAS, IntakeSchema, PublicIntakeSchema
 from app.domain import complaints as lifecycle
 from app.domain.errors import DomainError, NotInScope, StaleRecord, ValidationFailed
-from app.enums import ComplaintChannel
+from app.enums import ComplaintChannel, Tier
 from app.extensions import db
 from app.scope import Scope, current_scope
 from app.unit_of_work import unit_of_work
@@ -90,8 +90,6 @@ def intake_units(scope: Scope | None = None) -> list[m.OrgUnit]:
 
 def public_units() -> list[m.OrgUnit]:
     """The halls the public page offers: the active city and town centers."""
-    from app.enums import Tier
-
     return list(
         db.session.execute(
             sa.select(m.OrgUnit)

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.complaints import queries, service
 from app.complaints.schemas import STAFF_CHANNELS
+from app.desk.views import _network_of_client
 from app.domain import clock
 from app.domain import complaints as lifecycle
 from app.domain.errors import DomainError, ValidationFailed
@@ -274,8 +275,6 @@ class PublicComplaintView(BaseView):
 
 def install(appbuilder) -> None:
     """Rate limits of the public page's posts (the same as the progress inquiry's)."""
-    from app.desk.views import _network_of_client
-
     view = next(v for v in appbuilder.baseviews if isinstance(v, PublicComplaintView))
     limiter = appbuilder.sm.limiter
     config = current_app.config
