@@ -26,6 +26,7 @@ KIND = "appointment_sms"
 
 def appointment_tomorrow(ctx) -> list:
     """Appointments booked for tomorrow, each one SMS to the mobile it was booked with."""
+    # cycle: app/reminders/kinds.py imports this kind (the reminders package loads kinds)
     from app.reminders import channels, sms_templates
     from app.reminders.kinds import Due
 
