@@ -32,14 +32,16 @@ def upload(client, kind: str, data: bytes, name="units.xlsx", **form):
 
 
 def run_pending() -> list[int]:
-    """Run every pending import job with the worker's task body, in this process."""
+    """Run every pending import job with the worker's task body, in this process, in the order
+    they were queued (without ORDER BY the rows come back in whatever order the table stores
+    them, which need not be the order they were written)."""
     from app.tasks.imports import run
 
     db.session.expire_all()
     ids = db.session.execute(
-        sa.select(m.BackgroundJob.id).where(
-            m.BackgroundJob.status == jobs.PENDING, m.BackgroundJob.kind.startswith("import_")
-        )
+        sa.select(m.BackgroundJob.id)
+        .where(m.BackgroundJob.status == jobs.PENDING, m.BackgroundJob.kind.startswith("import_"))
+        .order_by(m.BackgroundJob.id)
     ).scalars()
     done = [job_id for job_id in list(ids) if run.run(job_id)]
     db.session.expire_all()
@@ -48,7 +50,9 @@ def run_pending() -> list[int]:
 
 def import_jobs() -> list[m.BackgroundJob]:
     db.session.expire_all()
-    return list(db.session.execute(sa.select(m.BackgroundJob)).scalars())
+    return list(
+        db.session.execute(sa.select(m.BackgroundJob).order_by(m.BackgroundJob.id)).scalars()
+    )
 
 
 def test_admin_uploads_a_file_and_reads_the_job_page_status_and_report(app, login):
