@@ -159,6 +159,26 @@ COLUMN_LABELS = {
     "role": _l("Role"),
     "users": _l("Users"),
     "groups": _l("Groups"),
+    # appointments, complaints (办不成事), reports
+    "day": _l("Date"),
+    "walk_in": _l("Walk-in help"),
+    "end_note": _l("Note on closing"),
+    "period_start": _l("Period from"),
+    "period_end": _l("Period to"),
+    "hotline_ticket": _l("12345 ticket number"),
+    "complainant": _l("Complainant"),
+    "matter": _l("What could not be done"),
+    "handler": _l("Handled by"),
+    "received_at": _l("Received at"),
+    "transferred_at": _l("Transferred at"),
+    "transfer_days": _l("Transfer time limit (working days)"),
+    "transfer_due": _l("Department to answer by"),
+    "replied_at": _l("Department answered at"),
+    "reply": _l("Department's answer"),
+    "called_back_at": _l("Called back at"),
+    "callback_result": _l("Call-back note"),
+    "satisfied": _l("Satisfied at call-back"),
+    "archived_at": _l("Archived at"),
 }
 
 
