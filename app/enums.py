@@ -75,6 +75,14 @@ class ServiceKind(LabelledEnum):
     PROXY = "proxy", _l("Proxy handling")  # 代办
 
 
+class CaseChannel(LabelledEnum):
+    """Where the service is given: at a hall, or at the applicant's home (上门服务) for elderly,
+    sick and disabled applicants."""
+
+    HALL = "hall", _l("At the hall")  # 到厅办理
+    HOME_VISIT = "home_visit", _l("Home visit")  # 上门服务
+
+
 class HelpType(LabelledEnum):
     """What a 帮办 consists of (the rules' list)."""
 
@@ -114,6 +122,10 @@ class EventKind(LabelledEnum):
     ATTACHMENT_VOIDED = "attachment_voided", _l("Attached file voided")
     CHASE_UP = "chase_up", _l("Chase-up")  # 催办: a manager asks the specialist for a response
     CHASE_UP_REPLY = "chase_up_reply", _l("Response to a chase-up")
+    HOME_VISIT = "home_visit", _l("Home visit")  # 上门服务: planned or done
+    PROJECT_TEAM = "project_team", _l("Project team")  # 1+1+N: contact or liaison changed
+    PROJECT_LOG = "project_log", _l("Project log")
+    PROJECT_ISSUE = "project_issue", _l("Project issue")  # raised or solved
 
 
 class AttachmentKind(LabelledEnum):
@@ -157,6 +169,13 @@ class SuspensionReason(LabelledEnum):
         _l("A precondition outside the center is not met"),
     )
     OTHER = "other", _l("Other")
+
+
+class ProjectIssueStatus(LabelledEnum):
+    """An issue on a major project's list (项目问题清单)."""
+
+    OPEN = "open", _l("Open")
+    SOLVED = "solved", _l("Solved")
 
 
 class ReviewDecision(LabelledEnum):

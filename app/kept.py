@@ -40,6 +40,11 @@ KEPT_MODELS = frozenset(
         m.ChaseUp,
         m.Complaint,
         m.ComplaintEvent,
+        m.HomeVisit,
+        m.ProjectTeam,
+        m.ProjectLiaison,
+        m.ProjectLogEntry,
+        m.ProjectIssue,
     }
 )
 

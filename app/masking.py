@@ -24,6 +24,8 @@ from app.validators import mask_mobile, mask_resident_id, normalize_mobile, norm
 MASKED_COLUMNS = {
     m.Applicant: {"id_number": mask_resident_id, "mobile": mask_mobile},
     m.Specialist: {"mobile": mask_mobile},
+    m.ProjectTeam: {"contact_phone": mask_mobile},
+    m.ProjectLiaison: {"phone": mask_mobile},
 }
 NORMALIZERS = {"id_number": normalize_resident_id, "mobile": normalize_mobile}
 # The permission that lets a role see (and so search by) a full number.

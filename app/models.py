@@ -26,6 +26,7 @@ from app.enums import (
     AppointmentChannel,
     AppointmentStatus,
     AttachmentKind,
+    CaseChannel,
     CenterKind,
     ComplaintChannel,
     ComplaintStep,
@@ -38,6 +39,7 @@ from app.enums import (
     Indicator,
     NotificationChannel,
     NotificationStatus,
+    ProjectIssueStatus,
     Rating,
     RectificationState,
     ReportState,
@@ -419,6 +421,10 @@ class Case(Model):
     kind: Mapped[ServiceKind] = mapped_column(enum_column(ServiceKind))
     help_types: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     major_project: Mapped[bool] = mapped_column(default=False)
+    # 到厅 or 上门服务 (home visits for elderly, sick and disabled applicants, app/domain/visits.py)
+    channel: Mapped[CaseChannel] = mapped_column(
+        enum_column(CaseChannel), default=CaseChannel.HALL, server_default=CaseChannel.HALL.value
+    )
     needs: Mapped[str] = mapped_column(sa.Text, default="")
     accepting_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
     handling_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
@@ -767,6 +773,136 @@ class ReturnVisit(Model):
 
     def __str__(self) -> str:
         return _case_record_text(self, _l("Return visit"))
+
+
+home_visit_staff = sa.Table(
+    "home_visit_staff",
+    Model.metadata,
+    sa.Column("visit_id", sa.ForeignKey("home_visit.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("specialist_id", sa.ForeignKey("specialist.id"), primary_key=True),
+)
+
+
+class HomeVisit(Model):
+    """上门服务: a visit to the applicant's home (elderly, sick or disabled applicants), planned
+    with its time, place and the staff going, then recorded as done with its outcome."""
+
+    __tablename__ = "home_visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    planned_at: Mapped[dt.datetime] = mapped_column(TS, index=True)
+    address: Mapped[str] = mapped_column(sa.String(200))
+    purpose: Mapped[str] = mapped_column(sa.Text, default="")
+    planned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    done_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    outcome: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+
+    case: Mapped[Case] = relationship()
+    staff: Mapped[list[Specialist]] = relationship(
+        secondary=home_visit_staff, order_by="Specialist.name"
+    )
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Home visit"))
+
+
+class ProjectTeam(Model):
+    """项目管家 "1+1+N" of a major investment project: the steward is ``Case.steward``; this row
+    holds the "1" on the enterprise's side (its contact), the liaisons are ``ProjectLiaison``."""
+
+    __tablename__ = "project_team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), unique=True)
+    contact_name: Mapped[str] = mapped_column(sa.String(50), default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+
+    case: Mapped[Case] = relationship()
+
+    @property
+    def masked_contact_phone(self) -> str:
+        return mask_mobile(self.contact_phone) if self.contact_phone else ""
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Project team"))
+
+
+class ProjectLiaison(Model):
+    """One of the N department liaisons of a major project; removed ones stay, marked."""
+
+    __tablename__ = "project_liaison"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("department.id"))
+    person: Mapped[str] = mapped_column(sa.String(50))
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    added_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+    case: Mapped[Case] = relationship()
+    department: Mapped[Department] = relationship()
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_mobile(self.phone) if self.phone else ""
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Department liaison"))
+
+
+class ProjectLogEntry(Model):
+    """A dated entry of a major project's log (项目日志)."""
+
+    __tablename__ = "project_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    on: Mapped[dt.date] = mapped_column(sa.Date)
+    text: Mapped[str] = mapped_column(sa.Text)
+    at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+
+    case: Mapped[Case] = relationship()
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Project log"))
+
+
+class ProjectIssue(Model):
+    """An issue on a major project's list: who owns it, by when, open or solved."""
+
+    __tablename__ = "project_issue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.Text)
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"))
+    due_on: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    status: Mapped[ProjectIssueStatus] = mapped_column(
+        enum_column(ProjectIssueStatus), default=ProjectIssueStatus.OPEN
+    )
+    raised_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    raised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    solved_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    solution: Mapped[str] = mapped_column(sa.Text, default="")
+
+    case: Mapped[Case] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+    def overdue_on(self, today: dt.date) -> bool:
+        """Open past its due date (the list's overdue flag)."""
+        return self.status == ProjectIssueStatus.OPEN and self.due_on < today
+
+    def __str__(self) -> str:
+        return _case_record_text(self, _l("Project issue"))
 
 
 class Attachment(Model):

@@ -1,7 +1,7 @@
 """Print-ready documents of a case: A4 HTML pages the browser prints.
 
 帮办代办申请表 (with the 委托书 for 代办), 一次性告知书, 办结单, 终止单, 延期告知书, 中止告知单 and
-续办委托书.
+续办委托书, and the 上门服务记录单 of a home visit.
 Every record is loaded through the tier scope: a record outside it answers 404, exactly like a
 missing id. The pages use nothing from outside hosts (intranet rule): the stylesheet is inline,
 the fonts are the browser's own, and the QR code of the public progress-inquiry page is an inline
@@ -39,6 +39,7 @@ DOCUMENTS = (
     "extension",
     "suspension",
     "renewal",
+    "home_visit",
 )
 
 
@@ -200,3 +201,11 @@ class PrintView(BaseView):
         signature lines before the resumption, the recorded signer and dates after it)."""
         suspension = load_scoped(m.Suspension, m.Suspension.id == suspension_id)
         return self._render("print/renewal.html", suspension.case, suspension=suspension)
+
+    @expose("/home_visit/<int:visit_id>")
+    @has_access
+    def home_visit(self, visit_id: int):
+        """上门服务记录单: the visit's time, place, staff and outcome, for the applicant's
+        signature (blank lines for the outcome before the visit is recorded)."""
+        visit = load_scoped(m.HomeVisit, m.HomeVisit.id == visit_id)
+        return self._render("print/home_visit.html", visit.case, visit=visit)

@@ -140,6 +140,11 @@ SCOPE_RULES = {
     m.Evaluation: _via_case(m.Evaluation),
     m.ReturnVisit: _via_case(m.ReturnVisit),
     m.Attachment: _via_case(m.Attachment),
+    m.HomeVisit: _via_case(m.HomeVisit),
+    m.ProjectTeam: _via_case(m.ProjectTeam),
+    m.ProjectLiaison: _via_case(m.ProjectLiaison),
+    m.ProjectLogEntry: _via_case(m.ProjectLogEntry),
+    m.ProjectIssue: _via_case(m.ProjectIssue),
     m.Rectification: lambda s: m.Rectification.evaluation_id.in_(
         sa.select(m.Evaluation.id).where(m.Evaluation.case_id.in_(s.cases()))
     ),

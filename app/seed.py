@@ -38,7 +38,9 @@ from app.enums import (
     TerminationReason,
     WalkInKind,
 )
+from app.projects import demo_data as projects_demo
 from app.validators import complete_resident_id, complete_uscc
+from app.visits import demo_data as visits_demo
 
 DEMO_PASSWORD = "BangBan@2026"
 CASE_COUNT = 300
@@ -396,6 +398,7 @@ def seed_demo(session: Session) -> dict[str, int]:
     added_days = seed_official_calendar(session, supported_years())
     cases = seed_cases(session, units)
     walk_ins = seed_walk_ins(session)
+    cases += visits_demo.seed(session) + projects_demo.seed(session)
     reports_added = assessment_demo.seed(session)  # targets and last month's draft report
     return {
         **loaded,

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from app import models as m
 from app.domain import lifecycle
 from app.domain.staff import create_staff
-from app.enums import ApplicantKind, ServiceKind, Tier
+from app.enums import ApplicantKind, CaseChannel, ServiceKind, Tier
 from app.extensions import db
 from app.validators import complete_resident_id, complete_uscc
 
@@ -150,8 +150,11 @@ def case(
     app_=None,
     kind: ServiceKind = ServiceKind.HELP,
     major_project: bool = False,
+    channel: CaseChannel = CaseChannel.HALL,
 ) -> m.Case:
     item = item or service_item()
+    if app_ is None and channel == CaseChannel.HOME_VISIT:
+        app_ = applicant(unit, birth=dt.date(1948, 3, 1))  # elderly: a home visit is for them
     app_ = app_ or applicant(unit)
     row = lifecycle.apply(
         db.session,
@@ -160,6 +163,7 @@ def case(
         item=item,
         kind=kind,
         major_project=major_project,
+        channel=channel,
         needs="测试需求",
         handling_unit=unit,
         specialist=actor_specialist,

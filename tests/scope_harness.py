@@ -36,7 +36,7 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.security.sqla import models as sec
 
 from app import models as m
-from app.domain import chaseups, clock, complaints, lifecycle
+from app.domain import chaseups, clock, complaints, lifecycle, projects
 from app.enums import (
     ApplicantKind,
     AppointmentChannel,
@@ -84,6 +84,7 @@ ID_PARAMS = {
     "report_id",
     "attachment_id",
     "complaint_id",
+    "visit_id",
 }
 # An id that names a row under its parent's id in the same URL: param → the parent's param.
 # Probes fill both from the same side (the attachment of side A under side A's case).
@@ -95,12 +96,15 @@ PARAM_MODELS = {
     "suspension_id": m.Suspension,
     "report_id": m.SummaryReport,
     "complaint_id": m.Complaint,
+    "visit_id": m.HomeVisit,
 }
 # Where the generic model row is not the one the route needs: (endpoint or view, param) → key
 # of ``World.rows``.
 TERMINATED_CASE = "terminated case"
 OUTBOX = "outgoing notification"
+PROJECT_CASE = "major project"
 ROW_OVERRIDES = {
+    ("CaseApi.project", "pk"): PROJECT_CASE,
     ("PrintView.termination", "case_id"): TERMINATED_CASE,
     ("NotificationOutboxView", "pk"): OUTBOX,
     ("AppointmentDeskView", "pk"): m.Appointment,
@@ -363,6 +367,12 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
     chase = chaseups.chase_up(
         s, open_case, actor, request=f"{marker}催办", respond_by=clock.today()
     )
+    home_visit = m.HomeVisit(case=done, planned_at=clock.now(), address=marker, staff=[spec])
+    project = new_case()
+    project.major_project = True
+    s.flush()
+    projects.set_contact(s, project, actor, contact_name=marker[:20], contact_phone="13900139000")
+    s.add(home_visit)
     s.commit()
     rectification = s.execute(
         sa.select(m.Rectification).where(m.Rectification.evaluation_id == evaluation.id)
@@ -397,9 +407,11 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
             m.PeriodicReport: written.id,
             m.Complaint: complaint.id,
             m.ChaseUp: chase.id,
+            m.HomeVisit: home_visit.id,
         },
         "file": stored,
         "terminated": ended.id,
+        "project": project.id,
         "open": open_case.id,
         "applicant": applicant.id,
         "item": item.id,
@@ -512,6 +524,7 @@ def build_world(app, tree) -> World:
         for model, pk in built["rows"].items():
             rows.setdefault(model, {})[side] = pk
         rows.setdefault(TERMINATED_CASE, {})[side] = built["terminated"]
+        rows.setdefault(PROJECT_CASE, {})[side] = built["project"]
 
     # Own rows: a case assigned to, and a notification for, every account.
     users = {a.username: app.appbuilder.sm.find_user(username=a.username) for a in ACCOUNTS}

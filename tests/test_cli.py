@@ -166,9 +166,18 @@ def test_seed_demo_loads_taishan_and_is_idempotent(app):
         db.session.execute(sa.select(sa.func.count(column)).where(column.is_not(None))).scalar_one()
         for column in (m.Appointment.case_id, m.Appointment.walk_in_id)
     )
-    assert after_first["service_case"] == 300 + as_case
+    # 300 generated, the appointments served as cases, the home-visit case and the major project
+    assert after_first["service_case"] == 300 + as_case + 2
     assert after_first["walk_in_help"] == 240 + as_walk_in
     assert after_first["appointment"] >= 10  # bookings of the city, 台城街道 and a station
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count(m.HomeVisit.id)).where(m.HomeVisit.done_at.is_not(None))
+        ).scalar_one()
+        >= 1
+    )
+    assert db.session.execute(sa.select(sa.func.count(m.ProjectIssue.id))).scalar_one() >= 3
+    assert db.session.execute(sa.select(sa.func.count(m.ProjectLiaison.id))).scalar_one() >= 3
     assert after_first["service_item"] >= 30
     statuses = dict(
         db.session.execute(sa.select(m.Case.status, sa.func.count()).group_by(m.Case.status)).all()

@@ -80,6 +80,11 @@ def kept_rows(tree) -> dict:
         ),
         m.WalkInHelp(unit=tree.town_a, kind=WalkInKind.QUESTION),
         m.ChaseUp(case=case, specialist=spec, request="催办", respond_by=dt.date(2099, 1, 1)),
+        m.HomeVisit(case=case, planned_at=now, address="大江镇公益村1号", staff=[spec]),
+        m.ProjectTeam(case=case, contact_name="谭", contact_phone="13680021234"),
+        m.ProjectLiaison(case=case, department=factories.department(), person="黄", phone=""),
+        m.ProjectLogEntry(case=case, on=dt.date(2026, 1, 1), text="日志"),
+        m.ProjectIssue(case=case, title="问题", due_on=dt.date(2099, 1, 1)),
     ]
     db.session.add_all(rows)
     db.session.commit()
@@ -361,6 +366,11 @@ STEP_OWNED = {
     m.Attachment,
     m.ChaseUp,
     m.ComplaintEvent,
+    m.HomeVisit,
+    m.ProjectTeam,
+    m.ProjectLiaison,
+    m.ProjectLogEntry,
+    m.ProjectIssue,
 }
 assert STEP_OWNED == STEP_OWNED_MODELS
 

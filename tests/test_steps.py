@@ -20,9 +20,9 @@ from wtforms.validators import Length
 
 from app import models as m
 from app.cases.steps import STEPS
-from app.domain import clock, events, lifecycle
+from app.domain import clock, events, lifecycle, projects, visits
 from app.domain.status import CaseStatus as S
-from app.enums import EventKind, SuspensionReason
+from app.enums import CaseChannel, EventKind, ServiceKind, SuspensionReason
 from app.extensions import db
 from tests import factories
 from tests.apiclient import api_login
@@ -44,6 +44,7 @@ class World:
         self.other = factories.staff("spec_a2", "Specialist", tree.village_a1)
         self.category = m.ProblemCategory(code="P1", name="材料不齐")
         db.session.add(self.category)
+        self.department = factories.department("D-NR", "自然资源局")
         db.session.commit()
 
     def case(self, **kw) -> m.Case:
@@ -123,6 +124,54 @@ def _open_chase_up(case):
 def _first_file(case):
     return db.session.execute(
         sa.select(m.Attachment.id).where(m.Attachment.case_id == case.id)
+    ).scalar_one()
+
+
+def _planned_visit(w, case):
+    visits.plan(
+        db.session,
+        case,
+        w.actor,
+        planned_at=clock.now() - dt.timedelta(hours=3),
+        address="大江镇公益村1号",
+        staff=[w.spec],
+    )
+
+
+def _first_visit(case):
+    return db.session.execute(
+        sa.select(m.HomeVisit.id).where(m.HomeVisit.case_id == case.id)
+    ).scalar_one()
+
+
+def _with_liaison(w, case):
+    _running(w, case)
+    projects.add_liaison(
+        db.session, case, w.actor, department=w.department, person="赵科员", phone="13700001111"
+    )
+
+
+def _first_liaison(case):
+    return db.session.execute(
+        sa.select(m.ProjectLiaison.id).where(m.ProjectLiaison.case_id == case.id)
+    ).scalar_one()
+
+
+def _with_issue(w, case):
+    _running(w, case)
+    projects.raise_issue(
+        db.session,
+        case,
+        w.actor,
+        title="环评批复待出",
+        department=w.department,
+        due_on=clock.today() + dt.timedelta(days=3),
+    )
+
+
+def _first_issue(case):
+    return db.session.execute(
+        sa.select(m.ProjectIssue.id).where(m.ProjectIssue.case_id == case.id)
     ).scalar_one()
 
 
@@ -252,10 +301,80 @@ DRIVERS = {
         lambda w, c: {"chase_up": _open_chase_up(c), "response": "已电话回复申请人"},
         EventKind.CHASE_UP_REPLY,
     ),
+    "plan_home_visit": (
+        lambda w, c: None,
+        lambda w, c: {
+            "planned_at": (clock.now() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "address": "台城街道舜德路1号",
+            "staff": [w.spec.id, w.other.id],
+            "purpose": "上门核对材料并签署委托书",
+        },
+        EventKind.HOME_VISIT,
+    ),
+    "record_home_visit": (
+        lambda w, c: _planned_visit(w, c),
+        lambda w, c: {
+            "visit": _first_visit(c),
+            "done_at": (clock.now() - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "outcome": "已上门签署委托书",
+        },
+        EventKind.HOME_VISIT,
+    ),
+    "project_contact": (
+        _running,
+        lambda w, c: {"contact_name": "李经理", "contact_phone": "13912345678"},
+        EventKind.PROJECT_TEAM,
+    ),
+    "add_liaison": (
+        _running,
+        lambda w, c: {"department": w.department.id, "person": "王科长", "phone": "0750-5551234"},
+        EventKind.PROJECT_TEAM,
+    ),
+    "remove_liaison": (
+        lambda w, c: _with_liaison(w, c),
+        lambda w, c: {"liaison": _first_liaison(c), "note": "人员调整"},
+        EventKind.PROJECT_TEAM,
+    ),
+    "project_log": (
+        _running,
+        lambda w, c: {"on": _today(), "text": "召开项目推进会"},
+        EventKind.PROJECT_LOG,
+    ),
+    "raise_issue": (
+        _running,
+        lambda w, c: {
+            "title": "用地规划许可待审",
+            "department": w.department.id,
+            "due_on": _today(5),
+        },
+        EventKind.PROJECT_ISSUE,
+    ),
+    "solve_issue": (
+        lambda w, c: _with_issue(w, c),
+        lambda w, c: {"issue": _first_issue(c), "solution": "协调自然资源局加快审批"},
+        EventKind.PROJECT_ISSUE,
+    ),
 }
 # the steps that take a file: its field
 FILES = {"complete": "receipt", "attach": "file"}
-CASE_OPTIONS = {"steward": {"major_project": True}}
+HOME = {"channel": CaseChannel.HOME_VISIT}
+MAJOR = {"major_project": True, "kind": ServiceKind.PROXY}
+CASE_OPTIONS = {
+    "steward": {"major_project": True},
+    "plan_home_visit": HOME,
+    "record_home_visit": HOME,
+    **{
+        name: MAJOR
+        for name in (
+            "project_contact",
+            "add_liaison",
+            "remove_liaison",
+            "project_log",
+            "raise_issue",
+            "solve_issue",
+        )
+    },
+}
 ITEM_OPTIONS = {"joint_review": {"parallel": True}}
 
 

@@ -35,7 +35,9 @@ from app.domain.errors import DomainError
 from app.domain.hotline import clean_ticket
 from app.enums import AttachmentKind, ServiceKind
 from app.extensions import db
+from app.projects import pages as project_pages
 from app.scope import current_scope
+from app.visits import pages as visit_pages
 
 
 def _active(model):
@@ -67,6 +69,7 @@ class CaseApi(ScopedModelRestApi):
         "item.basic_code",
         "item.implementation_code",
         "help_types",
+        "channel",
         "major_project",
         "needs",
         "accepting_unit.id",
@@ -159,6 +162,7 @@ class CaseApi(ScopedModelRestApi):
                 applicant=row(m.Applicant, "applicant"),
                 item=row(m.ServiceItem, "item"),
                 kind=kind,
+                channel=fields["channel"],
                 help_types=help_types,
                 major_project=fields["major_project"],
                 needs=fields["needs"].strip(),
@@ -503,6 +507,104 @@ class CaseApi(ScopedModelRestApi):
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
+
+    # -- home visits and the project team ------------------------------------------
+
+    @expose("/<int:pk>/home_visits", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def home_visits(self, pk):
+        """The case's home visits (上门服务), planned order
+        ---
+        get:
+          description: >-
+            Plan one with the step `plan_home_visit`, record it done with `record_home_visit`.
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: Every visit of the case
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      channel:
+                        type: string
+                      count:
+                        type: integer
+                      result:
+                        type: array
+                        items:
+                          type: object
+                    required: [id, channel, count, result]
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            500:
+              $ref: '#/components/responses/500'
+        """
+        case = self.load_item(pk)
+        if case is None:
+            return not_found()
+        rows = [visit_pages.as_json(v) for v in visit_pages.section(case) or []]
+        return self.response(
+            200, id=case.id, channel=case.channel.value, count=len(rows), result=rows
+        )
+
+    @expose("/<int:pk>/project", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def project(self, pk):
+        """A major project's 1+1+N team, log and issue list (with overdue flags)
+        ---
+        get:
+          description: >-
+            Changed with the steps `steward`, `project_contact`, `add_liaison`,
+            `remove_liaison`, `project_log`, `raise_issue` and `solve_issue`. 404 for a case
+            that is not a major project.
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: The project team, log and issues
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
+                    required: [id, result]
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            500:
+              $ref: '#/components/responses/500'
+        """
+        case = self.load_item(pk)
+        found = project_pages.section(case) if case is not None else None
+        if found is None:
+            return not_found()
+        return self.response(200, id=case.id, result=project_pages.as_json(found))
 
 
 REASSIGNMENT_SCHEMA = {

@@ -38,6 +38,7 @@ from app.domain import clock
 from app.domain.hotline import normalize_ticket, ticket_error
 from app.enums import (
     AttachmentKind,
+    CaseChannel,
     ContactChannel,
     EvaluationChannel,
     EvaluationStage,
@@ -224,6 +225,7 @@ class ApplyForm(FlaskForm):
     )
     item = SelectField(_l("Service item"), coerce=int)
     kind = SelectField(_l("Kind"), choices=enum_choices(ServiceKind))
+    channel = SelectField(_l("Service channel"), choices=enum_choices(CaseChannel))
     help_types = MultiCheckboxField(_l("Help given"), choices=enum_choices(HelpType))
     major_project = BooleanField(_l("Major investment project"))
     needs = TextAreaField(_l("Applicant's needs"), validators=[DataRequired(), Length(max=2000)])

@@ -13,6 +13,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from app.enums import (
     AttachmentKind,
+    CaseChannel,
     ContactChannel,
     EvaluationChannel,
     EvaluationStage,
@@ -47,6 +48,7 @@ class ApplySchema(Schema):
     applicant = _id(required=True)
     item = _id(required=True)
     kind = fields.Enum(ServiceKind, by_value=True, required=True)
+    channel = fields.Enum(CaseChannel, by_value=True, load_default=CaseChannel.HALL)
     help_types = fields.List(fields.Enum(HelpType, by_value=True), load_default=list)
     major_project = fields.Boolean(load_default=False)
     needs = fields.String(required=True, validate=REQUIRED_TEXT)

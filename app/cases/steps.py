@@ -21,8 +21,12 @@ from app import models as m
 from app import uploads
 from app.cases import access, forms
 from app.cases import schemas as sch
-from app.domain import attachments, chaseups, clock, lifecycle
+from app.domain import attachments, chaseups, clock, lifecycle, projects, visits
 from app.extensions import db
+from app.projects import forms as project_forms
+from app.projects import schemas as project_sch
+from app.visits import forms as visit_forms
+from app.visits import schemas as visit_sch
 
 Choices = Callable[[m.Case], list[tuple[int, str]]]
 
@@ -125,6 +129,27 @@ def _departments(_case: m.Case):
         sa.select(m.Department).where(m.Department.active.is_(True)).order_by(m.Department.code)
     )
     return [(d.id, d.name) for d in rows.scalars()]
+
+
+def _open_visits(case: m.Case):
+    return [
+        (v.id, f"{clock.local_time(v.planned_at):%Y-%m-%d %H:%M} {v.address[:40]}")
+        for v in visits.open_visits(db.session, case)
+    ]
+
+
+def _liaisons(case: m.Case):
+    return [
+        (li.id, f"{li.department.name} · {li.person}") for li in projects.liaisons(db.session, case)
+    ]
+
+
+def _issue_departments(case: m.Case):
+    return [("", "—"), *_departments(case)]
+
+
+def _open_issues(case: m.Case):
+    return [(i.id, i.title[:60]) for i in projects.open_issues(db.session, case)]
 
 
 # ---------------------------------------------------------------- the calls
@@ -370,6 +395,104 @@ def _chase_up_reply(c: StepContext):
     )
 
 
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=clock.TZ)
+    return value
+
+
+def _plan_home_visit(c: StepContext):
+    d = c.data
+    return visits.plan(
+        c.session,
+        c.case,
+        c.actor,
+        planned_at=_aware(d["planned_at"]),
+        address=d["address"],
+        staff=[c.session.get(m.Specialist, i) for i in d["staff"]],
+        purpose=d["purpose"],
+        note=c.note,
+    )
+
+
+def _record_home_visit(c: StepContext):
+    d = c.data
+    return visits.record(
+        c.session,
+        c.case,
+        c.actor,
+        visit=c.row(m.HomeVisit, "visit"),
+        done_at=_aware(d["done_at"]),
+        outcome=d["outcome"],
+        note=c.note,
+    )
+
+
+def _project_contact(c: StepContext):
+    d = c.data
+    return projects.set_contact(
+        c.session,
+        c.case,
+        c.actor,
+        contact_name=d["contact_name"],
+        contact_phone=d["contact_phone"],
+        note=c.note,
+    )
+
+
+def _add_liaison(c: StepContext):
+    d = c.data
+    return projects.add_liaison(
+        c.session,
+        c.case,
+        c.actor,
+        department=c.row(m.Department, "department"),
+        person=d["person"],
+        phone=d["phone"],
+        note=c.note,
+    )
+
+
+def _remove_liaison(c: StepContext):
+    return projects.remove_liaison(
+        c.session, c.case, c.actor, liaison=c.row(m.ProjectLiaison, "liaison"), note=c.note
+    )
+
+
+def _project_log(c: StepContext):
+    return projects.log(
+        c.session, c.case, c.actor, on=c.data["on"], text=c.data["text"], note=c.note
+    )
+
+
+def _raise_issue(c: StepContext):
+    d = c.data
+    return projects.raise_issue(
+        c.session,
+        c.case,
+        c.actor,
+        title=d["title"],
+        department=c.row(m.Department, "department"),
+        due_on=d["due_on"],
+        note=c.note,
+    )
+
+
+def _solve_issue(c: StepContext):
+    return projects.solve_issue(
+        c.session,
+        c.case,
+        c.actor,
+        issue=c.row(m.ProjectIssue, "issue"),
+        solution=c.data["solution"],
+        note=c.note,
+    )
+
+
+def _major(case: m.Case) -> bool:
+    return bool(case.major_project)
+
+
 # ---------------------------------------------------------------- the registry
 
 
@@ -472,6 +595,68 @@ STEPS: dict[str, Step] = _steps(
         _chase_up_reply,
         {"chase_up": _open_chase_ups},
         offered_if=lambda case: bool(chaseups.open_chase_ups(db.session, case)),
+    ),
+    Step(
+        "plan_home_visit",
+        visit_forms.PlanHomeVisitForm,
+        visit_sch.PlanHomeVisitSchema,
+        _plan_home_visit,
+        {"staff": _specialists},
+        offered_if=visits.is_home_visit,
+    ),
+    Step(
+        "record_home_visit",
+        visit_forms.RecordHomeVisitForm,
+        visit_sch.RecordHomeVisitSchema,
+        _record_home_visit,
+        {"visit": _open_visits},
+        offered_if=lambda case: visits.is_home_visit(case) and bool(_open_visits(case)),
+    ),
+    Step(
+        "project_contact",
+        project_forms.ProjectContactForm,
+        project_sch.ProjectContactSchema,
+        _project_contact,
+        offered_if=_major,
+    ),
+    Step(
+        "add_liaison",
+        project_forms.AddLiaisonForm,
+        project_sch.AddLiaisonSchema,
+        _add_liaison,
+        {"department": _departments},
+        offered_if=_major,
+    ),
+    Step(
+        "remove_liaison",
+        project_forms.RemoveLiaisonForm,
+        project_sch.RemoveLiaisonSchema,
+        _remove_liaison,
+        {"liaison": _liaisons},
+        offered_if=lambda case: _major(case) and bool(_liaisons(case)),
+    ),
+    Step(
+        "project_log",
+        project_forms.ProjectLogForm,
+        project_sch.ProjectLogSchema,
+        _project_log,
+        offered_if=_major,
+    ),
+    Step(
+        "raise_issue",
+        project_forms.RaiseIssueForm,
+        project_sch.RaiseIssueSchema,
+        _raise_issue,
+        {"department": _issue_departments},
+        offered_if=_major,
+    ),
+    Step(
+        "solve_issue",
+        project_forms.SolveIssueForm,
+        project_sch.SolveIssueSchema,
+        _solve_issue,
+        {"issue": _open_issues},
+        offered_if=lambda case: _major(case) and bool(_open_issues(case)),
     ),
     Step(
         "void",

@@ -25,12 +25,14 @@ from app.domain import clock, lifecycle
 from app.domain.calendar import load_calendar
 from app.domain.errors import DomainError, ValidationFailed
 from app.domain.status import CaseStatus
-from app.enums import AttachmentKind, HelpType, ServiceKind
+from app.enums import AttachmentKind, CaseChannel, HelpType, ServiceKind
 from app.extensions import db
+from app.projects import pages as project_pages
 from app.reminders import flags as due_flags
 from app.scope import current_scope
 from app.unit_of_work import unit_of_work
 from app.viewbase import ScopedModelView
+from app.visits import pages as visit_pages
 
 # The permission of bulk reassignment (app/roles.py grants it to managers).
 REASSIGN = "reassign"
@@ -44,6 +46,7 @@ CASE_LABELS = {
     "accepting_unit": _l("Accepting unit"),
     "handling_unit": _l("Handling unit"),
     "steward": _l("Project steward"),
+    "channel": _l("Service channel"),
     "applied_at": _l("Applied"),
     "accepted_at": _l("Accepted"),
     "submitted_at": _l("Submitted to the window"),
@@ -110,6 +113,11 @@ def _prepare(spec, form, case: m.Case) -> None:
             form.planned_on.data = clock.today()
         elif spec.name == "complete":
             form.signed_by.data = case.applicant.name
+        elif spec.name == "plan_home_visit":
+            form.address.data = case.applicant.address or ""
+            form.staff.data = [case.specialist_id] if case.specialist_id else []
+        elif spec.name == "record_home_visit":
+            form.done_at.data = clock.now().replace(second=0, microsecond=0, tzinfo=None)
         elif spec.name == "joint_review":
             form.departments.data = [d.id for d in case.item.parallel_departments]
         elif (
@@ -229,6 +237,8 @@ class CaseView(ScopedModelView):
             missing=lifecycle.missing_materials(case),
             overdue=_overdue_state(case),
             records=_records(case),
+            home_visits=visit_pages.section(case),
+            project=project_pages.section(case),
             can_edit=may_edit(case),
             attachment_kinds=list(AttachmentKind),
         )
@@ -430,6 +440,7 @@ def _apply_from_form(form: forms.ApplyForm) -> m.Case:
         applicant=pickers.applicant_in_scope(s, form.applicant.data),
         item=s.get(m.ServiceItem, form.item.data),
         kind=kind,
+        channel=CaseChannel(form.channel.data or CaseChannel.HALL),
         help_types=[] if kind == ServiceKind.PROXY else list(form.help_types.data or []),
         major_project=form.major_project.data,
         needs=form.needs.data.strip(),

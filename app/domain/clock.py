@@ -65,3 +65,12 @@ def local_date(moment: dt.datetime | None) -> dt.date | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(TZ).date()
+
+
+def local_time(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored (UTC) timestamp as Asia/Shanghai wall-clock time."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(TZ)

@@ -23,7 +23,7 @@ from app.domain.calendar import load_calendar
 from app.domain.errors import IllegalTransition, NotPermitted, ValidationFailed
 from app.domain.numbering import next_case_number
 from app.domain.status import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus
-from app.enums import EvaluationStage, EventKind, ServiceKind, SuspensionReason
+from app.enums import CaseChannel, EvaluationStage, EventKind, ServiceKind, SuspensionReason
 from app.extensions import db
 from app.scope import scope_for_user
 
@@ -62,6 +62,16 @@ RECORDING_STEPS: dict[str, frozenset[CaseStatus]] = {
     # 催办 (app/domain/chaseups.py): asked while the case runs, answered also after it ended
     "chase_up": frozenset(OPEN_STATUSES),
     "chase_up_reply": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
+    # 上门服务 (app/domain/visits.py): planned while the case runs, recorded also after it ends
+    "plan_home_visit": frozenset(OPEN_STATUSES),
+    "record_home_visit": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
+    # 项目管家 "1+1+N" of a major project (app/domain/projects.py)
+    "project_contact": frozenset(OPEN_STATUSES),
+    "add_liaison": frozenset(OPEN_STATUSES),
+    "remove_liaison": frozenset(OPEN_STATUSES),
+    "project_log": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
+    "raise_issue": frozenset(OPEN_STATUSES),
+    "solve_issue": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
 }
 
 
@@ -220,6 +230,14 @@ STEP_LABELS = {
     "void_attachment": _l("Void an attached file"),
     "chase_up": _l("Chase up"),
     "chase_up_reply": _l("Respond to a chase-up"),
+    "plan_home_visit": _l("Plan a home visit"),
+    "record_home_visit": _l("Record a home visit"),
+    "project_contact": _l("Enterprise contact"),
+    "add_liaison": _l("Add a department liaison"),
+    "remove_liaison": _l("Remove a department liaison"),
+    "project_log": _l("Project log entry"),
+    "raise_issue": _l("Raise a project issue"),
+    "solve_issue": _l("Solve a project issue"),
 }
 
 
@@ -246,6 +264,11 @@ def check_application(case: m.Case) -> None:
             errors["kind"] = _l(
                 "Proxy handling is only for major investment projects, foreign-invested "
                 "enterprises and elderly, weak, sick or disabled applicants."
+            )
+    if case.channel == CaseChannel.HOME_VISIT and case.applicant is not None:
+        if not case.applicant.special_group(clock.today()):
+            errors["channel"] = _l(
+                "Home visits are for elderly, weak, sick or disabled applicants."
             )
     if case.item is not None and case.handling_unit is not None:
         if not case.item.accepts(case.handling_unit.tier):
@@ -280,6 +303,7 @@ def prepare_new_case(case: m.Case, actor, session: Session | None = None) -> m.C
             case.handling_unit = accepting
         case.accepting_unit = accepting
         case.status = S.APPLIED
+        case.channel = CaseChannel(case.channel or CaseChannel.HALL)
         case.applied_at = clock.now()
         case.help_types = list(case.help_types or [])
         case.received_material_ids = list(case.received_material_ids or [])

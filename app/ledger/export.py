@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from app import models as m
 from app.domain import clock
 from app.domain.status import CaseStatus
-from app.enums import Rating, ServiceKind, TerminationReason
+from app.enums import CaseChannel, Rating, ServiceKind, TerminationReason
 from app.ledger.filters import LedgerFilter
 from app.scope import Scope
 from app.spreadsheet import safe
@@ -50,6 +50,7 @@ COLUMNS = [
     Column("applicant", _l("Applicant"), 22),
     Column("item", _l("Service item"), 36),
     Column("kind", _l("Assisted or proxy"), 10, "enum"),
+    Column("channel", _l("Service channel"), 10, "enum"),
     Column("unit", _l("Handling unit"), 26),
     Column("specialist", _l("Specialist"), 12),
     Column("status", _l("Status"), 10, "enum"),
@@ -71,7 +72,7 @@ class Formatter:
     def __init__(self):
         self.labels = {
             member: str(member.label)
-            for enum_cls in (ServiceKind, CaseStatus, TerminationReason, Rating)
+            for enum_cls in (ServiceKind, CaseChannel, CaseStatus, TerminationReason, Rating)
             for member in enum_cls
         }
         self.yes, self.no = _("Yes"), _("No")

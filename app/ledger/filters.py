@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app.domain.status import CaseStatus
-from app.enums import EvaluationStage, Rating, ServiceKind
+from app.enums import CaseChannel, EvaluationStage, Rating, ServiceKind
 from app.ledger.sqlfn import local_date, start_of_day
 from app.scope import Scope
 
@@ -61,6 +61,7 @@ class LedgerFilter:
     date_from: dt.date | None = None  # application date, Asia/Shanghai, inclusive
     date_to: dt.date | None = None  # inclusive
     kind: ServiceKind | None = None
+    channel: CaseChannel | None = None  # 到厅 or 上门服务
     status: CaseStatus | None = None
     item_id: int | None = None
     specialist_id: int | None = None
@@ -79,6 +80,7 @@ class LedgerFilter:
             date_from=_date(args.get("date_from")),
             date_to=_date(args.get("date_to")),
             kind=_enum(ServiceKind, args.get("kind")),
+            channel=_enum(CaseChannel, args.get("channel")),
             status=_enum(CaseStatus, args.get("status")),
             item_id=_int(args.get("item")),
             specialist_id=_int(args.get("specialist")),
@@ -93,6 +95,7 @@ class LedgerFilter:
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
             "kind": self.kind.value if self.kind else None,
+            "channel": self.channel.value if self.channel else None,
             "status": self.status.value if self.status else None,
             "item": self.item_id,
             "specialist": self.specialist_id,
@@ -177,6 +180,8 @@ def case_conditions(
         conds.append(m.Case.applied_at < start_of_day(flt.date_to + dt.timedelta(days=1)))
     if flt.kind is not None:
         conds.append(m.Case.kind == flt.kind)
+    if flt.channel is not None:
+        conds.append(m.Case.channel == flt.channel)
     if flt.status is not None:
         conds.append(m.Case.status == flt.status)
     if flt.item_id is not None:

@@ -151,6 +151,7 @@ class LedgerQuery:
                 m.Applicant.name.label("applicant"),
                 m.ServiceItem.name.label("item"),
                 m.Case.kind.label("kind"),
+                m.Case.channel.label("channel"),
                 unit.name.label("unit"),
                 m.Specialist.name.label("specialist"),
                 m.Case.status.label("status"),

@@ -5,7 +5,8 @@ rows of ``stat_rollup`` (app/models.py) for one unit: a few hundred per month wh
 of the case table.
 
 **What a case contributes.** ``case_facts`` reads, for a set of cases, everything the dashboard
-counts about each (kind, status, item, specialist, rating, termination reason, late or on time,
+counts about each (kind, channel, status, item, specialist, rating, termination reason, late or on
+time,
 handling working days, extensions, notices, problems). ``contributions`` turns those facts into
 rows keyed by (unit, month of application, dimension, key, key date): in the rows of the case's
 handling and accepting units, of every unit above them and of unit 0 (everything), so that the
@@ -128,6 +129,7 @@ def case_facts_select(session: Session, case_ids: Iterable[int] | None = None) -
             m.Case.accepting_unit_id,
             local_date(m.Case.applied_at).label("day"),
             m.Case.kind,
+            m.Case.channel,
             m.Case.status,
             m.Case.item_id,
             m.Case.specialist_id,
@@ -237,6 +239,7 @@ def _case_entries(f, reasons, problems) -> Iterator[tuple[str, str, dt.date, lis
     sid = "" if f.specialist_id is None else str(f.specialist_id)
     yield "total", "", NO_DATE, total
     yield "kind", _value(f.kind), NO_DATE, None
+    yield "channel", _value(f.channel), NO_DATE, None
     yield "status", status, NO_DATE, None
     yield "unit", str(f.handling_unit_id), NO_DATE, None
     yield "item", str(f.item_id), NO_DATE, None
@@ -562,6 +565,7 @@ def _sql_recount(session: Session, units, out: dict) -> None:
     count = {"n": sa.func.count()}
     group("total", no_key, total)
     group("kind", f.c.kind, count)
+    group("channel", f.c.channel, count)
     group("status", f.c.status, count)
     group("unit", f.c.handling_unit_id, count)
     group("item", f.c.item_id, count)
@@ -687,7 +691,7 @@ def applies(q) -> bool:
     if has_app_context() and not current_app.config.get("STATS_FROM_ROLLUPS", True):
         return False
     f = q.flt
-    narrowed = (f.kind, f.status, f.item_id, f.specialist_id, f.overdue, f.rating)
+    narrowed = (f.kind, f.channel, f.status, f.item_id, f.specialist_id, f.overdue, f.rating)
     if any(v is not None for v in narrowed):
         return False
     if f.date_from is not None and f.date_to is not None and f.date_from > f.date_to:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from app import models as m
 from app.domain.status import OPEN_STATUSES, CaseStatus
 from app.enums import (
+    CaseChannel,
     EvaluationStage,
     EventKind,
     Rating,
@@ -109,7 +110,7 @@ def grouped(
 
 
 def counts(q: LedgerQuery) -> dict[str, list[tuple]]:
-    """Cases by kind, status, tier, unit, item, month, rating and termination reason."""
+    """Cases by kind, channel, status, tier, unit, item, month, rating and termination reason."""
     # An alias: the scope's subqueries read org_unit themselves and must not correlate to it.
     unit, item = sa.orm.aliased(m.OrgUnit, name="h_unit"), m.ServiceItem
     month = local_month(m.Case.applied_at)
@@ -130,6 +131,7 @@ def counts(q: LedgerQuery) -> dict[str, list[tuple]]:
     )
     sets = {
         "kind": (m.Case.kind,),
+        "channel": (m.Case.channel,),
         "status": (m.Case.status,),
         "tier": (unit.tier,),
         "unit": (unit.id, unit.name),
@@ -379,6 +381,7 @@ def _from_rollups(q: LedgerQuery) -> dict:
             tiers[units[unit_id].tier] += c
     by = {
         "kind": plain("kind"),
+        "channel": plain("channel"),
         "status": plain("status"),
         "tier": list(tiers.items()),
         "unit": [(u, units[u].name if u in units else "", c) for u, c in unit_rows],
@@ -463,6 +466,7 @@ def dashboard(q: LedgerQuery, live: bool = False) -> dict:
     return {
         "totals": totals,
         "by_kind": _enum_counts(by["kind"], ServiceKind),
+        "by_channel": _enum_counts(by["channel"], CaseChannel),
         "by_status": [
             row for row in _enum_counts(by["status"], CaseStatus) if row["key"] != "voided"
         ],

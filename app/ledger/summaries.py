@@ -268,6 +268,7 @@ def _sections(data: dict) -> list[tuple[str, list[tuple[str, object]]]]:
             ],
         ),
         (_("By kind"), counts("by_kind")),
+        (_("By service channel"), counts("by_channel")),
         (_("By status"), counts("by_status")),
         (_("By tier"), counts("by_tier")),
         (_("By unit"), counts("by_unit")),

@@ -45,7 +45,7 @@ from app.assessment.indicators import against_targets
 from app.counting import CappedCount
 from app.domain import clock
 from app.domain.status import CaseStatus
-from app.enums import Rating, ServiceKind
+from app.enums import CaseChannel, Rating, ServiceKind
 from app.extensions import db
 from app.ledger import jobs, stats
 from app.ledger.export import describe, iter_csv, write_xlsx
@@ -96,6 +96,7 @@ def filter_choices(scope) -> dict:
         "service_items": item_choices(db.session),
         "specialists": specialist_choices(db.session, scope),
         "kinds": list(ServiceKind),
+        "channels": list(CaseChannel),
         "statuses": list(CaseStatus),
         "ratings": [(r.value, r.label) for r in Rating]
         + [("poor", _l("Dissatisfied or worse")), ("none", _l("Not evaluated"))],
@@ -113,6 +114,7 @@ LEDGER_COLUMNS = preferences.ColumnChoice(
         ("applicant", _l("Applicant")),
         ("item", _l("Service item")),
         ("kind", _l("Assisted or proxy")),
+        ("channel", _l("Service channel")),
         ("status", _l("Status")),
         ("due_date", _l("Due date")),
         ("overdue", _l("Overdue")),

@@ -637,6 +637,45 @@ def _summary_text(ctx: Context, scope: Scope, month: dt.date) -> str:
     )
 
 
+def home_visit_tomorrow(ctx: Context) -> list[Due]:
+    """A home visit (上门服务) planned for tomorrow and not yet done: the staff going and the
+    case's specialist, once per visit and day."""
+    start = dt.datetime.combine(ctx.today + dt.timedelta(days=1), dt.time(), clock.TZ)
+    rows = ctx.session.execute(
+        sa.select(m.HomeVisit)
+        .where(
+            m.HomeVisit.planned_at >= start,
+            m.HomeVisit.planned_at < start + dt.timedelta(days=1),
+            m.HomeVisit.done_at.is_(None),
+        )
+        .options(selectinload(m.HomeVisit.staff), *_case_loads(m.HomeVisit.case))
+        .order_by(m.HomeVisit.id)
+    ).scalars()
+    out = []
+    for visit in rows:
+        case = visit.case
+        if case.status not in OPEN_CASE:
+            continue
+        people = [ctx.directory.person(s) for s in visit.staff]
+        people += ctx.directory.for_case(case, managers=False)
+
+        def render(case=case, visit=visit):
+            return _(
+                "Case %(number)s (%(item)s): home visit at %(time)s tomorrow, %(place)s.",
+                time=visit.planned_at.astimezone(clock.TZ).strftime("%H:%M"),
+                place=visit.address,
+                **_title(case),
+            ), ""
+
+        day = clock.local_date(visit.planned_at)
+        people = unique([p for p in people if p is not None])
+        out.append(Due("home_visit", f"home_visit:{visit.id}:{day}", people, render, case))
+    return out
+
+
+OPEN_CASE = frozenset({S.APPLIED, S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS})
+
+
 KINDS: dict[str, Callable[[Context], list[Due]]] = {
     "progress_due": progress_due,
     "project_review": project_review,
@@ -647,6 +686,7 @@ KINDS: dict[str, Callable[[Context], list[Due]]] = {
     "return_visit_due": return_visit_due,
     "rectification_overdue": rectification_overdue,
     "joint_review": joint_review_tomorrow,
+    "home_visit": home_visit_tomorrow,
     "escalation": escalation_waiting,
     "chase_up": chase_up_new,
     "chase_up_overdue": chase_up_overdue,

@@ -15,6 +15,7 @@ KIND_LABELS = {
     "return_visit_due": _l("Return visit due"),
     "rectification_overdue": _l("Rectification overdue"),
     "joint_review": _l("Joint review tomorrow"),
+    "home_visit": _l("Home visit tomorrow"),
     "escalation": _l("Escalation waiting"),
     "monthly_summary": _l("Monthly summary"),
     "chase_up": _l("Chase-up"),
