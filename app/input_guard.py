@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 
 import prison
-
 import sqlalchemy as sa
 from flask import Flask, abort, current_app, request
 from flask_babel import gettext as _
