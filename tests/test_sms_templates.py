@@ -39,6 +39,7 @@ def _accept(tree, spec):
 def test_defaults_are_todays_wording_in_every_language(app):
     values = {"number": "440781-2026-00007", "item": "低保申请", "days": 5, "due": "2026-07-01"}
     values["status"] = "办理中"
+    values.update(day="2026-12-08", period="上午", hours="09:00-12:00", unit="台城街道")
     # Today's texts, word for word (zh, the center's default, with the product name as signature).
     assert t.compose(db.session, "accepted", values) == (
         "【帮办代办服务管理系统】您的申请440781-2026-00007（低保申请）已受理，承诺时限为5个工作日。"
@@ -83,6 +84,21 @@ def test_the_outbox_sends_an_edited_template_in_each_language(app, tree):
     t.save(db.session, "status", "en", "{number}: {status}", None)
     values = {"number": "N1", "item": "", "status": CaseStatus.IN_PROGRESS.label}
     assert t.compose(db.session, "status", values, "en") == "【台山市政务服务中心】N1: In progress"
+
+
+def test_the_appointment_sms_reads_the_admins_wording(app):
+    """The SMS the day before an appointment is a template kind like the case messages."""
+    kind = t.KINDS["appointment"]
+    assert set(kind.placeholders) == {"number", "day", "period", "hours", "unit", "item"}
+    with pytest.raises(t.TemplateError):
+        t.check("appointment", "{number} {days}")  # a case placeholder is not an appointment's
+    t.save(db.session, "appointment", "zh", "明天{period}请到{unit}办理{item}（{number}）", None)
+    db.session.commit()
+    values = {"number": "YY-1", "day": "2026-12-08", "period": "上午", "hours": "9-12"}
+    values.update(unit="台城街道", item="低保申请")
+    assert t.render(db.session, "appointment", "zh", values) == (
+        "明天上午请到台城街道办理低保申请（YY-1）"
+    )
 
 
 def test_bad_wording_is_refused_in_chinese_and_nothing_is_stored(app, login):

@@ -5,7 +5,7 @@ next day is due once: its key (``appointment_sms:<id>:<day>``) is written once w
 number of sweeps, and the outbox defers it past the SMS quiet hours. The text names the day,
 so a message that goes out late still reads right. No SMS when the gateway is off. The text is
 in the center's SMS language with its registered signature (app/reminders/sms_templates.py);
-it is not yet one of the wordings an Admin edits there.
+its wording is the template kind ``appointment`` an Admin edits there.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ def appointment_tomorrow(ctx) -> list:
 
         def render(a=appointment):
             period = SlotPeriod(a.period)
-            with force_locale(sms_templates.sms_language(ctx.session)):
-                return _render(a, period, sms_templates.signature(ctx.session))
+            language = sms_templates.sms_language(ctx.session)
+            with force_locale(language):
+                return _render(ctx.session, a, period, language)
 
         out.append(
             Due(
@@ -62,16 +63,19 @@ def appointment_tomorrow(ctx) -> list:
     return out
 
 
-def _render(a: m.Appointment, period: SlotPeriod, signature: str) -> tuple[str, str]:
-    """(subject, body) of one appointment's reminder, in the current locale."""
-    text = _(
-        "Your appointment %(number)s: %(day)s %(period)s (%(hours)s) at %(unit)s for "
-        "%(item)s. Please bring your ID card.",
-        number=a.number,
-        day=a.day.isoformat(),
-        period=str(period.label),
-        hours=period.hours,
-        unit=a.unit.name,
-        item=a.item.name if a.item is not None else _("your matter"),
-    )
-    return _("Appointment %(number)s", number=a.number), signature + text
+def _render(session, a: m.Appointment, period: SlotPeriod, language: str) -> tuple[str, str]:
+    """(subject, body) of one appointment's reminder, in the current locale: the Admin's
+    wording of the template kind ``appointment`` (app/reminders/sms_templates.py)."""
+    # cycle: app/reminders/kinds.py imports this kind (the reminders package loads kinds)
+    from app.reminders import sms_templates
+
+    values = {
+        "number": a.number,
+        "day": a.day.isoformat(),
+        "period": str(period.label),
+        "hours": period.hours,
+        "unit": a.unit.name,
+        "item": a.item.name if a.item is not None else _("your matter"),
+    }
+    body = sms_templates.compose(session, "appointment", values, language)
+    return _("Appointment %(number)s", number=a.number), body

@@ -42,11 +42,15 @@ SINGLE = 70  # UCS-2 characters in one SMS
 PART = 67  # UCS-2 characters in each part of a long SMS
 
 PLACEHOLDERS = {
-    "number": _l("Case number"),
+    "number": _l("Case or appointment number"),
     "item": _l("Service item"),
     "days": _l("Promised time limit in working days"),
     "due": _l("New due date"),
     "status": _l("New status"),
+    "day": _l("Appointment date"),
+    "period": _l("Half-day or after-hours service"),
+    "hours": _l("Hours of the period"),
+    "unit": _l("Service center"),
 }
 
 
@@ -135,6 +139,15 @@ KINDS: dict[str, SmsKind] = {
             _l("Any other status change"),
             _l("Your case %(number)s (%(item)s) is now: %(status)s."),
             (*_CASE, "status"),
+        ),
+        SmsKind(
+            "appointment",
+            _l("Appointment tomorrow"),
+            _l(
+                "Your appointment %(number)s: %(day)s %(period)s (%(hours)s) at %(unit)s for "
+                "%(item)s. Please bring your ID card."
+            ),
+            ("number", "day", "period", "hours", "unit", "item"),
         ),
     )
 }
@@ -291,6 +304,10 @@ def samples(language: str) -> dict[str, str]:
             "days": "5",
             "due": "2026-12-18",
             "status": str(CaseStatus.IN_PROGRESS.label),
+            "day": "2026-12-08",
+            "period": str(_l("Morning")),
+            "hours": "09:00-12:00",
+            "unit": str(_l("Taicheng Street convenience center")),
         }
 
 
