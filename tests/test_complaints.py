@@ -96,9 +96,9 @@ def test_the_whole_lifecycle_each_step_on_the_timeline(world):
     )
     assert all(e.actor_id == spec.user.id for e in complaint.events)
     audit = db.session.execute(
-        sa.select(m.AuditLog.after).where(
-            m.AuditLog.table_name == "complaint", m.AuditLog.action == "step"
-        )
+        sa.select(m.AuditLog.after)
+        .where(m.AuditLog.table_name == "complaint", m.AuditLog.action == "step")
+        .order_by(m.AuditLog.id)
     ).scalars()
     assert [a["step"] for a in audit] == [
         "intake",

@@ -225,7 +225,9 @@ class ApplyForm(FlaskForm):
     )
     item = SelectField(_l("Service item"), coerce=int)
     kind = SelectField(_l("Kind"), choices=enum_choices(ServiceKind))
-    channel = SelectField(_l("Service channel"), choices=enum_choices(CaseChannel))
+    channel = SelectField(
+        _l("Service channel"), choices=enum_choices(CaseChannel), default=CaseChannel.HALL.value
+    )
     help_types = MultiCheckboxField(_l("Help given"), choices=enum_choices(HelpType))
     major_project = BooleanField(_l("Major investment project"))
     needs = TextAreaField(_l("Applicant's needs"), validators=[DataRequired(), Length(max=2000)])

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app import models as m
 from app.domain import clock
 from app.domain.errors import IllegalTransition, ValidationFailed
-from app.domain.lifecycle import _event, _require_step
+from app.domain.lifecycle import _event, _require_step, publishes
 from app.domain.visits import with_note
 from app.enums import EventKind, ProjectIssueStatus
 from app.validators import is_valid_mobile, mask_mobile, normalize_mobile
@@ -84,6 +84,7 @@ def _raise(errors: dict) -> None:
         raise ValidationFailed(errors, next(iter(errors.values())))
 
 
+@publishes("project_contact")
 def set_contact(
     session: Session,
     case: m.Case,
@@ -118,6 +119,7 @@ def set_contact(
     return row
 
 
+@publishes("add_liaison")
 def add_liaison(
     session: Session,
     case: m.Case,
@@ -154,6 +156,7 @@ def add_liaison(
     return liaison
 
 
+@publishes("remove_liaison")
 def remove_liaison(
     session: Session, case: m.Case, actor, *, liaison: m.ProjectLiaison | None, note: str = ""
 ) -> m.ProjectLiaison:
@@ -175,6 +178,7 @@ def remove_liaison(
     return liaison
 
 
+@publishes("project_log")
 def log(
     session: Session, case: m.Case, actor, *, on: dt.date, text: str, note: str = ""
 ) -> m.ProjectLogEntry:
@@ -205,6 +209,7 @@ def log(
     return entry
 
 
+@publishes("raise_issue")
 def raise_issue(
     session: Session,
     case: m.Case,
@@ -253,6 +258,7 @@ def raise_issue(
     return issue
 
 
+@publishes("solve_issue")
 def solve_issue(
     session: Session,
     case: m.Case,

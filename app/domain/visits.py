@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import models as m
 from app.domain import clock
 from app.domain.errors import IllegalTransition, ValidationFailed
-from app.domain.lifecycle import _event, _require_step
+from app.domain.lifecycle import _event, _require_step, publishes
 from app.enums import CaseChannel, EventKind
 
 ADDRESS_MAX = 200
@@ -57,6 +57,7 @@ def _visit_data(visit: m.HomeVisit) -> dict:
     }
 
 
+@publishes("plan_home_visit")
 def plan(
     session: Session,
     case: m.Case,
@@ -110,6 +111,7 @@ def plan(
     return visit
 
 
+@publishes("record_home_visit")
 def record(
     session: Session,
     case: m.Case,

@@ -22,6 +22,7 @@ KIND_LABELS = {
     "chase_up_overdue": _l("Chase-up unanswered"),
     "complaint_due_soon": _l("Complaint due soon"),
     "complaint_overdue": _l("Complaint overdue"),
+    "appointment_sms": _l("Appointment reminder SMS"),
     # messages queued elsewhere
     "status_sms": _l("Case status SMS"),
     "calendar_coverage": _l("Next year's calendar"),
