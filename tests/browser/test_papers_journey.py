@@ -51,7 +51,13 @@ def test_specialist_files_a_signed_entrustment_and_manager_reassigns_three(
     attachment = db.session.execute(sa.select(m.Attachment)).scalar_one()
     assert attachment.kind == AttachmentKind.APPLICATION
     img = j.page.locator(f"[data-preview='{attachment.id}'] img")
-    assert img.evaluate("el => el.complete && el.naturalWidth") == 1
+    # the image loads after the page: wait for its load (or error) instead of reading it at once
+    width = img.evaluate(
+        "el => el.complete ? el.naturalWidth : new Promise(done => {"
+        " el.addEventListener('load', () => done(el.naturalWidth));"
+        " el.addEventListener('error', () => done(0)); })"
+    )
+    assert width == 1
     timeline = j.page.locator("#case-timeline tr[data-kind='attachment']")
     assert timeline.count() == 1
     assert "已签字的申请表和委托书" in timeline.inner_text()
