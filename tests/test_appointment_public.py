@@ -9,8 +9,9 @@ import itertools
 import pytest
 import sqlalchemy as sa
 
+from app import checkcode
 from app import models as m
-from app.appointments import checkcode, service
+from app.appointments import service
 from app.domain import clock
 from app.enums import AppointmentChannel, AppointmentStatus, SlotPeriod
 from app.extensions import db

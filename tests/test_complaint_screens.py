@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from app import checkcode
 from app import models as m
 from app.complaints import service
 from app.domain import clock
@@ -121,13 +122,25 @@ def test_desk_intake_form(api_app, desk, login):
     assert count == 3
 
 
-def test_the_public_page_takes_a_complaint_and_answers_with_the_check_code(api_app, desk, tree):
+def test_the_public_page_takes_a_complaint_and_answers_with_the_check_code(
+    api_app, desk, tree, monkeypatch
+):
+    monkeypatch.setattr(checkcode, "new_code", lambda: "3456")
     public = api_app.test_client()
     form = public.get("/complaint/").text
     assert tree.town_a.name in form and tree.village_a1.name not in form
-    bad = public.post("/complaint/", data={**BODY, "unit": str(tree.village_a1.id)})
+    assert 'id="check-code-image"' in form
+    town = {**BODY, "unit": str(tree.town_a.id), "image_code": "3456"}
+    public.get("/complaint/checkcode.svg")  # the page's image: a new code
+    bad = public.post("/complaint/", data={**town, "unit": str(tree.village_a1.id)})
     assert bad.status_code == 422
-    done = public.post("/complaint/", data={**BODY, "unit": str(tree.town_a.id)})
+    public.get("/complaint/checkcode.svg")
+    wrong = public.post("/complaint/", data={**town, "image_code": "9999"})
+    assert wrong.status_code == 422 and 'name="image_code"' in wrong.text and "李四" in wrong.text
+    assert public.post("/complaint/", data=town).status_code == 422  # the code was used up
+    assert db.session.scalar(sa.select(sa.func.count(m.Complaint.id))) == 2
+    public.get("/complaint/checkcode.svg")
+    done = public.post("/complaint/", data=town)
     assert done.status_code == 200 and 'id="complaint-check-code"' in done.text
     row = db.session.execute(
         sa.select(m.Complaint).where(m.Complaint.channel == "public")

@@ -171,3 +171,30 @@ def test_a_leader_cannot_register_applicants(app, tree, login):
     response = client.post("/applicantview/quick_add", data={"new_applicant-name": "x"})
     assert response.status_code in (302, 403)
     assert db.session.execute(sa.select(sa.func.count(m.Applicant.id))).scalar_one() == 0
+
+
+def _picker(html: str) -> str:
+    """The picker's markup in a page, from its opening div to the end of its quick-add fieldset."""
+    start = html.index('<div class="form-group picker')
+    return html[start : html.index("</fieldset>", start)]
+
+
+def test_the_application_form_and_staff_booking_draw_one_picker(app, tree, login):
+    factories.staff("spec", "Specialist", tree.town_a)
+    db.session.commit()
+    client = login(app.test_client(), "spec")
+    apply_page = _picker(client.get("/caseview/add").text)
+    book_page = _picker(client.get("/appointments/book").text)
+    for markup, unit_field in ((apply_page, "handling_unit"), (book_page, "unit")):
+        assert f'data-unit-field="{unit_field}"' in markup
+        for part in ('id="applicant-search"', 'name="applicant"', 'id="new-applicant"'):
+            assert part in markup
+        assert 'form="new-applicant-form"' in markup and 'data-field="name"' in markup
+
+    def without_labels(markup):
+        markup = markup.replace('data-unit-field="handling_unit"', "").replace(
+            'data-unit-field="unit"', ""
+        )
+        return markup[markup.index("</label>") :]
+
+    assert without_labels(apply_page) == without_labels(book_page)

@@ -6,12 +6,13 @@ is cancelled here with its number and its mobile. Rate-limited like the progress
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, make_response, request
+from flask import current_app, request
 from flask_appbuilder import BaseView, expose
 from flask_babel import gettext as _
 
+from app import checkcode
 from app import models as m
-from app.appointments import checkcode, service
+from app.appointments import service
 from app.appointments.views import active_items, parse_day, parse_id, parse_period
 from app.desk.views import _network_of_client
 from app.domain.errors import DomainError, ValidationFailed
@@ -48,7 +49,7 @@ class PublicBookingView(BaseView):
         booked = None
         message = None
         if request.method == "POST":
-            if not checkcode.verify(request.form.get("check_code")):
+            if not checkcode.verify("booking", request.form.get("check_code")):
                 errors["check_code"] = _("The check code is not right. Type the new one.")
                 message = errors["check_code"]
             else:
@@ -91,10 +92,7 @@ class PublicBookingView(BaseView):
 
     @expose("/checkcode.svg")
     def check_code(self):
-        response = make_response(checkcode.svg(checkcode.issue()))
-        response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return checkcode.image("booking")
 
     @expose("/cancel", methods=["POST"])
     def cancel(self):

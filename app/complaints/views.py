@@ -15,6 +15,7 @@ from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import checkcode
 from app.complaints import queries, service
 from app.complaints.schemas import STAFF_CHANNELS
 from app.desk.views import _network_of_client
@@ -228,6 +229,10 @@ class PublicComplaintView(BaseView):
             fields = ("complainant", "mobile", "matter", "hotline_ticket", "unit")
             values = {k: (request.form.get(k) or "")[:2000] for k in fields}
             try:
+                if not checkcode.verify("complaint", request.form.get("image_code")):
+                    raise ValidationFailed(
+                        {"image_code": _("The check code is not right. Type the new one.")}
+                    )
                 done = service.public_intake(form_payload(request.form, fields))
             except ValidationFailed as error:
                 errors = {k: str(v) for k, v in error.errors.items()}
@@ -246,6 +251,10 @@ class PublicComplaintView(BaseView):
             ),
             status,
         )
+
+    @expose("/checkcode.svg")
+    def check_code(self):
+        return checkcode.image("complaint")
 
     @expose("/status", methods=["GET", "POST"])
     def status(self):

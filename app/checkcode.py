@@ -1,9 +1,11 @@
-"""The public booking page's check code (验证码): four digits drawn as an SVG by the app itself.
+"""The public pages' check code (验证码): four digits drawn as an SVG by the app itself.
 
-The session (a signed, readable cookie) keeps only an HMAC of the code under the app's secret
-key and when it was issued, so the cookie does not give the code away. A code answers one
-attempt, right or wrong, and lasts ten minutes; the page is rate-limited besides
-(app/appointments/public.py), so guessing four digits is slow.
+One module for every public form that takes one (the booking page /booking/, the complaint
+page /complaint/); each names its ``purpose``, so a code drawn for one page does not answer the
+other. The session (a signed, readable cookie) keeps only an HMAC of the code under the app's
+secret key and when it was issued, so the cookie does not give the code away. A code answers
+one attempt, right or wrong, and lasts ten minutes; the pages are rate-limited besides
+(app/appointments/public.py, app/complaints/views.py), so guessing four digits is slow.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import hmac
 import secrets
 import time
 
-from flask import current_app, session
+from flask import Response, current_app, make_response, session
 
-KEY = "booking_check"
+PURPOSES = ("booking", "complaint")
 DIGITS = "23456789"  # no 0/1: they read as O/I
 LIFETIME_SECONDS = 600
 
@@ -45,26 +47,40 @@ def new_code() -> str:
     return "".join(secrets.choice(DIGITS) for _ in range(4))
 
 
-def _digest(code: str) -> str:
+def _key(purpose: str) -> str:
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown check-code purpose {purpose!r}")
+    return f"{purpose}_check"
+
+
+def _digest(purpose: str, code: str) -> str:
     key = str(current_app.secret_key or "").encode()
-    return hmac.new(key, b"booking-check:" + code.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{purpose}-check:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue() -> str:
-    """A new code for this browser session (replacing any earlier one); returns the code."""
+def issue(purpose: str) -> str:
+    """A new code for this browser session and page (replacing any earlier one); returns it."""
     code = new_code()
-    session[KEY] = {"h": _digest(code), "t": int(time.time())}
+    session[_key(purpose)] = {"h": _digest(purpose, code), "t": int(time.time())}
     return code
 
 
-def verify(answer: str | None) -> bool:
-    """Whether ``answer`` is the session's code; the code is used up either way."""
-    entry = session.pop(KEY, None)
+def verify(purpose: str, answer: str | None) -> bool:
+    """Whether ``answer`` is the session's code for ``purpose``; the code is used up either way."""
+    entry = session.pop(_key(purpose), None)
     if not isinstance(entry, dict) or not isinstance(answer, str):
         return False
     if time.time() - float(entry.get("t", 0)) > LIFETIME_SECONDS:
         return False
-    return hmac.compare_digest(_digest(answer.strip()[:10]), str(entry.get("h", "")))
+    return hmac.compare_digest(_digest(purpose, answer.strip()[:10]), str(entry.get("h", "")))
+
+
+def image(purpose: str) -> Response:
+    """The answer of a page's check-code image URL: a new code, drawn, never cached."""
+    response = make_response(svg(issue(purpose)))
+    response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def svg(code: str) -> str:
