@@ -372,13 +372,12 @@ class ImplementationCodeValidator:
 
     def __call__(self, form, field):
         # cycle: app.domain.itemcodes imports this module's USCC check
-        from app.domain.itemcodes import (
-            implementation_code_error,
-            normalize,
-        )
+        from app.domain.itemcodes import codes_error, normalize
 
         basic = getattr(form, "basic_code", None)
-        error = implementation_code_error(field.data, basic.data if basic is not None else None)
+        error = codes_error(basic.data if basic is not None else None, field.data).get(
+            "implementation_code"
+        )
         if error is not None:
             raise ValidationError(error)
         field.data = normalize(field.data)

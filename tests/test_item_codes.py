@@ -3,6 +3,10 @@ shown on cases, and used by the catalogue import to match items."""
 
 from __future__ import annotations
 
+import csv
+import io
+
+import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -11,6 +15,7 @@ from app.domain import itemcodes
 from app.extensions import db
 from app.imports import jobs
 from app.imports.specs import KINDS
+from app.ledger.export import COLUMNS
 from app.validators import complete_uscc
 from tests import factories
 from tests.apiclient import api_login
@@ -111,9 +116,19 @@ def test_the_api_checks_the_codes_and_the_case_shows_them(api_app, tree, login):
     assert response.status_code in (400, 422), response.json
     assert "basic_code" in str(response.json)
     body["basic_code"] = BASIC
+    body["implementation_code"] = BODY + "4" + "000001002000"  # another item's code at the end
+    response = api.post("/api/v1/service_item/", json=body)
+    assert response.status_code == 422, response.json
+    assert "implementation_code" in str(response.json)
+    assert db.session.scalar(sa.select(sa.func.count(m.ServiceItem.id))) == 0
     body["implementation_code"] = IMPLEMENTATION
     response = api.post("/api/v1/service_item/", json=body)
     assert response.status_code == 201, response.json
+    pk = response.json["id"]
+    moved = api.put(f"/api/v1/service_item/{pk}", json={"basic_code": "000001002000"})
+    assert moved.status_code == 422 and "implementation_code" in str(moved.json)
+    db.session.expire_all()
+    assert db.session.get(m.ServiceItem, pk).basic_code == BASIC  # nothing half-saved
     item = db.session.get(m.ServiceItem, response.json["id"])
     case = factories.case(tree.town_a, spec, item=item)
     shown = api.get(f"/api/v1/case/{case.id}").json["result"]
@@ -187,3 +202,39 @@ def test_the_catalogue_import_refuses_bad_or_clashing_codes(app):
         {"basic_code"},
     ]
     assert db.session.execute(sa.select(sa.func.count(m.ServiceItem.id))).scalar_one() == 2
+
+
+def test_one_check_for_both_codes_together():
+    assert itemcodes.codes_error(BASIC, IMPLEMENTATION) == {}
+    assert itemcodes.codes_error("", "") == {}
+    assert set(itemcodes.codes_error("000001002000", IMPLEMENTATION)) == {"implementation_code"}
+    assert set(itemcodes.codes_error("12345", IMPLEMENTATION)) == {"basic_code"}
+    assert itemcodes.codes_error(None, IMPLEMENTATION) == {}  # no basic code to compare with
+
+
+@pytest.mark.parametrize(
+    "lang, header",
+    [("zh", "事项基本编码"), ("zh_Hant", "事項基本編碼"), ("en", "Official item code")],
+)
+def test_the_ledger_export_carries_the_item_code(app, tree, login, lang, header):
+    factories.staff("mgr_codes", "Manager", tree.town_a)
+    spec = factories.staff("spec_codes", "Specialist", tree.town_a)
+    coded = factories.service_item()
+    coded.basic_code = BASIC
+    plain = factories.service_item()
+    db.session.commit()
+    with_code = factories.case(tree.town_a, spec, item=coded)
+    without = factories.case(tree.town_a, spec, item=plain)
+    client = login(app.test_client(), "mgr_codes")
+    client.get(f"/lang/{lang}")
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/ledger/export/xlsx").data))
+    ws = book.worksheets[0]
+    headers = [c.value for c in ws[3]]
+    column = headers.index(header)
+    assert headers[column - 1] == [str(c.header) for c in COLUMNS][column - 1]  # after the item
+    codes = {row[0].value: row[column].value for row in ws.iter_rows(min_row=4)}
+    assert codes == {with_code.number: BASIC, without.number: None}
+    text = client.get("/ledger/export/csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[2][column] == header
+    assert {r[0]: r[column] for r in rows[3:]} == {with_code.number: BASIC, without.number: ""}

@@ -54,7 +54,7 @@ def test_xlsx_export_has_title_headers_dates_widths_and_exactly_the_filtered_row
     assert world.tree.town_a.name in ws["A1"].value
     assert "2026-04-01" in ws["A2"].value and "2026-05-31" in ws["A2"].value
     last = openpyxl.utils.get_column_letter(len(COLUMNS))  # the title spans every column
-    assert len(COLUMNS) == 19 and f"A1:{last}1" in {str(r) for r in ws.merged_cells.ranges}
+    assert len(COLUMNS) == 20 and f"A1:{last}1" in {str(r) for r in ws.merged_cells.ranges}
     assert ws.freeze_panes == "A4"
     assert [c.value for c in ws[3]] == [str(c.header) for c in COLUMNS]
     assert ws.column_dimensions["E"].width == COLUMNS[4].width

@@ -164,6 +164,12 @@ class ServiceItemApi(ScopedModelRestApi):
         "implementation_code": _marshmallow_check(itemcodes.implementation_code_error),
     }
 
+    def pre_add(self, item):
+        itemcodes.check_item(item)  # the codes together, as the screen's form checks them
+
+    def pre_update(self, item):
+        itemcodes.check_item(item)
+
 
 class ApplicantApi(ScopedModelRestApi):
     resource_name = "applicant"

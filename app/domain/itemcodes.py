@@ -18,6 +18,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 
+from app.domain.errors import ValidationFailed
 from app.validators import normalize_uscc, uscc_error
 
 BASIC_LENGTH = 12
@@ -72,6 +73,29 @@ def implementation_code_error(value, basic_code=None):
     if basic is not None and tail != basic:
         return _l("The implementation code does not end with this item's official code.")
     return None
+
+
+def codes_error(basic_code, implementation_code) -> dict:
+    """The one check of an item's two codes together, field by field (empty when both hold):
+    each code's format, and the 实施清单编码 ending with this item's 事项编码. The screens'
+    validators (app/validators.py) and the API (app/api/resources.py) both ask it."""
+    errors = {}
+    basic = basic_code_error(basic_code)
+    if basic is not None:
+        errors["basic_code"] = basic
+    implementation = implementation_code_error(
+        implementation_code, None if basic is not None else basic_code
+    )
+    if implementation is not None:
+        errors["implementation_code"] = implementation
+    return errors
+
+
+def check_item(item) -> None:
+    """Refuse a service item whose codes do not hold (``ValidationFailed`` naming the field)."""
+    errors = codes_error(item.basic_code, item.implementation_code)
+    if errors:
+        raise ValidationFailed(errors, next(iter(errors.values())))
 
 
 def implementing_body(value) -> str:

@@ -49,6 +49,7 @@ COLUMNS = [
     Column("accepted_on", _l("Accepted date"), 12, "date"),
     Column("applicant", _l("Applicant"), 22),
     Column("item", _l("Service item"), 36),
+    Column("item_code", _l("Official item code"), 14),  # 事项编码 (app/domain/itemcodes.py)
     Column("kind", _l("Assisted or proxy"), 10, "enum"),
     Column("channel", _l("Service channel"), 10, "enum"),
     Column("unit", _l("Handling unit"), 26),

@@ -150,6 +150,7 @@ class LedgerQuery:
                 local_date(m.Case.accepted_at).label("accepted_on"),
                 m.Applicant.name.label("applicant"),
                 m.ServiceItem.name.label("item"),
+                m.ServiceItem.basic_code.label("item_code"),
                 m.Case.kind.label("kind"),
                 m.Case.channel.label("channel"),
                 unit.name.label("unit"),
