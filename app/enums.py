@@ -126,6 +126,7 @@ class EventKind(LabelledEnum):
     PROJECT_TEAM = "project_team", _l("Project team")  # 1+1+N: contact or liaison changed
     PROJECT_LOG = "project_log", _l("Project log")
     PROJECT_ISSUE = "project_issue", _l("Project issue")  # raised or solved
+    ARCHIVED = "archived", _l("Archived")  # 归档: the case file (案卷) made and kept
 
 
 class AttachmentKind(LabelledEnum):

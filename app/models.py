@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_appbuilder.models.sqla import Model
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 
 from app.domain import clock
 from app.domain.hotline import normalize_ticket
@@ -1579,3 +1579,41 @@ class PeriodicReport(Model):
     unit: Mapped[OrgUnit] = relationship()
 
     __mapper_args__ = {"version_id_col": version_id}
+
+
+class ArchiveCounter(Model):
+    """The sequence of 案卷号 per year (app/domain/archiving.py claims it like case numbers)."""
+
+    __tablename__ = "archive_counter"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class CaseArchive(Model):
+    """案卷: a closed case archived as one PDF bundle (its printed forms, timeline and signed
+    papers) kept in the file store under ``file_name`` with its SHA-256 ``checksum``. Kept for
+    ``retention_years``; past ``retain_until`` it is flagged for disposal review
+    (``disposal_due_at``), never deleted by the app. The case is read-only once archived."""
+
+    __tablename__ = "case_archive"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("service_case.id"), unique=True)
+    number: Mapped[str] = mapped_column(sa.String(32), unique=True)  # 案卷号
+    archived_at: Mapped[dt.datetime] = mapped_column(TS, default=now, index=True)
+    archived_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    file_name: Mapped[str] = mapped_column(sa.String(128))
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column()
+    pages: Mapped[int] = mapped_column()
+    retention_years: Mapped[int] = mapped_column()
+    retain_until: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    disposal_due_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    case: Mapped[Case] = relationship(backref=backref("archive", uselist=False))
+    archived_by = relationship(User, foreign_keys=[archived_by_id])
+
+    def __str__(self) -> str:
+        return self.number

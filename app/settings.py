@@ -88,6 +88,15 @@ DEFAULTS: dict[str, Knob] = {
     "appointments.reminder_hour": Knob(
         9, _l("Hour of the day before an appointment its SMS reminder goes out"), maximum=23
     ),
+    # 归档: how many years a case file (案卷) is kept before it is flagged for disposal review
+    # (never deleted by the app), and after how many days a closed case is archived by the
+    # nightly job (0: only by hand).
+    "archive.retention_years": Knob(
+        30, _l("Years a case file is kept before disposal review"), minimum=1, maximum=100
+    ),
+    "archive.auto_after_days": Knob(
+        0, _l("Days after closing a case is archived automatically (0 = never)"), maximum=3650
+    ),
     "calendar.warn_from": Knob(
         "10-01",
         _l("Warn about next year's calendar from (MM-DD)"),

@@ -272,6 +272,7 @@ DRIVERS = {
         EventKind.EVALUATION,
     ),
     "void": (lambda w, c: None, lambda w, c: {"reason": "录入错误"}, S.VOIDED),
+    "archive": (_completed, lambda w, c: {"note": "材料齐全，归档"}, EventKind.ARCHIVED),
     "return_visit": (
         _completed,
         lambda w, c: {"planned_on": _today(), "channel": "phone", "notes": "满意"},

@@ -19,9 +19,12 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app import uploads
+from app.archive import bundle as archive_bundle
+from app.archive import forms as archive_forms
+from app.archive import schemas as archive_sch
 from app.cases import access, forms
 from app.cases import schemas as sch
-from app.domain import attachments, chaseups, clock, lifecycle, projects, visits
+from app.domain import archiving, attachments, chaseups, clock, lifecycle, projects, visits
 from app.extensions import db
 from app.projects import forms as project_forms
 from app.projects import schemas as project_sch
@@ -366,6 +369,16 @@ def _return_visit(c: StepContext):
     )
 
 
+def _archive(c: StepContext):
+    return archiving.archive(
+        c.session,
+        c.case,
+        c.actor,
+        bundle=archive_bundle.maker(c.session, c.case),
+        note=c.note,
+    )
+
+
 def _open_chase_ups(case: m.Case):
     return [
         (c.id, f"{c.respond_by:%Y-%m-%d} {c.request[:60]}")
@@ -658,6 +671,7 @@ STEPS: dict[str, Step] = _steps(
         {"issue": _open_issues},
         offered_if=lambda case: _major(case) and bool(_open_issues(case)),
     ),
+    Step("archive", archive_forms.ArchiveForm, archive_sch.ArchiveSchema, _archive),
     Step(
         "void",
         forms.VoidForm,

@@ -213,6 +213,7 @@ class CaseView(ScopedModelView):
     def pre_update(self, item):
         if not may_edit(item):
             raise service.NotHandlingSide()
+        lifecycle.refuse_if_archived(item, "edit")  # an archived case is read-only
         super().pre_update(item)
 
     @expose("/show/<pk>", methods=["GET"])

@@ -72,14 +72,38 @@ RECORDING_STEPS: dict[str, frozenset[CaseStatus]] = {
     "project_log": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
     "raise_issue": frozenset(OPEN_STATUSES),
     "solve_issue": frozenset(OPEN_STATUSES | TERMINAL_STATUSES),
+    # 归档 (app/domain/archiving.py): once the case has ended, once
+    "archive": TERMINAL_STATUSES,
 }
+
+# An archived case (归档, app/domain/archiving.py) is read-only: every step is refused but the
+# return visit, which the seven-step practice (委托、受理、办理、送达、归档、上报、回访) places
+# after the archiving.
+AFTER_ARCHIVE = frozenset({"return_visit"})
 
 
 def allowed_steps(case: m.Case) -> list[str]:
     """The steps offered on the case's page in its current status."""
     steps = [name for name, table in TRANSITIONS.items() if case.status in table]
     steps += [name for name, states in RECORDING_STEPS.items() if case.status in states]
+    if _archived(case):
+        steps = [name for name in steps if name in AFTER_ARCHIVE]
     return steps
+
+
+def _archived(case: m.Case):
+    """The case's archive record (案卷), or None."""
+    return getattr(case, "archive", None)
+
+
+def refuse_if_archived(case: m.Case, step: str) -> None:
+    """Refuse ``step`` on an archived case (read-only) unless it comes after the archiving."""
+    record = _archived(case)
+    if record is not None and step not in AFTER_ARCHIVE:
+        raise IllegalTransition(
+            _l("This case is archived (case file %(number)s) and can no longer be changed."),
+            number=record.number,
+        )
 
 
 def _refuse(message, **params) -> IllegalTransition:
@@ -125,6 +149,7 @@ def _move(
     ``to`` chooses among the targets a step may reach from the current status (it must be one
     of them); a step with a single target needs none.
     """
+    refuse_if_archived(case, step)
     table = TRANSITIONS[step]
     if case.status not in table:
         raise _refuse(
@@ -148,6 +173,7 @@ def _move(
 
 
 def _require_step(case: m.Case, step: str) -> None:
+    refuse_if_archived(case, step)
     if case.status not in RECORDING_STEPS[step]:
         raise _refuse(
             _l("“%(step)s” is not allowed while the case is “%(status)s”."),
@@ -238,6 +264,7 @@ STEP_LABELS = {
     "project_log": _l("Project log entry"),
     "raise_issue": _l("Raise a project issue"),
     "solve_issue": _l("Solve a project issue"),
+    "archive": _l("Archive the case file"),
 }
 
 
