@@ -13,7 +13,7 @@ from flask import Flask
 from flask_appbuilder import AppBuilder
 from sqlalchemy.orm import Session
 
-from app import audit, filestore, jobs, kept, reminders
+from app import audit, filestore, jobs, kept, permission_cache, reminders
 from app.cases import notices
 from app.cli import register_commands
 from app.domain import calendar, units
@@ -59,6 +59,7 @@ def init_extensions(app: Flask) -> None:
     units.register(Session)
     audit.register(Session)
     kept.register(Session)
+    permission_cache.install_session_hooks(Session)  # a write: read the security stamp again
     calendar.install_session_hooks()
     filestore.install_session_hooks()  # S3 objects follow the transaction (FILE_STORE=s3)
     rollup.install()  # statistics rollups follow every ORM write

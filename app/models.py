@@ -1359,6 +1359,17 @@ class AccountSession(Model):
     version: Mapped[int] = mapped_column(default=0)
 
 
+class SecurityStamp(Model):
+    """One row (id 1) whose ``stamp`` changes with every write to roles and permissions (database
+    triggers, migration 0025): processes keep role permissions in memory while it stays the same
+    (app/permission_cache.py)."""
+
+    __tablename__ = "security_stamp"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stamp: Mapped[str] = mapped_column(sa.String(64))
+
+
 class UserPreference(Model):
     """One account's choice on a screen, e.g. the ledger's columns (app/preferences.py).
 

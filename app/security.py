@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, ValidationError
 from app import hardening
 from app.extensions import db
 from app.labels import TranslatedLabels
+from app.permission_cache import ROLE_PERMISSIONS
 from app.permissions import role_label, sync_builtin_roles
 from app.role_views import RoleView
 from app.roles import ROLE_NAMES, may_administer
@@ -211,6 +212,47 @@ class AppSecurityManager(SecurityManager):
             self.add_role(name)
         self.appbuilder.add_permissions(update_perms=True)
         sync_builtin_roles(self.session)
+
+    # -- permission checks from memory (app/permission_cache.py) ----------------------
+    #
+    # FAB asks the database at every check (a page's menu and buttons: 40-odd queries). The
+    # same answers from each process's copy of the role permissions, reloaded whenever the
+    # database's security stamp changed. The user's roles are the request's own (never cached).
+
+    def _db_role_pairs(self, roles) -> frozenset:
+        ids = [role.id for role in roles if role.name not in self.builtin_roles]
+        return ROLE_PERMISSIONS.of_roles(db.session, ids) if ids else frozenset()
+
+    def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
+        roles = self.get_user_roles(user)
+        if any(
+            role.name in self.builtin_roles
+            and self._has_access_builtin_roles(role, permission_name, view_name)
+            for role in roles
+        ):
+            return True
+        return (permission_name, view_name) in self._db_role_pairs(roles)
+
+    def _get_user_permission_view_menus(self, user, permission_name, view_menus_name):
+        if user is None:
+            pairs = ROLE_PERMISSIONS.of_role_named(db.session, self.auth_role_public)
+            return {view for permission, view in pairs if permission == permission_name}
+        roles = self.get_user_roles(user)
+        result = {
+            name
+            for role in roles
+            if role.name in self.builtin_roles
+            for name in view_menus_name or ()
+            if self._has_access_builtin_roles(role, permission_name, name)
+        }
+        result.update(
+            view for permission, view in self._db_role_pairs(roles) if permission == permission_name
+        )
+        return result
+
+    def is_item_public(self, permission_name, view_name):
+        pairs = ROLE_PERMISSIONS.of_role_named(db.session, self.auth_role_public)
+        return (permission_name, view_name) in pairs
 
     # -- sessions end (app/sessions.py) ------------------------------------------------
 

@@ -13,10 +13,12 @@ import sqlalchemy as sa
 from flask import Flask, has_request_context, session
 from flask_babel import gettext as _
 from flask_login import user_logged_in
+from sqlalchemy.orm import joinedload
 
 from app.api.errors import error_response
 from app.extensions import db
 from app.models import AccountSession
+from app.permission_cache import remember_stamp, stamp_query
 
 SESSION_KEY = "sv"
 CLAIM = "sv"
@@ -53,6 +55,38 @@ def cookie_is_current(db_session, user_id) -> bool:
     return session.get(SESSION_KEY, 0) == version_of(db_session, user_id)
 
 
+def load_with_versions(sm, pk):
+    """The active account ``pk`` with its roles and groups, its session version, and the
+    security stamp (app/permission_cache.py), in one statement: (user or None, version)."""
+    try:
+        key = int(pk)
+    except (TypeError, ValueError):
+        return None, 0
+    if not 0 < key < 2**31:
+        return None, 0
+    user_model = sm.user_model
+    version = sa.select(AccountSession.version).where(AccountSession.user_id == key)
+    row = (
+        db.session.execute(
+            sa.select(user_model, version.scalar_subquery(), stamp_query())
+            .where(user_model.id == key)
+            .options(
+                joinedload(user_model.roles),
+                joinedload(user_model.groups).joinedload(sm.group_model.roles),
+            )
+        )
+        .unique()
+        .first()
+    )
+    if row is None:
+        return None, 0
+    user, found, stamp = row
+    remember_stamp(stamp)
+    if not user.is_active:
+        return None, 0
+    return user, found or 0
+
+
 def init_sessions(app: Flask, appbuilder) -> None:
 
     sm = appbuilder.sm
@@ -60,8 +94,8 @@ def init_sessions(app: Flask, appbuilder) -> None:
     @sm.lm.user_loader
     def load_session_user(pk):
         """The session cookie's user, unless log-out or a password change ended the session."""
-        user = sm.load_user(pk)
-        if user is not None and not cookie_is_current(db.session, user.id):
+        user, version = load_with_versions(sm, pk)
+        if user is not None and session.get(SESSION_KEY, 0) != version:
             return None
         return user
 

@@ -45,6 +45,7 @@ KEEP_TABLES = {
     "ab_role",
     "ab_permission_view_role",
     "alembic_version",
+    "security_stamp",  # follows the tables above (their triggers)
 }
 
 
