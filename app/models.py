@@ -1361,7 +1361,7 @@ class AccountSession(Model):
 
 class SecurityStamp(Model):
     """One row (id 1) whose ``stamp`` changes with every write to roles and permissions (database
-    triggers, migration 0025): processes keep role permissions in memory while it stays the same
+    triggers, migration 0026): processes keep role permissions in memory while it stays the same
     (app/permission_cache.py)."""
 
     __tablename__ = "security_stamp"

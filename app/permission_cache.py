@@ -3,7 +3,7 @@
 FAB asks the database once for every permission check: a page's navbar and buttons made 40-odd
 queries. Here each process keeps every role's ``(permission, view)`` pairs in memory, tagged
 with the database's *security stamp* (``security_stamp``, one row): a trigger on every role and
-permission table gives it a new random value at each write (migration 0025), whoever writes
+permission table gives it a new random value at each write (migration 0026), whoever writes
 (the role screens, ``flask sync-perms``, a shell, another process). Each request reads the stamp
 once (with the session version, app/sessions.py) and reloads the pairs when it differs, so a
 change of permissions holds from the next request on, in every process.

@@ -29,7 +29,7 @@ BUDGETS = {
     "search_number": 11,
     "ledger": 11,
     "dashboard": 21,
-    "case_page": 28,
+    "case_page": 29,
 }
 
 
@@ -165,7 +165,7 @@ def test_roles_of_a_user_are_never_kept_between_requests(app, world, login):
 
 
 def test_every_write_to_the_permission_tables_changes_the_stamp(any_app):
-    """The triggers (migration 0025) on both databases: a grant added or removed, a role
+    """The triggers (migration 0026) on both databases: a grant added or removed, a role
     renamed each give the stamp a new value."""
     stamp = lambda: db.session.execute(  # noqa: E731
         sa.select(m.SecurityStamp.stamp).where(m.SecurityStamp.id == 1)

@@ -2,15 +2,15 @@
 trigger on each table), so that each process may keep role permissions in memory and reload
 them as soon as anything changed (app/permission_cache.py)
 
-Revision ID: 0025_security_stamp
-Revises: 0024_visits_stewards
+Revision ID: 0026_security_stamp
+Revises: 0025_case_archive
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025_security_stamp"
-down_revision = "0024_visits_stewards"
+revision = "0026_security_stamp"
+down_revision = "0025_case_archive"
 branch_labels = None
 depends_on = None
 
