@@ -3,6 +3,8 @@ violations (409/422, never 500), permissions by role, language of messages."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -465,3 +467,37 @@ def test_constraint_answers_on_sqlite_too(sqlite_app):
     finally:
         sqlite_app.config.pop("API_LOGIN_RATE_LIMIT", None)
         wipe(sqlite_app)
+
+
+def test_every_operation_documents_its_error_answers_in_the_one_shape(api_app, people):
+    """Error answers are declared once per route (app/api/answers.py ``route``), every protected
+    route documents the ones any of them may give, and each refers to the one error shape."""
+    spec = api_login(api_app, "admin_api").get("/api/v1/_openapi").json
+    fab_own = {"/api/v1/security/login", "/api/v1/security/refresh", "/api/v1/menu/"}
+    checked = 0
+    for path, operations in spec["paths"].items():
+        if path in fab_own or "_openapi" in path:
+            continue
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"401", "403", "500", "503"} <= set(responses), (method, path)
+            for code, answer in responses.items():
+                if int(code) >= 400:
+                    assert answer == {"$ref": f"#/components/responses/{code}"}, (path, code)
+            named = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert named == set(re.findall(r"{(\w+)}", path)), (method, path)
+            checked += 1
+    assert checked >= 90
+    for code, answer in spec["components"]["responses"].items():
+        schema = answer["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ApiError"}, code
+    paths = spec["paths"]
+    step = paths["/api/v1/appointment/{pk}/cancel"]["post"]
+    assert set(step["responses"]) == {"200", "400", "401", "403", "404", "409", "422", "500", "503"}
+    assert step["parameters"] == [
+        {"in": "path", "name": "pk", "required": True, "schema": {"type": "integer"}}
+    ]
+    timeline = paths["/api/v1/complaint/{pk}/timeline"]["get"]
+    assert set(timeline["responses"]) == {"200", "401", "403", "404", "500", "503"}
+    assert "422" in paths["/api/v1/case/{pk}/attach"]["post"]["responses"]
+    assert "409" in paths["/api/v1/complaint/{pk}/{step}"]["post"]["responses"]

@@ -12,19 +12,17 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask import g, request
-from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from app import models as m
 from app import pickers
-from app.api.base import MASK_MOBILE, ScopedModelRestApi, domain_error_response, not_found
+from app.api.answers import route
+from app.api.base import MASK_MOBILE, ScopedModelRestApi, not_found
 from app.api.errors import invalid
 from app.appointments import service
 from app.cases.access import my_specialist
-from app.domain.errors import DomainError
 from app.enums import AppointmentChannel, HelpType, ServiceKind, SlotPeriod, WalkInKind
 from app.extensions import db
 from app.scope import current_scope
@@ -95,22 +93,6 @@ class ServeWalkInSchema(Schema):
     note = fields.String(load_default="", validate=TEXT)
 
 
-ANSWERS = """
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            409:
-              $ref: '#/components/responses/409'
-            422:
-              $ref: '#/components/responses/422'
-"""
-
-
 def _doc(summary: str, schema: str, description: str) -> str:
     return f"""{summary}
         ---
@@ -118,11 +100,6 @@ def _doc(summary: str, schema: str, description: str) -> str:
           summary: {summary}
           description: >-
             {description}
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           requestBody:
             required: false
             content:
@@ -135,7 +112,8 @@ def _doc(summary: str, schema: str, description: str) -> str:
               content:
                 application/json:
                   schema:
-                    $ref: '#/components/schemas/AppointmentAnswer'{ANSWERS}"""
+                    $ref: '#/components/schemas/AppointmentAnswer'
+        """
 
 
 class AppointmentApi(ScopedModelRestApi):
@@ -201,10 +179,9 @@ class AppointmentApi(ScopedModelRestApi):
 
     def _body(self, schema: Schema):
         """The loaded body, or (None, the error answer)."""
-        raw = request.get_data(cache=True)
-        data = self.json_body() if raw.strip() else {}
-        if data is None:
-            return None, self.response_400(_("The body must be a JSON object."))
+        data, failed = self.optional_body()
+        if failed is not None:
+            return None, failed
         try:
             return schema.load(data), None
         except ValidationError as err:
@@ -212,10 +189,7 @@ class AppointmentApi(ScopedModelRestApi):
 
     # -- free places -------------------------------------------------------------
 
-    @expose("/openings", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/openings", permission="get", errors=(400, 404))
     def openings(self):
         """The periods with places at a unit in the caller's scope
         ---
@@ -263,12 +237,6 @@ class AppointmentApi(ScopedModelRestApi):
                               type: integer
                             free:
                               type: integer
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            404:
-              $ref: '#/components/responses/404'
         """
         unit_text = request.args.get("unit", "")
         days_text = request.args.get("days", "14")
@@ -330,8 +298,8 @@ class AppointmentApi(ScopedModelRestApi):
             errors["item"] = [_("No such record, or not one you may use.")]
         if errors:
             return invalid(errors)
-        try:
-            appointment = service.book(
+        appointment, failed = self.save(
+            lambda: service.book(
                 s,
                 unit=unit,
                 day=fields_["day"],
@@ -344,18 +312,12 @@ class AppointmentApi(ScopedModelRestApi):
                 item=item,
                 note=fields_["note"],
             )
-        except DomainError as error:
-            s.rollback()
-            return domain_error_response(error)
-        failed = self.commit()
+        )
         if failed is not None:
             return failed
         return self.answer(appointment, 201)
 
-    @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
+    @route("POST", "/", permission="post", errors=(400, 409, 422))
     def post(self):
         """Book an appointment
         ---
@@ -377,16 +339,6 @@ class AppointmentApi(ScopedModelRestApi):
                 application/json:
                   schema:
                     $ref: '#/components/schemas/AppointmentAnswer'
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            409:
-              $ref: '#/components/responses/409'
-            422:
-              $ref: '#/components/responses/422'
         """
         return self.post_headless()
 
@@ -400,21 +352,18 @@ class AppointmentApi(ScopedModelRestApi):
         if failed is not None:
             return failed
         s = db.session
-        try:
+
+        def step():
             locked = service.lock(s, appointment.id)
-            extra = run(s, locked, fields_) or {}
-        except DomainError as error:
-            s.rollback()
-            return domain_error_response(error)
-        failed = self.commit()
+            return locked, run(s, locked, fields_) or {}
+
+        done, failed = self.save(step)
         if failed is not None:
             return failed
+        locked, extra = done
         return self.answer(locked, **extra)
 
-    @expose("/<int:pk>/cancel", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("step")
+    @route("POST", "/<int:pk>/cancel", permission="step", errors=(400, 404, 409, 422))
     def cancel(self, pk):
         return self._step(pk, EndSchema(), lambda s, a, f: service.cancel(s, a, g.user, f["note"]))
 
@@ -424,10 +373,7 @@ class AppointmentApi(ScopedModelRestApi):
         "A booked appointment is cancelled and its place freed.",
     )
 
-    @expose("/<int:pk>/no_show", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("step")
+    @route("POST", "/<int:pk>/no_show", permission="step", errors=(400, 404, 409, 422))
     def no_show(self, pk):
         return self._step(pk, EndSchema(), lambda s, a, f: service.no_show(s, a, g.user, f["note"]))
 
@@ -437,10 +383,7 @@ class AppointmentApi(ScopedModelRestApi):
         "On or after the appointment's day; the place is not given back.",
     )
 
-    @expose("/<int:pk>/case", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("step")
+    @route("POST", "/<int:pk>/case", permission="step", errors=(400, 404, 409, 422))
     def serve_case(self, pk):
         appointment = self.load_item(pk)
         if appointment is None:
@@ -472,7 +415,8 @@ class AppointmentApi(ScopedModelRestApi):
         if errors:
             return invalid(errors)
         kind = f["kind"]
-        try:
+
+        def serve():
             locked = service.lock(s, appointment.id)
             case = service.serve_with_case(
                 s,
@@ -487,12 +431,12 @@ class AppointmentApi(ScopedModelRestApi):
                 ack_truthful=f["ack_truthful"],
                 **chosen,
             )
-        except DomainError as error:
-            s.rollback()
-            return domain_error_response(error)
-        failed = self.commit()
+            return locked, case
+
+        done, failed = self.save(serve)
         if failed is not None:
             return failed
+        locked, case = done
         return self.answer(locked, case={"id": case.id, "number": case.number})
 
     serve_case.__doc__ = _doc(
@@ -503,10 +447,7 @@ class AppointmentApi(ScopedModelRestApi):
         "carries the case's id and number.",
     )
 
-    @expose("/<int:pk>/walk_in", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("step")
+    @route("POST", "/<int:pk>/walk_in", permission="step", errors=(400, 404, 409, 422))
     def serve_walk_in(self, pk):
         def run(s, appointment, f):
             entry = service.serve_with_walk_in(

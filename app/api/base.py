@@ -239,6 +239,30 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
         data = request.get_json(silent=True)
         return data if isinstance(data, dict) else None
 
+    def optional_body(self):
+        """A step's body: the JSON object, or ``{}`` when nothing is sent.
+
+        ``(body, None)``, or ``(None, the 400 answer)`` for a body that is not a JSON object.
+        """
+        raw = request.get_data(cache=True)
+        data = self.json_body() if raw.strip() else {}
+        if data is None:
+            return None, self.response_400(_("The body must be a JSON object."))
+        return data, None
+
+    def checked_body(self, columns):
+        """A write's JSON object, its read-only fields and related ids checked (``check_body``).
+
+        ``(body, None)``, or ``(None, the 400 or 422 answer)``.
+        """
+        data = self.json_body()
+        if data is None:
+            return None, self.response_400(_("The body must be a JSON object."))
+        errors = self.check_body(data, columns)
+        if errors:
+            return None, invalid_response(errors)
+        return data, None
+
     def check_body(self, data: dict, columns) -> dict:
         """Errors for read-only fields and for related ids that do not exist or are out of scope.
 
@@ -295,6 +319,12 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
         message = _("The record would be outside the units you may work with.")
         return {name: [message] for name in fields_}
 
+    def require_write_scope(self, item) -> None:
+        """``check_write_scope`` as a refusal (422 naming the fields) inside ``save``."""
+        errors = self.check_write_scope(item)
+        if errors:
+            raise ValidationFailed(errors)
+
     # -- saving ----------------------------------------------------------------
 
     def commit(self, *, deleting: bool = False):
@@ -311,6 +341,27 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
                 raise
             return answer
         return None
+
+    def save(self, work: Callable[[], object], *, deleting: bool = False):
+        """Run ``work()`` and commit it, the request's one unit of work.
+
+        ``(what work returned, None)``, or ``(None, the error answer)`` with everything rolled
+        back: a domain refusal as its typed answer (``domain_error_response``), a stale version
+        as 409 (also when an autoflush inside ``work`` meets it), a broken constraint as
+        ``commit`` answers it.
+        """
+        try:
+            result = work()
+        except DomainError as error:
+            db.session.rollback()
+            return None, domain_error_response(error)
+        except StaleDataError:
+            db.session.rollback()
+            return None, error_response(409, str(StaleRecord()))
+        failed = self.commit(deleting=deleting)
+        if failed is not None:
+            return None, failed
+        return result, None
 
     def load_item(self, pk):
         """The record ``pk`` if it is in the caller's scope, else None (ids beyond the
@@ -392,29 +443,22 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
     # -- post, put, delete ----------------------------------------------------------
 
     def post_headless(self):
-        data = self.json_body()
-        if data is None:
-            return self.response_400(_("The body must be a JSON object."))
-        errors = self.check_body(data, self.add_columns)
-        if errors:
-            return invalid_response(errors)
+        data, failed = self.checked_body(self.add_columns)
+        if failed is not None:
+            return failed
         try:
             with db.session.no_autoflush:
                 item = self.add_model_schema.load(data)
         except ValidationError as err:
             db.session.rollback()
             return invalid_response(err.messages)
-        try:
+
+        def add():
             self.pre_add(item)
-        except DomainError as error:
-            db.session.rollback()
-            return domain_error_response(error)
-        errors = self.check_write_scope(item)
-        if errors:
-            db.session.rollback()
-            return invalid_response(errors)
-        db.session.add(item)
-        failed = self.commit()
+            self.require_write_scope(item)
+            db.session.add(item)
+
+        _done, failed = self.save(add)
         if failed is not None:
             return failed
         self.post_add(item)
@@ -428,12 +472,9 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
         item = self.load_item(pk)
         if item is None:
             return not_found()
-        data = self.json_body()
-        if data is None:
-            return self.response_400(_("The body must be a JSON object."))
-        errors = self.check_body(data, self.edit_columns)
-        if errors:
-            return invalid_response(errors)
+        data, failed = self.checked_body(self.edit_columns)
+        if failed is not None:
+            return failed
         try:
             with db.session.no_autoflush:
                 merged = self._merge_update_item(item, dict(data))
@@ -441,16 +482,12 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
         except ValidationError as err:
             db.session.rollback()
             return invalid_response(err.messages)
-        try:
+
+        def update():
             self.pre_update(item)
-        except DomainError as error:
-            db.session.rollback()
-            return domain_error_response(error)
-        errors = self.check_write_scope(item)
-        if errors:
-            db.session.rollback()
-            return invalid_response(errors)
-        failed = self.commit()
+            self.require_write_scope(item)
+
+        _done, failed = self.save(update)
         if failed is not None:
             return failed
         self.post_update(item)
@@ -463,13 +500,12 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
         item = self.load_item(pk)
         if item is None:
             return not_found()
-        try:
+
+        def delete():
             self.pre_delete(item)
-        except DomainError as error:
-            db.session.rollback()
-            return domain_error_response(error)
-        db.session.delete(item)
-        failed = self.commit(deleting=True)
+            db.session.delete(item)
+
+        _done, failed = self.save(delete, deleting=True)
         if failed is not None:
             return failed
         self.post_delete(item)

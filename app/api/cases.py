@@ -13,15 +13,14 @@ import io
 
 import sqlalchemy as sa
 from flask import g, request, send_file
-from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from app import models as m
 from app import uploads
 from app.api import steps
+from app.api.answers import route
 from app.api.base import ScopedModelRestApi, domain_error_response, not_found
 from app.api.errors import invalid
 from app.api.schemas import event_row
@@ -136,12 +135,9 @@ class CaseApi(ScopedModelRestApi):
     # -- apply ---------------------------------------------------------------------
 
     def post_headless(self):
-        data = self.json_body()
-        if data is None:
-            return self.response_400(_("The body must be a JSON object."))
-        errors = self.check_body(data, self.add_columns)
-        if errors:
-            return invalid(errors)
+        data, failed = self.checked_body(self.add_columns)
+        if failed is not None:
+            return failed
         try:
             fields = ApplySchema().load(data)
         except ValidationError as err:
@@ -155,7 +151,7 @@ class CaseApi(ScopedModelRestApi):
         def row(model, key):
             return s.get(model, fields[key]) if fields[key] else None
 
-        try:
+        def apply():
             case = lifecycle.apply(
                 s,
                 g.user,
@@ -172,22 +168,15 @@ class CaseApi(ScopedModelRestApi):
                 ack_free=fields["ack_free"],
                 ack_truthful=fields["ack_truthful"],
             )
-        except DomainError as error:
-            s.rollback()
-            return domain_error_response(error)
-        errors = self.check_write_scope(case)
-        if errors:
-            s.rollback()
-            return invalid(errors)
-        failed = self.commit()
+            self.require_write_scope(case)
+            return case
+
+        case, failed = self.save(apply)
         if failed is not None:
             return failed
         return self.case_answer(case, 201)
 
-    @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
+    @route("POST", "/", permission="post", errors=(400, 409, 422))
     def post(self):
         """Apply: create a case from the application form (帮办代办申请表)
         ---
@@ -208,18 +197,6 @@ class CaseApi(ScopedModelRestApi):
                 application/json:
                   schema:
                     $ref: '#/components/schemas/CaseAnswer'
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            409:
-              $ref: '#/components/responses/409'
-            422:
-              $ref: '#/components/responses/422'
-            500:
-              $ref: '#/components/responses/500'
         """
         return self.post_headless()
 
@@ -266,10 +243,9 @@ class CaseApi(ScopedModelRestApi):
             payload = steps.multipart_payload(request.form, STEPS[name].schema)
             files = request.files
         else:
-            raw = request.get_data(cache=True)
-            payload = self.json_body() if raw.strip() else {}
-            if payload is None:
-                return self.response_400(_("The body must be a JSON object."))
+            payload, failed = self.optional_body()
+            if failed is not None:
+                return failed
         try:
             case, _result = service.run_step(name, pk, payload, g.user, files=files)
         except DomainError as error:
@@ -278,10 +254,7 @@ class CaseApi(ScopedModelRestApi):
 
     # -- bulk reassignment (managers) --------------------------------------------
 
-    @expose("/reassign", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("reassign")
+    @route("POST", "/reassign", permission="reassign", errors=(400, 422))
     def reassign(self):
         """Reassign several cases to one specialist (managers)
         ---
@@ -307,16 +280,6 @@ class CaseApi(ScopedModelRestApi):
                 application/json:
                   schema:
                     $ref: '#/components/schemas/CaseReassignmentAnswer'
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            422:
-              $ref: '#/components/responses/422'
-            500:
-              $ref: '#/components/responses/500'
         """
         data = self.json_body()
         if data is None:
@@ -346,19 +309,11 @@ class CaseApi(ScopedModelRestApi):
 
     # -- timeline ------------------------------------------------------------------
 
-    @expose("/<int:pk>/timeline", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/<int:pk>/timeline", permission="get", errors=(404,))
     def timeline(self, pk):
         """The case's timeline, oldest first
         ---
         get:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           responses:
             200:
               description: Every event of the case
@@ -376,14 +331,6 @@ class CaseApi(ScopedModelRestApi):
                         items:
                           $ref: '#/components/schemas/CaseTimelineEvent'
                     required: [id, count, result]
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            500:
-              $ref: '#/components/responses/500'
         """
         case = self.load_item(pk)
         if case is None:
@@ -398,10 +345,7 @@ class CaseApi(ScopedModelRestApi):
 
     # -- attachments -------------------------------------------------------------
 
-    @expose("/<int:pk>/attachments", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/<int:pk>/attachments", permission="get", errors=(404,))
     def attachments(self, pk):
         """The files kept with the case, by kind (voided ones included, marked)
         ---
@@ -409,11 +353,6 @@ class CaseApi(ScopedModelRestApi):
           description: >-
             File one with the step `attach` (multipart, part `file`, field `kind`), void one
             filed by mistake with the step `void_attachment`; nothing is ever deleted.
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           responses:
             200:
               description: Every file of the case, oldest first
@@ -431,14 +370,6 @@ class CaseApi(ScopedModelRestApi):
                         items:
                           $ref: '#/components/schemas/CaseAttachment'
                     required: [id, count, result]
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            500:
-              $ref: '#/components/responses/500'
         """
         case = self.load_item(pk)
         if case is None:
@@ -451,23 +382,11 @@ class CaseApi(ScopedModelRestApi):
         result = [attachment_row(a) for a in rows]
         return self.response(200, id=case.id, count=len(result), result=result)
 
-    @expose("/<int:pk>/attachments/<int:attachment_id>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/<int:pk>/attachments/<int:attachment_id>", permission="get", errors=(404,))
     def attachment_file(self, pk, attachment_id):
         """The content of one file kept with the case
         ---
         get:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
-          - in: path
-            schema:
-              type: integer
-            name: attachment_id
           responses:
             200:
               description: The file (PDF, PNG or JPEG) as it was filed
@@ -476,14 +395,6 @@ class CaseApi(ScopedModelRestApi):
                   schema:
                     type: string
                     format: binary
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            500:
-              $ref: '#/components/responses/500'
         """
 
         case = self.load_item(pk)
@@ -510,21 +421,13 @@ class CaseApi(ScopedModelRestApi):
 
     # -- home visits and the project team ------------------------------------------
 
-    @expose("/<int:pk>/home_visits", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/<int:pk>/home_visits", permission="get", errors=(404,))
     def home_visits(self, pk):
         """The case's home visits (上门服务), planned order
         ---
         get:
           description: >-
             Plan one with the step `plan_home_visit`, record it done with `record_home_visit`.
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           responses:
             200:
               description: Every visit of the case
@@ -544,14 +447,6 @@ class CaseApi(ScopedModelRestApi):
                         items:
                           type: object
                     required: [id, channel, count, result]
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            500:
-              $ref: '#/components/responses/500'
         """
         case = self.load_item(pk)
         if case is None:
@@ -561,10 +456,7 @@ class CaseApi(ScopedModelRestApi):
             200, id=case.id, channel=case.channel.value, count=len(rows), result=rows
         )
 
-    @expose("/<int:pk>/project", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/<int:pk>/project", permission="get", errors=(404,))
     def project(self, pk):
         """A major project's 1+1+N team, log and issue list (with overdue flags)
         ---
@@ -573,11 +465,6 @@ class CaseApi(ScopedModelRestApi):
             Changed with the steps `steward`, `project_contact`, `add_liaison`,
             `remove_liaison`, `project_log`, `raise_issue` and `solve_issue`. 404 for a case
             that is not a major project.
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           responses:
             200:
               description: The project team, log and issues
@@ -591,14 +478,6 @@ class CaseApi(ScopedModelRestApi):
                       result:
                         type: object
                     required: [id, result]
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            500:
-              $ref: '#/components/responses/500'
         """
         case = self.load_item(pk)
         found = project_pages.section(case) if case is not None else None

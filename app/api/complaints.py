@@ -8,12 +8,11 @@ scope, 409 for a step the status does not allow or a stale ``version``, 422 nami
 from __future__ import annotations
 
 from flask import g, request
-from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
 from app import models as m
+from app.api.answers import route
 from app.api.base import MASK_MOBILE, ScopedModelRestApi, domain_error_response, not_found
 from app.complaints import queries, service
 from app.complaints.schemas import STEP_SCHEMAS, IntakeSchema
@@ -64,10 +63,6 @@ post:
   parameters:
   - in: path
     schema:
-      type: integer
-    name: pk
-  - in: path
-    schema:
       type: string
       enum: [coordinate, transfer, reply, call_back, archive]
     name: step
@@ -80,20 +75,6 @@ post:
   responses:
     200:
       description: The complaint after the step
-    400:
-      $ref: '#/components/responses/400'
-    401:
-      $ref: '#/components/responses/401'
-    403:
-      $ref: '#/components/responses/403'
-    404:
-      $ref: '#/components/responses/404'
-    409:
-      $ref: '#/components/responses/409'
-    422:
-      $ref: '#/components/responses/422'
-    500:
-      $ref: '#/components/responses/500'
 """
 
 
@@ -130,10 +111,7 @@ class ComplaintApi(ScopedModelRestApi):
         self._mask([result])
         return self.response(status, id=complaint.id, result=result, **extra)
 
-    @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
+    @route("POST", "/", permission="post", errors=(400, 422))
     def post(self):
         """Take in a complaint (登记) at the desk or from the 12345 hotline
         ---
@@ -151,16 +129,6 @@ class ComplaintApi(ScopedModelRestApi):
           responses:
             201:
               description: The new complaint
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            422:
-              $ref: '#/components/responses/422'
-            500:
-              $ref: '#/components/responses/500'
         """
         data = self.json_body()
         if data is None:
@@ -171,15 +139,11 @@ class ComplaintApi(ScopedModelRestApi):
             return domain_error_response(error)
         return self.answer(complaint, 201, check_code=complaint.check_code)
 
-    @expose("/<int:pk>/<step>", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("step")
+    @route("POST", "/<int:pk>/<step>", permission="step", errors=(400, 404, 409, 422))
     def step(self, pk, step):
-        raw = request.get_data(cache=True)
-        payload = self.json_body() if raw.strip() else {}
-        if payload is None:
-            return self.response_400(_("The body must be a JSON object."))
+        payload, failed = self.optional_body()
+        if failed is not None:
+            return failed
         if step not in STEP_SCHEMAS:
             return not_found()
         try:
@@ -190,26 +154,14 @@ class ComplaintApi(ScopedModelRestApi):
 
     step.__doc__ = STEP_DOC
 
-    @expose("/<int:pk>/timeline", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/<int:pk>/timeline", permission="get", errors=(404,))
     def timeline(self, pk):
         """The complaint's timeline, oldest first
         ---
         get:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           responses:
             200:
               description: Every step of the complaint
-            401:
-              $ref: '#/components/responses/401'
-            404:
-              $ref: '#/components/responses/404'
         """
         complaint = service.complaint_in_scope(pk)
         if complaint is None:
@@ -217,10 +169,7 @@ class ComplaintApi(ScopedModelRestApi):
         rows = [event_row(e) for e in complaint.events]
         return self.response(200, id=complaint.id, count=len(rows), result=rows)
 
-    @expose("/figures", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/figures", permission="get", errors=(400,))
     def figures(self):
         """The figures of the complaints in scope: counts by status, transfers on time
         ---
@@ -247,10 +196,6 @@ class ComplaintApi(ScopedModelRestApi):
           responses:
             200:
               description: The statistics block of the complaints' ledger
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
         """
         try:
             flt = queries.ComplaintFilter.from_args(request.args)

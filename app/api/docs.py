@@ -21,6 +21,7 @@ from flask_appbuilder.api.manager import resolver
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 
+from app.api.errors import API_RESPONSES, ERROR_SCHEMA
 from app.api.locale import select_api_locale
 
 # The files of swagger-ui-dist the page needs; nothing else under node_modules is served.
@@ -44,6 +45,11 @@ def _schema_name(schema) -> str | None:
 
 def _amend(spec: dict) -> dict:
     """What FAB's generated document leaves out."""
+    # The shared error answers are the API's (the one ApiError shape every error answers,
+    # app/api/__init__.py), not FAB's defaults its own views registered first.
+    components = spec.setdefault("components", {})
+    components["responses"] = {**components.get("responses", {}), **API_RESPONSES}
+    components.setdefault("schemas", {}).setdefault("ApiError", ERROR_SCHEMA)
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
             if isinstance(operation, dict) and operation.get("security"):

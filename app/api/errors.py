@@ -51,6 +51,9 @@ API_RESPONSES = {
     "409": _response_spec("Conflict: an illegal step, a duplicate, or a stale version"),
     "422": _response_spec("Some fields are not valid; ``errors`` names each of them"),
     "500": _response_spec("Unexpected server error"),
+    "503": _response_spec(
+        "The database or the file store is not answering; nothing was changed (see Retry-After)"
+    ),
 }
 
 

@@ -9,14 +9,13 @@ again; with the broker down it is kept and starts when the broker is back (202 e
 
 from __future__ import annotations
 
-from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import jobs as lifecycle
 from app import models as m
+from app.api.answers import route
 from app.api.base import ScopedModelRestApi, not_found
 from app.api.errors import error_response
 from app.extensions import db
@@ -61,10 +60,7 @@ class JobApi(ScopedModelRestApi):
         job = self.load_item(row.get("id"))
         row["retryable"] = job is not None and lifecycle.can_retry(job)
 
-    @expose("/<int:pk>/retry", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("retry")
+    @route("POST", "/<int:pk>/retry", permission="retry", errors=(404, 409))
     def retry(self, pk):
         """Run a failed job again, as its screen's "Run again" does
         ---
@@ -75,11 +71,6 @@ class JobApi(ScopedModelRestApi):
             upload is kept. With the background service unreachable the job is kept and starts
             by itself when the service is back (`waiting_for_broker` true). Only jobs in the
             caller's scope: their own, their units' summaries, every job for an Admin.
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           responses:
             202:
               description: The job is queued again
@@ -96,14 +87,6 @@ class JobApi(ScopedModelRestApi):
                         type: boolean
                       message:
                         type: string
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            409:
-              $ref: '#/components/responses/409'
         """
         job = self.load_item(pk)
         if job is None:

@@ -9,19 +9,17 @@ items) is written by administrators only (app/roles.py); evaluations are written
 from __future__ import annotations
 
 from flask import g
-from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from app import models as m
+from app.api.answers import route
 from app.api.base import (
     MASK_IDENTITY,
     MASK_MOBILE,
     ScopedModelRestApi,
-    domain_error_response,
     is_id,
     not_found,
 )
@@ -29,7 +27,6 @@ from app.api.errors import invalid
 from app.columns import APPLICANT_FIELDS, SERVICE_ITEM_FIELDS
 from app.domain import applicants, itemcodes
 from app.domain.applicants import check_identity
-from app.domain.errors import DomainError
 from app.domain.units import check_placement
 from app.extensions import db
 from app.validators import mobile_error, resident_id_error, uscc_error
@@ -214,10 +211,7 @@ class ApplicantApi(ScopedModelRestApi):
     def pre_delete(self, item):
         applicants.check_deletable(db.session, item)
 
-    @expose("/<int:pk>/merge", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("merge")
+    @route("POST", "/<int:pk>/merge", permission="merge", errors=(400, 404, 409, 422))
     def merge(self, pk):
         """Merge this duplicate applicant into another; its cases move there
         ---
@@ -226,11 +220,6 @@ class ApplicantApi(ScopedModelRestApi):
             The duplicate `pk` is merged into the applicant `into` (both in the caller's units):
             every case of the duplicate moves to `into`, then the duplicate is removed. Managers
             and administrators only; the merge is in the audit trail.
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           requestBody:
             required: true
             content:
@@ -255,18 +244,6 @@ class ApplicantApi(ScopedModelRestApi):
                         type: array
                         items:
                           type: integer
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            409:
-              $ref: '#/components/responses/409'
-            422:
-              $ref: '#/components/responses/422'
         """
         source = self.load_item(pk)
         if source is None:
@@ -280,12 +257,7 @@ class ApplicantApi(ScopedModelRestApi):
         target = self.load_item(into)
         if target is None:
             return invalid({"into": [_("No such record, or not one you may use.")]})
-        try:
-            moved = applicants.merge(db.session, source, target, g.user)
-        except DomainError as error:
-            db.session.rollback()
-            return domain_error_response(error)
-        failed = self.commit()
+        moved, failed = self.save(lambda: applicants.merge(db.session, source, target, g.user))
         if failed is not None:
             return failed
         return self.response(200, id=target.id, cases_moved=moved)

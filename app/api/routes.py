@@ -1,13 +1,14 @@
 """The routes of every scoped resource, with their OpenAPI documentation.
 
 FAB's own route docstrings document ids as strings, leave out 403 and 409 and describe error
-bodies loosely; these say what the API really answers. Each route only dispatches to the
-``*_headless`` implementation of app/api/base.py.
+bodies loosely; these say what the API really answers: each docstring its success answer, each
+``@route`` its error answers (app/api/answers.py writes them into the document). Each route
+only dispatches to the ``*_headless`` implementation of app/api/base.py.
 """
 
 from __future__ import annotations
 
-from flask_appbuilder.api import ModelRestApi, expose, merge_response_func, rison, safe
+from flask_appbuilder.api import ModelRestApi, merge_response_func, rison
 from flask_appbuilder.api.schemas import get_item_schema, get_list_schema
 from flask_appbuilder.const import (
     API_DESCRIPTION_COLUMNS_RIS_KEY,
@@ -18,7 +19,8 @@ from flask_appbuilder.const import (
     API_SHOW_COLUMNS_RIS_KEY,
     API_SHOW_TITLE_RIS_KEY,
 )
-from flask_appbuilder.security.decorators import permission_name, protect
+
+from app.api.answers import DocumentedAnswers, route
 
 # FAB's rison argument schema, with the bounds a database needs (no negative or huge pages).
 LIST_ARGS_SCHEMA = {
@@ -31,13 +33,10 @@ LIST_ARGS_SCHEMA = {
 }
 
 
-class DocumentedRoutes:
+class DocumentedRoutes(DocumentedAnswers):
     """list / get / post / put / delete, placed before ModelRestApi in a resource's bases."""
 
-    @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/", permission="get", errors=(400,))
     @rison(LIST_ARGS_SCHEMA)
     @merge_response_func(ModelRestApi.merge_order_columns, API_ORDER_COLUMNS_RIS_KEY)
     @merge_response_func(ModelRestApi.merge_list_label_columns, API_LABEL_COLUMNS_RIS_KEY)
@@ -103,21 +102,10 @@ class DocumentedRoutes:
                       list_title:
                         type: string
                     required: [count, count_capped, ids, result]
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            500:
-              $ref: '#/components/responses/500'
         """
         return self.get_list_headless(**kwargs)
 
-    @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/<int:pk>", permission="get", errors=(400, 404))
     @rison(get_item_schema)
     @merge_response_func(ModelRestApi.merge_show_label_columns, API_LABEL_COLUMNS_RIS_KEY)
     @merge_response_func(ModelRestApi.merge_show_columns, API_SHOW_COLUMNS_RIS_KEY)
@@ -128,10 +116,6 @@ class DocumentedRoutes:
         ---
         get:
           parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           - in: query
             name: q
             description: >-
@@ -163,23 +147,10 @@ class DocumentedRoutes:
                       show_title:
                         type: string
                     required: [id, result]
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            500:
-              $ref: '#/components/responses/500'
         """
         return self.get_headless(pk, **kwargs)
 
-    @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
+    @route("POST", "/", permission="post", errors=(400, 409, 422))
     def post(self):
         """Add a record inside the caller's scope
         ---
@@ -203,34 +174,14 @@ class DocumentedRoutes:
                       result:
                         $ref: '#/components/schemas/{{self.__class__.__name__}}.post'
                     required: [id, result]
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            409:
-              $ref: '#/components/responses/409'
-            422:
-              $ref: '#/components/responses/422'
-            500:
-              $ref: '#/components/responses/500'
         """
         return self.post_headless()
 
-    @expose("/<int:pk>", methods=["PUT"])
-    @protect()
-    @safe
-    @permission_name("put")
+    @route("PUT", "/<int:pk>", permission="put", errors=(400, 404, 409, 422))
     def put(self, pk):
         """Change a record in the caller's scope (it cannot be moved out of it)
         ---
         put:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           requestBody:
             required: true
             content:
@@ -248,36 +199,14 @@ class DocumentedRoutes:
                       result:
                         $ref: '#/components/schemas/{{self.__class__.__name__}}.put'
                     required: [result]
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            409:
-              $ref: '#/components/responses/409'
-            422:
-              $ref: '#/components/responses/422'
-            500:
-              $ref: '#/components/responses/500'
         """
         return self.put_headless(pk)
 
-    @expose("/<int:pk>", methods=["DELETE"])
-    @protect()
-    @safe
-    @permission_name("delete")
+    @route("DELETE", "/<int:pk>", permission="delete", errors=(404, 409))
     def delete(self, pk):
         """Delete a record in the caller's scope
         ---
         delete:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           responses:
             200:
               description: Record deleted
@@ -288,15 +217,5 @@ class DocumentedRoutes:
                     properties:
                       message:
                         type: string
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            409:
-              $ref: '#/components/responses/409'
-            500:
-              $ref: '#/components/responses/500'
         """
         return self.delete_headless(pk)

@@ -5,10 +5,9 @@ only hands its body to app/cases/service.py ``run_step``.
 
 from __future__ import annotations
 
-from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import permission_name, protect
 from marshmallow import fields as mfields
 
+from app.api.answers import route
 from app.cases.steps import STEPS
 
 STEP_DOC = """{label}
@@ -20,11 +19,6 @@ post:
     409 when the case's status does not allow the step or `version` is stale (nothing changes),
     422 naming each invalid field, 403 when the caller is not on the case's handling side or
     their role may not take the step, 404 outside the caller's scope.{upload_note}
-  parameters:
-  - in: path
-    schema:
-      type: integer
-    name: pk
   requestBody:
     required: false
     content:
@@ -38,20 +32,6 @@ post:
         application/json:
           schema:
             $ref: '#/components/schemas/CaseAnswer'
-    400:
-      $ref: '#/components/responses/400'
-    401:
-      $ref: '#/components/responses/401'
-    403:
-      $ref: '#/components/responses/403'
-    404:
-      $ref: '#/components/responses/404'
-    409:
-      $ref: '#/components/responses/409'
-    422:
-      $ref: '#/components/responses/422'
-    500:
-      $ref: '#/components/responses/500'
 """
 
 MULTIPART = """
@@ -119,7 +99,6 @@ def step_route(name: str):
     handler.__name__ = f"step_{name}"
     handler.__qualname__ = f"CaseApi.step_{name}"
     handler.__doc__ = step_doc(name)
-    handler = permission_name("step")(handler)
-    handler = safe(handler)
-    handler = protect()(handler)
-    return expose(f"/<int:pk>/{name}", methods=["POST"])(handler)
+    return route("POST", f"/<int:pk>/{name}", permission="step", errors=(400, 404, 409, 422))(
+        handler
+    )

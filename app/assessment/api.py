@@ -11,13 +11,13 @@ from __future__ import annotations
 import io
 
 from flask import request, send_file
-from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.api import BaseApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import models as m
+from app.api.answers import DocumentedAnswers, route
 from app.api.base import ScopedModelRestApi, not_found
 from app.api.errors import error_response
 from app.assessment import docx, indicators
@@ -27,17 +27,14 @@ from app.replica import read_session
 from app.scope import Scope, current_scope
 
 
-class AssessmentApi(BaseApi):
+class AssessmentApi(DocumentedAnswers, BaseApi):
     """Specialists' indicators, scores and tier rankings for a month or quarter."""
 
     resource_name = "assessment"
     allow_browser_login = False
     openapi_spec_tag = "Assessment"
 
-    @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/", permission="get", errors=(400, 404))
     def get(self):
         """The assessment of a month or quarter inside the caller's scope
         ---
@@ -61,12 +58,6 @@ class AssessmentApi(BaseApi):
           responses:
             200:
               description: The assessment
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            404:
-              $ref: '#/components/responses/404'
         """
         scope = current_scope()
         try:
@@ -134,28 +125,16 @@ class ReportApi(ScopedModelRestApi):
     order_columns = ["id", "period_start"]
     base_order = ("period_start", "desc")
 
-    @expose("/<int:pk>/docx", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/<int:pk>/docx", permission="get", errors=(404,))
     def docx(self, pk):
         """The report as a .docx document
         ---
         get:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
           responses:
             200:
               description: The .docx
               content:
                 application/vnd.openxmlformats-officedocument.wordprocessingml.document: {}
-            401:
-              $ref: '#/components/responses/401'
-            404:
-              $ref: '#/components/responses/404'
         """
         report = self.load_item(pk)
         if report is None:
