@@ -36,6 +36,7 @@ class ComplaintFilter:
     overdue: bool = False
     q: str = ""
     page: int = 0
+    unit_id: int | None = None  # this unit and the units below it (inside the scope)
 
     @classmethod
     def from_args(cls, args) -> ComplaintFilter:
@@ -62,6 +63,10 @@ class ComplaintFilter:
                 errors[name] = _("Not a date (YYYY-MM-DD).")
                 return None
 
+        raw_unit = (args.get("unit") or "").strip()
+        unit_id = int(raw_unit) if raw_unit.isdigit() and len(raw_unit) < 10 else None
+        if raw_unit and unit_id is None:
+            errors["unit"] = _("Not one of the choices.")
         raw_page = (args.get("page") or "0").strip()
         page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else None
         if page is None:
@@ -74,6 +79,7 @@ class ComplaintFilter:
             overdue=(args.get("overdue") or "") in ("1", "y", "on", "true"),
             q=(args.get("q") or "").strip()[:50],
             page=page or 0,
+            unit_id=unit_id,
         )
         if "\x00" in flt.q:
             errors["q"] = _("Not a valid search.")
@@ -89,6 +95,7 @@ class ComplaintFilter:
             "date_to": self.date_to.isoformat() if self.date_to else "",
             "overdue": "1" if self.overdue else "",
             "q": self.q,
+            "unit": str(self.unit_id) if self.unit_id is not None else "",
         }
         return {k: v for k, v in out.items() if v}
 
@@ -96,6 +103,12 @@ class ComplaintFilter:
 def _where(scope: Scope, flt: ComplaintFilter, *, status: bool = True) -> list:
     c = m.Complaint
     where = [scope.clause_for(c)]
+    if flt.unit_id is not None:
+        unit = db.session.get(m.OrgUnit, flt.unit_id)
+        if unit is None or not scope.contains_unit(unit):
+            where.append(sa.false())
+        else:  # the chosen unit's subtree, by the scope module's own rule
+            where.append(Scope(path=unit.path, unit_id=unit.id).clause_for(c))
     if status and flt.status is not None:
         where.append(c.status == flt.status)
     if flt.channel is not None:
@@ -117,6 +130,15 @@ def _where(scope: Scope, flt: ComplaintFilter, *, status: bool = True) -> list:
             )
         )
     return where
+
+
+def units(scope: Scope) -> list[m.OrgUnit]:
+    """The units the ledger's unit filter offers: those in scope, in tree order."""
+    return list(
+        db.session.execute(
+            sa.select(m.OrgUnit).where(scope.clause_for(m.OrgUnit)).order_by(m.OrgUnit.path)
+        ).scalars()
+    )
 
 
 def select(scope: Scope, flt: ComplaintFilter) -> sa.Select:
@@ -183,6 +205,40 @@ def stats(scope: Scope, flt: ComplaintFilter) -> dict:
         "satisfied": satisfied,
         "satisfaction_rate": round(100 * satisfied / called_back, 1) if called_back else None,
     }
+
+
+DASHBOARD_FIGURES = (
+    # (key, label, the complaints ledger's filter that lists them)
+    ("received", _l("Complaints received"), {}),
+    *(
+        (s.value, s.label, {"status": s.value})
+        for s in (ComplaintStatus.COORDINATING, ComplaintStatus.TRANSFERRED)
+    ),
+    ("overdue", _l("Overdue"), {"overdue": "1"}),
+    (ComplaintStatus.ARCHIVED.value, ComplaintStatus.ARCHIVED.label, {"status": "archived"}),
+)
+
+
+def dashboard_figures(
+    scope: Scope, date_from: dt.date | None, date_to: dt.date | None, unit_id: int | None = None
+) -> list[dict]:
+    """The “办不成事” window's figures on the main dashboard: of the complaints received in the
+    period (in ``scope``, under ``unit_id`` when the dashboard is narrowed to a unit), how many
+    there are, how many are being coordinated, transferred, overdue and archived now; each with
+    the complaints ledger's arguments listing exactly them (the same ``stats`` the ledger shows)."""
+    flt = ComplaintFilter(date_from=date_from, date_to=date_to, unit_id=unit_id)
+    figures = stats(scope, flt)
+    values = {
+        "received": figures["total"],
+        "coordinating": figures["by_status"][ComplaintStatus.COORDINATING],
+        "transferred": figures["by_status"][ComplaintStatus.TRANSFERRED],
+        "overdue": figures["overdue"],
+        "archived": figures["by_status"][ComplaintStatus.ARCHIVED],
+    }
+    return [
+        {"key": key, "label": label, "value": values[key], "args": {**flt.args(), **extra}}
+        for key, label, extra in DASHBOARD_FIGURES
+    ]
 
 
 # ---------------------------------------------------------------- export

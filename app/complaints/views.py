@@ -86,6 +86,7 @@ class ComplaintView(BaseView):
             figures=queries.stats(scope, flt),
             statuses=list(ComplaintStatus),
             channels=list(ComplaintChannel),
+            units=queries.units(scope),
             page_size=queries.PAGE_SIZE,
             today=clock.today(),
         )

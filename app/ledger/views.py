@@ -42,6 +42,7 @@ from app import jobs as lifecycle
 from app import models as m
 from app import preferences
 from app.assessment.indicators import against_targets
+from app.complaints import queries as complaint_queries
 from app.counting import CappedCount
 from app.domain import clock
 from app.domain.status import CaseStatus
@@ -370,8 +371,14 @@ class DashboardView(BaseView):
         flt = LedgerFilter.from_args(request.args).with_(date_from=start, date_to=end)
         query = LedgerQuery(read_session(), scope, flt)
         data = stats.dashboard(query)
+        complaints = None  # the “办不成事” window's figures, for those who may open its ledger
+        if self.appbuilder.sm.has_access("can_list", "ComplaintView"):
+            complaints = complaint_queries.dashboard_figures(
+                scope, flt.date_from, flt.date_to, flt.unit_id
+            )
         return self.render_template(
             "ledger/dashboard.html",
+            complaints=complaints,
             title=_("Statistics"),
             data=data,
             targets=against_targets(query),
