@@ -53,6 +53,14 @@ READ_APIS = [
     [r"JobApi$", r"can_(get|retry)$"],
 ]
 
+# Every specialist's own assessment (his row and rank only: app/assessment/views.py
+# MyAssessmentView), on the screen and over the API.
+OWN_ASSESSMENT = [
+    [r"MyAssessmentView$", r"can_index$"],
+    [r"MyAssessment$", r"menu_access$"],
+    [r"AssessmentApi$", r"can_mine$"],
+]
+
 # Specialist assessment and written reports (app/assessment/): read by managers and leaders;
 # managers also draft, edit and finalise reports. The targets screen is the Admins' only.
 ASSESSMENT = [
@@ -60,6 +68,7 @@ ASSESSMENT = [
     [r"ReportView$", r"can_(list|show|download)$"],
     [r"(Assessment|WrittenReports)$", r"menu_access$"],
     [r"(AssessmentApi|ReportApi)$", r"can_get$"],
+    *OWN_ASSESSMENT,
 ]
 
 ROLES = {
@@ -70,6 +79,7 @@ ROLES = {
         [CASE_WORK_APIS, r"can_(get|post|put|step)$"],
         *READ_APIS,
         *OWN_ACCOUNT,
+        *OWN_ASSESSMENT,
     ],
     "Manager": [
         [

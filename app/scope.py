@@ -281,6 +281,17 @@ def scope_for_user(user) -> Scope:
     return Scope(path=row.path, unit_id=row.id, user_id=user.id)
 
 
+def ranking_scope(scope: Scope) -> Scope:
+    """The field a specialist's own rank is counted in: the whole tree of the scope's unit (the
+    center's ranking per tier, as the city's managers see it). Only a position in it and the
+    number ranked may be shown from it to someone whose own scope is narrower, never another
+    person's row (app/assessment/indicators.py ``own_assessment``)."""
+    if scope.everything or scope.path is None:
+        return scope
+    root = scope.path.strip("/").split("/")[0]
+    return Scope(path=f"/{root}/")
+
+
 def current_scope() -> Scope:
     """The scope of the user of the current request, computed once per request and user."""
     if not has_request_context():

@@ -42,7 +42,12 @@ from app.appointments import public as appointments_public
 from app.appointments.public import PublicBookingView
 from app.appointments.views import AppointmentDeskView
 from app.assessment.api import AssessmentApi, ReportApi
-from app.assessment.views import AssessmentTargetView, AssessmentView, ReportView
+from app.assessment.views import (
+    AssessmentTargetView,
+    AssessmentView,
+    MyAssessmentView,
+    ReportView,
+)
 from app.audit import write_entry
 from app.calendar import marks as calendar_marks
 from app.calendar.views import CalendarView
@@ -1006,6 +1011,8 @@ SCREENS = [
     # the hall desk
     Menu(GuideView, "Guide", _l("Service guide"), "fa-search", "MyWork"),
     Menu(WalkInDeskView, "WalkInDesk", _l("Walk-in help desk"), "fa-hand-pointer-o", "MyWork"),
+    # a specialist's own assessment (the managers' rankings are under "Ledger")
+    Menu(MyAssessmentView, "MyAssessment", _l("My assessment"), "fa-trophy", "MyWork"),
     Menu(
         AppointmentDeskView,
         "AppointmentDesk",

@@ -223,3 +223,49 @@ def test_refresh_recounts_a_draft(world):
             db.session, _scope(town_a), dt.date(2026, 5, 1), dt.date(2026, 5, 31), clock.today()
         )["totals"]
     )
+
+
+def test_a_specialist_sees_his_own_assessment_and_rank_only(world, app, login):
+    q2 = indicators.assess(db.session, _scope(world.tree.city), *Q2, clock.today())
+    town = dict(q2["tiers"])[next(t for t, _r in q2["tiers"] if t.value == "town")]
+    mine, theirs = _row(q2, world.spec_a), _row(q2, world.spec_b)
+    client = login(app.test_client(), "spec_a")
+    page = client.get("/assessment/mine/?period=quarter&value=2026-Q2")
+    assert page.status_code == 200
+    assert f'id="my-score">{mine["score"]}<' in page.text
+    assert f'id="my-cases">{mine["cases"]}<' in page.text
+    assert f"{mine['rank']}" in page.text and f"{len(town)}" in page.text
+    assert theirs["name"] not in page.text  # nobody else's row
+    assert "assessment-ranking" not in page.text
+    # the managers' rankings and another unit's assessment stay closed to a specialist
+    assert client.get("/assessment/?period=quarter&value=2026-Q2").status_code in (302, 403)
+    assert client.get("/assessment/mine/?period=quarter&value=2026-Q7").status_code == 400
+    empty = client.get("/assessment/mine/?period=month&value=2025-01")
+    assert 'id="my-assessment-empty"' in empty.text
+
+    api = api_login(app, "spec_a")
+    own = api.get("/api/v1/assessment/mine?period=quarter&value=2026-Q2")
+    assert own.status_code == 200, own.text
+    body = own.json
+    assert body["specialist_id"] == world.spec_a.id and body["score"] == mine["score"]
+    assert (body["rank"], body["ranked"], body["tier"]) == (mine["rank"], len(town), "town")
+    assert {k: v["value"] for k, v in body["indicators"].items()} == mine["values"]
+    assert theirs["name"] not in own.text and str(theirs["specialist_id"]) not in str(
+        {k: v for k, v in body.items() if k != "indicators"}
+    )
+    assert api.get("/api/v1/assessment/?period=quarter&value=2026-Q2").status_code == 403
+    assert api.get("/api/v1/assessment/mine?period=year").status_code == 400
+    # a village specialist ranks among the village specialists of the whole center
+    village = api_login(app, "spec_v").get("/api/v1/assessment/mine?period=quarter&value=2026-Q1")
+    assert village.json["tier"] == "village" and village.json["rank"] == 1
+    assert village.json["indicators"]["overdue"]["value"] == 1
+
+
+@pytest.mark.parametrize(
+    "lang, word", [("zh", "我的考核"), ("zh_Hant", "我的考核"), ("en", "My assessment")]
+)
+def test_my_assessment_in_three_languages(world, app, login, lang, word):
+    client = login(app.test_client(), "spec_v")
+    client.get(f"/lang/{lang}")
+    page = client.get("/assessment/mine/?period=quarter&value=2026-Q1").text
+    assert word in page and 'id="my-rank"' in page

@@ -2,6 +2,8 @@
 
 ``GET /api/v1/assessment/?period=month&value=2026-05[&unit=ID]``: the unit's indicators against
 targets and the rankings per tier inside the caller's scope (as the screen).
+``GET /api/v1/assessment/mine?period=month&value=2026-05``: the caller's own indicators, score and
+rank in his tier (every specialist; nobody else's row).
 ``GET /api/v1/report/`` and ``/api/v1/report/<id>``: the reports of the units in scope, with
 their figures and text sections; ``/api/v1/report/<id>/docx`` the document.
 """
@@ -21,6 +23,7 @@ from app.api.answers import DocumentedAnswers, route
 from app.api.base import ScopedModelRestApi, not_found
 from app.api.errors import error_response
 from app.assessment import docx, indicators
+from app.cases.access import my_specialist
 from app.domain import clock
 from app.extensions import db
 from app.replica import read_session
@@ -88,6 +91,78 @@ class AssessmentApi(DocumentedAnswers, BaseApi):
                 for tier, rows in data["tiers"]
             ],
         )
+
+    @expose("/mine", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("mine")
+    def mine(self):
+        """The caller's own assessment of a month or quarter
+        ---
+        get:
+          description: >-
+            The caller's own indicators against the targets, weighted score, and rank within
+            the specialists of the same tier in the whole center (with how many are ranked);
+            nobody else's figures. 404 when the account is not a specialist's.
+          parameters:
+          - in: query
+            name: period
+            schema: {type: string, enum: [month, quarter]}
+          - in: query
+            name: value
+            description: 2026-05 for a month, 2026-Q2 for a quarter (default the last closed)
+            schema: {type: string}
+          responses:
+            200:
+              description: The caller's assessment
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        try:
+            kind, start, end = indicators.parse_period(
+                request.args.get("period"), request.args.get("value"), clock.today()
+            )
+        except indicators.PeriodError:
+            return error_response(400, _("Give a month as 2026-05 or a quarter as 2026-Q2."))
+        me = my_specialist()
+        if me is None:
+            return not_found()
+        own = indicators.own_assessment(
+            read_session(), current_scope(), me.id, start, end, clock.today()
+        )
+        return self.response(
+            200,
+            period=kind,
+            value=indicators.period_value(kind, start),
+            start=start.isoformat(),
+            end=end.isoformat(),
+            specialist_id=me.id,
+            **_own_json(own),
+        )
+
+
+def _own_json(own: dict) -> dict:
+    row = own["row"]
+    return {
+        "score": row["score"] if row else None,
+        "cases": row["cases"] if row else 0,
+        "tier": own["tier"].value if own["tier"] else None,
+        "rank": own["rank"],
+        "ranked": own["ranked"],
+        "indicators": {
+            key: {
+                "value": row["values"][key] if row else None,
+                "target": goal["target"],
+                "weight": goal["weight"],
+                "meets": row["meets"][key] if row else None,
+            }
+            for key, goal in own["goals"].items()
+        },
+    }
 
 
 class ReportApi(ScopedModelRestApi):

@@ -30,7 +30,7 @@ from app.ledger import stats
 from app.ledger.figures import period_query
 from app.ledger.filters import POOR_RATINGS, SATISFIED_RATINGS, month_bounds, quarter_bounds
 from app.ledger.queries import LedgerQuery
-from app.scope import Scope
+from app.scope import Scope, ranking_scope
 
 # (target, weight) until an Admin sets them: 按时办结率 100 %, 满意率 95 %, no repeat notice,
 # no overdue case, no complaint, every poor rating called back.
@@ -250,6 +250,30 @@ def assess(session: Session, scope: Scope, start: dt.date, end: dt.date, today: 
         "score": score(unit_values, goals),
         "tiers": tiers,
     }
+
+
+def own_assessment(
+    session: Session, scope: Scope, specialist_id: int, start: dt.date, end: dt.date, today: dt.date
+) -> dict:
+    """One specialist's own assessment: his indicators against the targets and his score (his
+    row of the rankings), with his place in his tier's ranking of the whole center
+    (``ranking_scope``) and how many are ranked there. Nobody else's row leaves this function.
+
+    ``{"row": … or None (no case in the period), "tier": …, "rank": …, "ranked": …,
+    "goals": {indicator value: {target, weight}}}``."""
+    data = assess(session, ranking_scope(scope), start, end, today)
+    goals = {i.value: g for i, g in targets(session).items()}
+    for tier, rows in data["tiers"]:
+        for row in rows:
+            if row["specialist_id"] == specialist_id:
+                return {
+                    "row": row,
+                    "tier": tier,
+                    "rank": row["rank"],
+                    "ranked": len(rows),
+                    "goals": goals,
+                }
+    return {"row": None, "tier": None, "rank": None, "ranked": 0, "goals": goals}
 
 
 def against_targets(q: LedgerQuery) -> list[dict]:

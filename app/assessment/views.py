@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from app import models as m
 from app.assessment import docx, indicators, reports
+from app.cases.access import my_specialist
 from app.domain import clock
 from app.enums import Indicator, ReportState
 from app.extensions import db
@@ -74,6 +75,39 @@ class AssessmentView(BaseView):
             end=end,
             unit_id=unit_id,
             units=unit_choices(db.session, scope),
+            indicators=list(Indicator),
+        )
+
+
+class MyAssessmentView(BaseView):
+    """我的考核: a specialist's own indicators, score and rank for a month or quarter.
+
+    What the center shows each specialist: his own row of the assessment against the targets
+    and his place in his tier's ranking (rank N of M); other people's figures stay with the
+    managers' screen (``AssessmentView``)."""
+
+    route_base = "/assessment/mine"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        kind, start, end = _period_or_400(request.args.get("period"), request.args.get("value"))
+        me = my_specialist()
+        own = None
+        if me is not None:
+            own = indicators.own_assessment(
+                read_session(), current_scope(), me.id, start, end, clock.today()
+            )
+        return self.render_template(
+            "assessment/mine.html",
+            title=_("My assessment"),
+            me=me,
+            own=own,
+            kind=kind,
+            value=indicators.period_value(kind, start),
+            start=start,
+            end=end,
             indicators=list(Indicator),
         )
 
