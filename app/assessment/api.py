@@ -92,10 +92,7 @@ class AssessmentApi(DocumentedAnswers, BaseApi):
             ],
         )
 
-    @expose("/mine", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("mine")
+    @route("GET", "/mine", permission="mine", errors=(400, 404))
     def mine(self):
         """The caller's own assessment of a month or quarter
         ---
@@ -115,12 +112,6 @@ class AssessmentApi(DocumentedAnswers, BaseApi):
           responses:
             200:
               description: The caller's assessment
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            404:
-              $ref: '#/components/responses/404'
         """
         try:
             kind, start, end = indicators.parse_period(
