@@ -232,6 +232,8 @@ class NotificationStatus(LabelledEnum):
     PENDING = "pending", _l("Pending")
     SENT = "sent", _l("Sent")
     FAILED = "failed", _l("Failed")
+    # not sent: what it was about no longer holds at send time (a cancelled appointment)
+    WITHDRAWN = "withdrawn", _l("Withdrawn")
 
 
 class HolidayKind(LabelledEnum):

@@ -279,7 +279,43 @@ def test_the_sms_the_day_before_is_written_once_and_delivered_to_the_sink(world)
     assert row.recipient_id is None and row.dedup_key.startswith(f"appointment_sms:{tomorrow.id}:")
     assert tomorrow.number in row.body and "2026-12-08" in row.body and item.name in row.body
     assert row.body.startswith("【")
-    assert channels.deliver(db.session, row.id)[0] == "sent"
+    assert channels.deliver(db.session, row.id)[0] == "sent", row.last_error
     assert channels.deliver(db.session, row.id)[0] == "skipped"
     (sent,) = db.session.execute(sa.select(SmsSinkMessage)).scalars()
     assert sent.mobile == tomorrow.mobile and sent.notification_id == row.id
+
+
+def test_the_sms_goes_out_only_if_the_appointment_still_stands_when_it_is_sent(world):
+    """Written while booked, the day-before SMS is re-checked at send time: cancelled, served
+    or moved to another day (its key names the day), it is withdrawn and not sent."""
+    from app.reminders import channels, sweep
+    from app.reminders.models import SmsSinkMessage
+
+    tuesday = MONDAY + dt.timedelta(days=1)
+    stays, cancelled, moved = (
+        book(world.town_a, day=tuesday, period=period, mobile=f"1390000002{i}")
+        for i, period in enumerate((P.MORNING, P.MORNING, P.AFTERNOON))
+    )
+    db.session.commit()
+    sweep.run(db.session, clock.now(), dispatch=False, kinds={"appointment_sms"})
+    service.cancel(db.session, cancelled, None)
+    moved.day = MONDAY + dt.timedelta(days=2)  # as a move would (no screen moves one yet)
+    db.session.commit()
+    rows = {
+        r.recipient_address: r
+        for r in db.session.execute(
+            sa.select(m.Notification).where(m.Notification.kind == "appointment_sms")
+        ).scalars()
+    }
+    outcomes = {mobile: channels.deliver(db.session, row.id)[0] for mobile, row in rows.items()}
+    assert outcomes == {
+        stays.mobile: "sent",
+        cancelled.mobile: "withdrawn",
+        moved.mobile: "withdrawn",
+    }
+    db.session.expire_all()
+    assert rows[moved.mobile].last_error == "not sent: the appointment moved to 2026-12-09"
+    assert rows[cancelled.mobile].status.value == "withdrawn"
+    assert channels.deliver(db.session, rows[cancelled.mobile].id)[0] == "skipped"
+    sunk = db.session.execute(sa.select(SmsSinkMessage.mobile)).scalars().all()
+    assert sunk == [stays.mobile]

@@ -259,3 +259,63 @@ def test_with_redis_down_a_save_succeeds_and_a_later_sweep_catches_up(
     wait_for(lambda: sent_count() == 1, 90, "the catch-up")
     sink = db.session.execute(sa.select(SmsSinkMessage)).scalars().all()
     assert [s.notification_id for s in sink] == [sms[0].id] and case.number in sink[0].body
+
+
+def test_an_appointment_sms_already_queued_is_withdrawn_when_the_appointment_is_cancelled(
+    app, tree, workers
+):
+    """The day-before SMS of two appointments is written and handed to Redis; one appointment
+    is then cancelled before any worker runs. The worker sends the other one's SMS and withdraws
+    the cancelled one's: it re-checks the appointment when it sends."""
+    from app.appointments import service
+    from app.domain.calendar import seed_official_calendar
+    from app.enums import AppointmentChannel, SlotPeriod
+    from app.reminders import sweep
+
+    no_quiet_hours()
+    monday = dt.date(2026, 12, 7)
+    clock.set_fixed(dt.datetime(2026, 12, 7, 10, 0, tzinfo=clock.TZ))
+    seed_official_calendar(db.session, [2026])
+    service.save_pattern(db.session, tree.town_a, {(1, SlotPeriod.MORNING): 5})
+    kept, cancelled = (
+        service.book(
+            db.session,
+            unit=tree.town_a,
+            day=monday + dt.timedelta(days=1),
+            period=SlotPeriod.MORNING,
+            name="黄伯",
+            mobile=mobile,
+            channel=AppointmentChannel.STAFF,
+        )
+        for mobile in ("13900000011", "13900000012")
+    )
+    db.session.commit()
+    sweep.run(db.session, clock.now(), dispatch=False, kinds={"appointment_sms"})
+    assert redis.Redis.from_url(REDIS_URL).llen("celery") == 2  # both handed over, none sent
+    service.cancel(db.session, service.lock(db.session, cancelled.id), None)
+    db.session.commit()
+    clock.set_fixed(None)
+
+    workers()
+
+    def settled():
+        rows = (
+            db.session.execute(
+                sa.select(m.Notification)
+                .where(m.Notification.kind == "appointment_sms")
+                .order_by(m.Notification.recipient_address)
+            )
+            .scalars()
+            .all()
+        )
+        return rows if all(r.status != NotificationStatus.PENDING for r in rows) else None
+
+    sent, withdrawn = wait_for(settled, what="both reminders handled")
+    assert (sent.recipient_address, sent.status) == ("13900000011", NotificationStatus.SENT)
+    assert (withdrawn.recipient_address, withdrawn.status) == (
+        "13900000012",
+        NotificationStatus.WITHDRAWN,
+    )
+    assert "cancelled" in withdrawn.last_error and withdrawn.sent_at is None
+    sunk = db.session.execute(sa.select(SmsSinkMessage.mobile)).scalars().all()
+    assert sunk == ["13900000011"]

@@ -10,6 +10,9 @@ Channels, configured by the environment (or the Flask config of the same name):
   signature is a setting (``sms.signature``, with ``SMS_SIGNATURE`` as the deployment's fallback)
   and the wording a template per kind and language (app/reminders/sms_templates.py).
 
+A message whose subject no longer calls for it when it is sent (``STILL_DUE``: an appointment
+cancelled after its reminder was written) is withdrawn instead, in the send's transaction.
+
 ``deliver`` claims the row with ``SELECT … FOR UPDATE SKIP LOCKED`` and marks it sent in the
 same transaction that sent it, so two workers holding the same id never both send, and a worker
 killed mid-send leaves the row pending for the next attempt. The sink's row is written in that
@@ -26,6 +29,7 @@ import os
 import smtplib
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from email.message import EmailMessage
 
 import sqlalchemy as sa
@@ -33,6 +37,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import settings
+from app.appointments import reminders as appointment_reminders
 from app.domain import clock
 from app.enums import NotificationChannel, NotificationStatus
 from app.models import Notification
@@ -40,6 +45,12 @@ from app.reminders import outbox
 from app.reminders.models import SmsSinkMessage
 
 log = logging.getLogger(__name__)
+
+
+# kind → at send time, None while the message still holds, else why it is withdrawn.
+STILL_DUE: dict[str, Callable[[Session, Notification], str | None]] = {
+    appointment_reminders.KIND: appointment_reminders.still_due,
+}
 
 
 class DeliveryError(Exception):
@@ -160,7 +171,8 @@ def _claim(session: Session, notification_id: int) -> Notification | None:
 def deliver(session: Session, notification_id: int) -> tuple[str, int]:
     """Try to deliver one pending notification: (outcome, retry delay in seconds).
 
-    Outcomes: ``sent``; ``skipped`` (gone, not pending, or another worker holds it);
+    Outcomes: ``sent``; ``withdrawn`` (its subject no longer calls for it: ``STILL_DUE``);
+    ``skipped`` (gone, not pending, or another worker holds it);
     ``deferred`` (not before a later time, e.g. SMS quiet hours: the sweep hands it over then);
     ``retry`` (the channel failed; try again after the delay); ``failed`` (attempts used up).
     """
@@ -191,6 +203,14 @@ def deliver(session: Session, notification_id: int) -> tuple[str, int]:
     if row is None:
         session.rollback()
         return "skipped", 0
+    check = STILL_DUE.get(row.kind)
+    withdrawn = check(session, row) if check is not None else None
+    if withdrawn:
+        row.status = NotificationStatus.WITHDRAWN
+        row.last_error = f"not sent: {withdrawn}"[:2000]
+        session.commit()
+        log.info("notification %s withdrawn: %s", notification_id, withdrawn)
+        return "withdrawn", 0
     try:
         _send(session, row)
     except DeliveryError as exc:
