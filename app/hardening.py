@@ -9,6 +9,7 @@ import secrets
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -46,16 +47,49 @@ def content_security_policy() -> str:
     )
 
 
+# What a browser fetches *for* a page (Sec-Fetch-Dest), in parallel with the page's other requests.
+SUBRESOURCES = frozenset({"image", "script", "style", "font", "manifest"})
+
+
+def _is_subresource() -> bool:
+    endpoint = request.endpoint or ""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return True
+    return request.headers.get("Sec-Fetch-Dest", "") in SUBRESOURCES
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, except that a response which changed nothing in the session
+    does not send it back when it answers a stylesheet, script, font or image.
+
+    Each response re-sent the cookie as it stood when its request began (the sliding expiry):
+    the stylesheets and scripts a page loads in parallel then overwrote what a concurrent
+    request had just stored. The public booking page lost its check code so (its image stores
+    the code while the page's scripts load): every first attempt in a real browser was refused.
+    A change (the check code, a log-in) is always sent; pages, forms and API calls refresh it.
+    """
+
+    def should_set_cookie(self, app, session) -> bool:
+        if session.modified:
+            return True
+        if has_request_context() and _is_subresource():
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_hardening(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.session_interface = SessionInterface()
     hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     @app.before_request
     def keep_session_alive() -> None:
-        # A permanent session expires PERMANENT_SESSION_LIFETIME after the last request.
-        session.permanent = True
+        # A permanent session expires PERMANENT_SESSION_LIFETIME after the last request. Set
+        # once: setting it marks the session changed, and a changed session is always sent.
+        if not session.permanent:
+            session.permanent = True
 
     @app.after_request
     def security_headers(response):

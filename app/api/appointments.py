@@ -25,6 +25,8 @@ from app.appointments import service
 from app.cases.access import my_specialist
 from app.enums import AppointmentChannel, HelpType, ServiceKind, SlotPeriod, WalkInKind
 from app.extensions import db
+from app.ledger.appointments import appointment_figures
+from app.ledger.filters import LedgerFilter
 from app.scope import current_scope
 
 TEXT = validate.Length(max=500)
@@ -124,6 +126,7 @@ class AppointmentApi(ScopedModelRestApi):
         "get",
         "post",
         "openings",
+        "figures",
         "cancel",
         "no_show",
         "serve_case",
@@ -265,6 +268,73 @@ class AppointmentApi(ScopedModelRestApi):
             for o in found
         ]
         return self.response(200, count=len(rows), result=rows)
+
+    # -- the statistics ----------------------------------------------------------------
+
+    @expose("/figures", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def figures(self):
+        """The appointments of the days from/to in the caller's scope (or a unit's subtree in it),
+        counted as the dashboard counts them
+        ---
+        get:
+          parameters:
+          - in: query
+            name: from
+            required: true
+            schema:
+              type: string
+              format: date
+          - in: query
+            name: to
+            required: true
+            schema:
+              type: string
+              format: date
+          - in: query
+            name: unit
+            schema:
+              type: integer
+          responses:
+            200:
+              description: >-
+                booked, case, walk_in, no_show, cancelled, pending, served, after_hours,
+                attendance_rate (served of served and no-show; null when none), by_channel and
+                by_period (key, label, count)
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result:
+                        type: object
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        try:
+            start = dt.date.fromisoformat(request.args.get("from", ""))
+            end = dt.date.fromisoformat(request.args.get("to", ""))
+        except ValueError:
+            return self.response_400(_("Give the date as YYYY-MM-DD."))
+        if end < start:
+            return self.response_400(_("The end date is before the start date."))
+        unit_text = request.args.get("unit", "")
+        unit_id = None
+        if unit_text:
+            if not (unit_text.isascii() and unit_text.isdigit()) or int(unit_text) > 2**31 - 1:
+                return self.response_400(_("Give the id of a record."))
+            unit = db.session.get(m.OrgUnit, int(unit_text))
+            if unit is None or not current_scope().contains_unit(unit):
+                return not_found()
+            unit_id = unit.id
+        flt = LedgerFilter(date_from=start, date_to=end, unit_id=unit_id)
+        return self.response(200, result=appointment_figures(db.session, current_scope(), flt))
 
     def _unit(self, unit_id: int | None) -> m.OrgUnit | None:
         if unit_id is None or not 1 <= unit_id <= 2**31 - 1:

@@ -167,6 +167,7 @@ class CaseApi(ScopedModelRestApi):
                 ack_voluntary=fields["ack_voluntary"],
                 ack_free=fields["ack_free"],
                 ack_truthful=fields["ack_truthful"],
+                hotline_ticket=fields["hotline_ticket"],
             )
             self.require_write_scope(case)
             return case

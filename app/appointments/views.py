@@ -249,6 +249,7 @@ class AppointmentDeskView(BaseView):
                         ack_voluntary=form.ack_voluntary.data,
                         ack_free=form.ack_free.data,
                         ack_truthful=form.ack_truthful.data,
+                        hotline_ticket=form.hotline_ticket.data,
                     )
             except ValidationFailed as error:
                 _attach_errors(form, error)

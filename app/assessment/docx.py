@@ -121,6 +121,20 @@ def render(report: m.PeriodicReport, unit_name: str) -> bytes:
             )
         ],
     )
+    booked = f.get("appointments")
+    if booked:  # reports drafted before appointments were counted have none
+        doc.add_paragraph(
+            _(
+                "Appointments for the period's days: %(booked)s booked, %(case)s turned into a "
+                "case, %(walk_in)s recorded as walk-in help, %(no_show)s did not come, "
+                "%(cancelled)s cancelled.",
+                booked=booked.get("booked", 0),
+                case=booked.get("case", 0),
+                walk_in=booked.get("walk_in", 0),
+                no_show=booked.get("no_show", 0),
+                cancelled=booked.get("cancelled", 0),
+            )
+        )
     for heading_text, key in (
         (_("2. Cases by kind"), "by_kind"),
         (_("3. Cases by status"), "by_status"),

@@ -228,6 +228,10 @@ class ApplyForm(FlaskForm):
     channel = SelectField(
         _l("Service channel"), choices=enum_choices(CaseChannel), default=CaseChannel.HALL.value
     )
+    hotline_ticket = StringField(
+        _l("12345 ticket number"),
+        validators=[Optional(), Length(max=64)],
+    )
     help_types = MultiCheckboxField(_l("Help given"), choices=enum_choices(HelpType))
     major_project = BooleanField(_l("Major investment project"))
     needs = TextAreaField(_l("Applicant's needs"), validators=[DataRequired(), Length(max=2000)])

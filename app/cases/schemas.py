@@ -57,6 +57,10 @@ class ApplySchema(Schema):
     ack_voluntary = fields.Boolean(load_default=False)
     ack_free = fields.Boolean(load_default=False)
     ack_truthful = fields.Boolean(load_default=False)
+    # 12345 工单号 (app/domain/hotline.py checks its shape and stores it normalized)
+    hotline_ticket = fields.String(
+        validate=validate.Length(max=64), load_default=None, allow_none=True
+    )
 
 
 class StepSchema(Schema):

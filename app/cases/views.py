@@ -450,4 +450,5 @@ def _apply_from_form(form: forms.ApplyForm) -> m.Case:
         ack_voluntary=form.ack_voluntary.data,
         ack_free=form.ack_free.data,
         ack_truthful=form.ack_truthful.data,
+        hotline_ticket=form.hotline_ticket.data,
     )

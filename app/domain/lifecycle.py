@@ -21,6 +21,7 @@ from app import models as m
 from app.domain import clock, events
 from app.domain.calendar import load_calendar
 from app.domain.errors import IllegalTransition, NotPermitted, ValidationFailed
+from app.domain.hotline import clean_ticket
 from app.domain.numbering import next_case_number
 from app.domain.status import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus
 from app.enums import CaseChannel, EvaluationStage, EventKind, ServiceKind, SuspensionReason
@@ -351,7 +352,10 @@ def prepare_new_case(case: m.Case, actor, session: Session | None = None) -> m.C
 
 @publishes("apply")
 def apply(session: Session, actor, **fields) -> m.Case:
-    """Create a case from the application form (帮办代办申请表)."""
+    """Create a case from the application form (帮办代办申请表); a 12345 ticket number, when
+    given, is checked and stored in its normalized spelling (app/domain/hotline.py)."""
+    if "hotline_ticket" in fields:
+        fields["hotline_ticket"] = clean_ticket(fields["hotline_ticket"])
     case = m.Case(**fields)
     session.add(case)
     prepare_new_case(case, actor, session)

@@ -15,7 +15,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from app.ledger import stats
+from app.ledger import appointments, stats
 from app.ledger.filters import LedgerFilter
 from app.ledger.queries import LedgerQuery
 from app.scope import Scope
@@ -31,8 +31,11 @@ def period_query(
 def period_figures(
     session: Session, scope: Scope, start: dt.date, end: dt.date, today: dt.date
 ) -> dict:
-    """Every statistic of the period (the dashboard's dictionary)."""
-    return stats.dashboard(period_query(session, scope, start, end, today))
+    """Every statistic of the period (the dashboard's dictionary), the appointments of the
+    period's days included (app/ledger/appointments.py)."""
+    figures = stats.dashboard(period_query(session, scope, start, end, today))
+    figures["appointments"] = appointments.for_period(session, scope, start, end)
+    return figures
 
 
 def headline(figures: dict) -> dict:

@@ -39,6 +39,7 @@ from app import models as m
 from app.domain import clock
 from app.enums import NotificationChannel
 from app.extensions import db
+from app.ledger import appointments
 from app.ledger.export import COLUMNS, DATE_FORMAT, Formatter
 from app.ledger.figures import period_figures
 from app.ledger.filters import LedgerFilter, month_bounds, quarter_bounds
@@ -278,6 +279,7 @@ def _sections(data: dict) -> list[tuple[str, list[tuple[str, object]]]]:
         (_("Terminations by reason"), counts("terminations")),
         (_("Extension reasons"), [(r["label"], r["count"]) for r in e["reasons"]]),
         (_("Walk-in help by kind"), counts("walkins")),
+        (_("Appointments"), appointments.summary_rows(data["appointments"])),
         (
             _("Specialists' workload (cases)"),
             [(r["label"] or _("Unassigned"), r["cases"]) for r in data["specialists"]],

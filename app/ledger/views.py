@@ -49,6 +49,7 @@ from app.domain.status import CaseStatus
 from app.enums import CaseChannel, Rating, ServiceKind
 from app.extensions import db
 from app.ledger import jobs, stats
+from app.ledger.appointments import appointment_figures
 from app.ledger.export import describe, iter_csv, write_xlsx
 from app.ledger.filters import PERIODS, LedgerFilter, period_range
 from app.ledger.queries import (
@@ -371,6 +372,7 @@ class DashboardView(BaseView):
         flt = LedgerFilter.from_args(request.args).with_(date_from=start, date_to=end)
         query = LedgerQuery(read_session(), scope, flt)
         data = stats.dashboard(query)
+        data["appointments"] = appointment_figures(query.session, scope, flt)
         complaints = None  # the “办不成事” window's figures, for those who may open its ledger
         if self.appbuilder.sm.has_access("can_list", "ComplaintView"):
             complaints = complaint_queries.dashboard_figures(
