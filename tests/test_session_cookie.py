@@ -5,7 +5,7 @@ check code, stored by its image while the page's scripts loaded, was lost on the
 
 from __future__ import annotations
 
-from app.appointments import checkcode
+from app import checkcode
 
 
 def _cookies(response) -> list[str]:

@@ -271,10 +271,7 @@ class AppointmentApi(ScopedModelRestApi):
 
     # -- the statistics ----------------------------------------------------------------
 
-    @expose("/figures", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @route("GET", "/figures", permission="get", errors=(400, 404))
     def figures(self):
         """The appointments of the days from/to in the caller's scope (or a unit's subtree in it),
         counted as the dashboard counts them
@@ -310,12 +307,6 @@ class AppointmentApi(ScopedModelRestApi):
                     properties:
                       result:
                         type: object
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            404:
-              $ref: '#/components/responses/404'
         """
         try:
             start = dt.date.fromisoformat(request.args.get("from", ""))

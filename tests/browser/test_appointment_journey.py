@@ -17,8 +17,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from app import checkcode
 from app import models as m
-from app.appointments import checkcode, service
+from app.appointments import service
 from app.domain import clock
 from app.domain.calendar import load_calendar, seed_official_calendar
 from app.enums import AppointmentStatus, SlotPeriod
