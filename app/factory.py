@@ -13,7 +13,7 @@ from flask import Flask
 from flask_appbuilder import AppBuilder
 from sqlalchemy.orm import Session
 
-from app import audit, filestore, jobs, kept, permission_cache, reminders
+from app import audit, filestore, jobs, kept, navbar, permission_cache, reminders
 from app.cases import notices
 from app.cli import register_commands
 from app.domain import calendar, units
@@ -73,6 +73,7 @@ def init_appbuilder(app: Flask) -> None:
     with app.app_context():
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+    navbar.install(app)
 
 
 def init_celery(app: Flask) -> None:

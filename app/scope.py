@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from flask_appbuilder.models.filters import BaseFilter
 from sqlalchemy.ext.compiler import compiles
 
@@ -264,21 +264,40 @@ def row_in_scope(session, item, scope) -> bool:
     return session.execute(scope.cases().where(m.Case.id == case_id)).first() is not None
 
 
+_UNIT_READ = "bangban.scope_unit"  # request.environ: (user id, unit id, path) read with the user
+
+
+def unit_of_account(user_id: int) -> sa.Select:
+    """SELECT of the unit (id, path) of the account's active staff record (one at most)."""
+    return (
+        sa.select(m.OrgUnit.id, m.OrgUnit.path)
+        .join(m.Specialist, m.Specialist.unit_id == m.OrgUnit.id)
+        .where(m.Specialist.user_id == user_id, m.Specialist.active.is_(True))
+    )
+
+
+def remember_unit(user_id: int, unit_id: int | None, path: str | None) -> None:
+    """The unit of the request's account, read by the statement that loaded it
+    (app/sessions.py): the scope needs no statement of its own."""
+    if has_request_context():
+        request.environ[_UNIT_READ] = (user_id, unit_id, path)
+
+
 def scope_for_user(user) -> Scope:
     """The scope of a FAB user object (or None / anonymous: nothing)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Scope()
     if any(role.name == ADMIN_ROLE for role in user.roles):
         return Scope(everything=True)
-
-    row = db.session.execute(
-        sa.select(m.OrgUnit.id, m.OrgUnit.path)
-        .join(m.Specialist, m.Specialist.unit_id == m.OrgUnit.id)
-        .where(m.Specialist.user_id == user.id, m.Specialist.active.is_(True))
-    ).first()
-    if row is None:
+    read = request.environ.get(_UNIT_READ) if has_request_context() else None
+    if read is not None and read[0] == user.id:
+        unit_id, path = read[1], read[2]
+    else:
+        row = db.session.execute(unit_of_account(user.id)).first()
+        unit_id, path = (row.id, row.path) if row is not None else (None, None)
+    if unit_id is None or path is None:
         return Scope()
-    return Scope(path=row.path, unit_id=row.id, user_id=user.id)
+    return Scope(path=path, unit_id=unit_id, user_id=user.id)
 
 
 def ranking_scope(scope: Scope) -> Scope:

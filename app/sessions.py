@@ -17,8 +17,9 @@ from sqlalchemy.orm import joinedload
 
 from app.api.errors import error_response
 from app.extensions import db
-from app.models import AccountSession
+from app.models import AccountSession, OrgUnit
 from app.permission_cache import remember_stamp, stamp_query
+from app.scope import remember_unit, unit_of_account
 
 SESSION_KEY = "sv"
 CLAIM = "sv"
@@ -56,8 +57,9 @@ def cookie_is_current(db_session, user_id) -> bool:
 
 
 def load_with_versions(sm, pk):
-    """The active account ``pk`` with its roles and groups, its session version, and the
-    security stamp (app/permission_cache.py), in one statement: (user or None, version)."""
+    """The active account ``pk`` with its roles and groups, its session version, the security
+    stamp (app/permission_cache.py) and its unit (the scope), in one statement:
+    (user or None, session version)."""
     try:
         key = int(pk)
     except (TypeError, ValueError):
@@ -66,9 +68,16 @@ def load_with_versions(sm, pk):
         return None, 0
     user_model = sm.user_model
     version = sa.select(AccountSession.version).where(AccountSession.user_id == key)
+    unit = unit_of_account(key).limit(1)
     row = (
         db.session.execute(
-            sa.select(user_model, version.scalar_subquery(), stamp_query())
+            sa.select(
+                user_model,
+                version.scalar_subquery(),
+                stamp_query(),
+                unit.with_only_columns(OrgUnit.id).scalar_subquery(),
+                unit.with_only_columns(OrgUnit.path).scalar_subquery(),
+            )
             .where(user_model.id == key)
             .options(
                 joinedload(user_model.roles),
@@ -80,8 +89,9 @@ def load_with_versions(sm, pk):
     )
     if row is None:
         return None, 0
-    user, found, stamp = row
+    user, found, stamp, unit_id, path = row
     remember_stamp(stamp)
+    remember_unit(user.id, unit_id, path)  # the scope's unit (app/scope.py)
     if not user.is_active:
         return None, 0
     return user, found or 0

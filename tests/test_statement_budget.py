@@ -23,13 +23,14 @@ from tests import factories
 
 TIERS = ("city", "town", "village")
 
-# The most statements each page may run for a manager of any tier (measured: issue 22).
+# The most statements each page may run for a manager of any tier in this small world (as
+# measured, issue 22; the ledger and the dashboard with one to spare).
 BUDGETS = {
-    "case_list": 19,
-    "search_number": 11,
+    "case_list": 12,
+    "search_number": 8,
     "ledger": 11,
     "dashboard": 21,
-    "case_page": 29,
+    "case_page": 28,
 }
 
 
@@ -80,13 +81,18 @@ def _statements(app, client, url: str) -> tuple[int, list[str], int]:
 @pytest.mark.parametrize("tier", TIERS)
 def test_each_page_runs_a_bounded_number_of_statements(app, world, login, tier):
     client = login(app.test_client(), world["users"][tier])
+    counts, over = {}, {}
     for name, url in _urls(world["case"].id).items():
         _statements(app, client, url)  # warm: the role permissions are in memory after it
         n, seen, status = _statements(app, client, url)
         assert status == 200, (name, status)
-        assert n <= BUDGETS[name], (name, n, seen)
+        counts[name] = n
+        if n > BUDGETS[name]:
+            over[name] = seen
         # No permission check reaches the database on a warm request.
         assert not [s for s in seen if "ab_permission_view" in s], name
+    details = "\n".join(f"{name}:\n  " + "\n  ".join(seen) for name, seen in over.items())
+    assert not over, f"statements per page {counts}, over {BUDGETS}:\n{details}"
 
 
 def _grant_row(role_name: str, permission: str, view: str):
