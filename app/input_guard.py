@@ -13,7 +13,10 @@ any view runs (``init_input_guard`` puts the check first):
   of the view's sort columns → 400; ``_flt_<n>_<col>`` naming a filter the view does not have
   → 400;
 - a date outside 1900-01-01..2999-12-31 → 400;
-- a rison ``q`` nested too deeply → 400.
+- a rison ``q`` nested too deeply → 400;
+- a form part without a name (a multipart part whose Content-Disposition names no field: the
+  form and the files then hold it under ``None``), or a file's name with NUL or a control
+  character → 400.
 
 Screens answer a plain 400/404 page with a translated message; the API answers its JSON error
 shape (app/api/errors.py).
@@ -138,10 +141,23 @@ def _check_pairs(pairs) -> None:
     for key, value in pairs:
         if bad_text(key) or bad_text(value):
             raise BadInput(400, _("The request contains characters that are not allowed."))
+        if not isinstance(key, str) or not isinstance(value, str):
+            continue  # a part without a name or a value (see _check_form)
         text = value.strip()
         if (key in ID_ARGS or key.endswith("_id")) and text.isdigit() and int(text) > MAX_ID:
             raise BadInput(400, _("A number in the request is out of range."))
         _check_date(text)
+
+
+def _check_form() -> None:
+    """A form's fields and files: every part named, its text and its file's name allowed."""
+    for key in (*request.form.keys(), *request.files.keys()):
+        if key is None:
+            raise BadInput(400, _("A part of the form has no field name."))
+    _check_pairs(request.form.items(multi=True))
+    for _key, storage in request.files.items(multi=True):
+        if bad_text(storage.filename):
+            raise BadInput(400, _("The request contains characters that are not allowed."))
 
 
 def _int_within(text: str, low: int, high: int) -> bool:
@@ -238,7 +254,7 @@ def check_request() -> None:
     _check_rison()
     if request.method in ("POST", "PUT", "PATCH"):
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            _check_pairs(request.form.items(multi=True))
+            _check_form()
         elif request.is_json:
             data = request.get_json(silent=True)
             if data is not None:

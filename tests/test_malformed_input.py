@@ -11,8 +11,10 @@ import re
 from contextlib import contextmanager
 
 import pytest
+import sqlalchemy as sa
 from flask import globals as flask_globals
 
+from app import models as m
 from app.extensions import db
 from tests import factories
 from tests.apiclient import api_login
@@ -237,3 +239,41 @@ def test_a_form_part_without_a_value_is_not_refused_as_bad_text():
     assert bad_text(None) is False
     assert bad_text("a\x00b") is True
     assert bad_text("正常") is False
+
+
+KIND_PART = b'--XX\r\nContent-Disposition: form-data; name="kind"\r\n\r\nother\r\n'
+# Parts whose Content-Disposition names no field (schemathesis sent such a request).
+UNNAMED_TEXT = b"--XX\r\nContent-Disposition: form-data\r\n\r\nno field name\r\n"
+UNNAMED_FILE = (
+    b'--XX\r\nContent-Disposition: form-data; filename="scan.pdf"\r\n'
+    b"Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n"
+)
+END = b"--XX--\r\n"
+
+
+def test_a_multipart_part_without_a_field_name_answers_400_not_500(api_app, people, tree, login):
+    """``POST /api/v1/case/<pk>/attach`` with a part whose Content-Disposition names no field
+    (werkzeug keeps it under ``None``) was a 500 (AttributeError: 'NoneType' object has no
+    attribute 'endswith', in this guard). The guard refuses it, on the API and on the case
+    page's form alike, in the caller's language, and nothing is filed."""
+    case = factories.case(tree.town_a, people.specialist)
+    multipart = "multipart/form-data; boundary=XX"
+    api = api_login(api_app, "spec_a", language="zh")
+    page = login(api_app.test_client(), "spec_a")
+    for body in (KIND_PART + UNNAMED_TEXT + END, KIND_PART + UNNAMED_FILE + END):
+        answer = api.post(f"/api/v1/case/{case.id}/attach", data=body, content_type=multipart)
+        assert answer.status_code == 400, answer.get_data(as_text=True)
+        assert answer.json == {"message": "表单中有一部分没有字段名。"}
+        screen = page.post(f"/caseview/step/{case.id}/attach", data=body, content_type=multipart)
+        assert screen.status_code == 400
+        assert "表单中有一部分没有字段名" in screen.get_data(as_text=True)
+    bad_name = (
+        b'--XX\r\nContent-Disposition: form-data; name="file"; filename="a\x01.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n"
+    )
+    answer = api.post(
+        f"/api/v1/case/{case.id}/attach", data=KIND_PART + bad_name + END, content_type=multipart
+    )
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.execute(sa.select(sa.func.count(m.Attachment.id))).scalar_one() == 0
