@@ -247,3 +247,85 @@ def test_an_appointment_becomes_a_case_suspended_resumed_completed_and_evaluated
         (item.implementation_code, case.number, "acceptance", 5),
         (item.implementation_code, case.number, "completion", 4),
     ]
+
+
+def test_staff_book_serve_a_walk_in_mark_a_no_show_and_the_dashboard_counts_them(
+    app, tree, journey
+):
+    seed_official_calendar(db.session, [2026])
+    factories.staff("spec", "Specialist", tree.town_a)
+    factories.staff("boss", "Manager", tree.town_a)
+    applicant = factories.applicant(tree.town_a, name="黄伯")
+    item = factories.service_item()
+    item.name = "社保卡补办"
+    at(dt.datetime.combine(DAY, dt.time(9, 0)))
+    service.save_pattern(
+        db.session,
+        tree.town_a,
+        {(d, p): 3 for d in range(5) for p in (SlotPeriod.MORNING, SlotPeriod.EVENING)},
+    )
+    db.session.commit()
+
+    j = journey("appointment-desk")
+    j.login("spec", factories.PASSWORD)
+    j.go("/appointments/")
+    j.page.wait_for_selector("#appointment-none")
+    # booked by staff: a registered applicant (the picker) for the evening's after-hours service
+    j.page.click("#appointment-book")
+    j.page.wait_for_selector("#book-form")
+    j.page.fill("#day", DAY.isoformat())
+    j.page.select_option("#period", "evening")
+    j.page.fill("#applicant-search", "黄伯")
+    j.page.click(f"#applicant-results [data-id='{applicant.id}']")
+    j.page.select_option("#item", str(item.id))
+    j.shot("staff-booking")
+    j.page.click("#book-form button[type=submit]")
+    j.page.wait_for_selector("#appointment-list")
+    # and a caller who is not registered: a name and a mobile are enough
+    j.page.click("#appointment-book")
+    j.page.wait_for_selector("#book-form")
+    j.page.fill("#day", DAY.isoformat())
+    j.page.select_option("#period", "morning")
+    j.page.fill("#name", "李先生")
+    j.page.fill("#mobile", "13700001234")
+    j.page.click("#book-form button[type=submit]")
+    j.page.wait_for_selector("#appointment-list tr[data-appointment] >> nth=1")
+    rows = {
+        a.name: a.number
+        for a in db.session.execute(sa.select(m.Appointment).order_by(m.Appointment.id)).scalars()
+    }
+    assert set(rows) == {"黄伯", "李先生"}
+
+    # served as walk-in help in one step; the other did not come
+    row = j.page.locator(f"tr[data-appointment='{rows['黄伯']}']")
+    row.locator("select[name=kind]").select_option("form_filling")
+    row.locator("form[action$='/walkin'] button[type=submit]").click()
+    j.page.wait_for_selector(f"tr[data-appointment='{rows['黄伯']}'] .label-success")
+    row = j.page.locator(f"tr[data-appointment='{rows['李先生']}']")
+    row.locator("form[action$='/no_show'] button[type=submit]").click()
+    j.page.wait_for_selector(f"tr[data-appointment='{rows['李先生']}'] .label-warning")
+    j.shot("day-list-served")
+    db.session.expire_all()
+    walk_in = db.session.execute(sa.select(m.WalkInHelp)).scalar_one()
+    assert (walk_in.unit_id, walk_in.kind.value) == (tree.town_a.id, "form_filling")
+
+    # the manager's statistics count them, in the period and the town's scope
+    boss = journey("appointment-dashboard")
+    boss.login("boss", factories.PASSWORD)
+    boss.go("/dashboard/?period=custom&date_from=2026-11-01&date_to=2026-11-30")
+    boss.page.wait_for_selector("#tbl-appointments")
+    panel = boss.page.locator("#tbl-appointments")
+
+    def count(key):
+        return panel.locator(f"tr[data-key='{key}'] .count").inner_text().strip()
+
+    assert [count(k) for k in ("booked", "case", "walk_in", "no_show", "after_hours")] == [
+        "2",
+        "0",
+        "1",
+        "1",
+        "1",
+    ]
+    assert count("attendance_rate") == "50.0%"
+    boss.page.locator("#dashboard-appointments").scroll_into_view_if_needed()
+    boss.shot("dashboard-appointments")
