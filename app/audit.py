@@ -31,12 +31,16 @@ AUDITED_TABLES = {
     "ab_role",
     "ab_permission_view",
     "sms_template",  # the wording of the SMS to applicants
+    "periodic_report",  # written reports (月报 / 季报): drafted, edited, finalised; exports too
 }
 # Tables audited for some rows only: the settings table holds the business knobs (audited, the
 # SMS signature among them) and each user's language preference (not audited).
 AUDITED_ROWS = {"app_setting": lambda obj: _is_knob(obj)}
 # Never copied into the trail.
 SECRET_COLUMNS = {"password"}
+# Counted, not written by anyone, and large: the trail notes that they changed (with the
+# time they were counted, a column of its own), not their whole content.
+DERIVED_COLUMNS = {"periodic_report": {"figures"}}
 # Collections whose membership is part of a row's state (roles of a user, permissions of a role).
 AUDITED_COLLECTIONS = {"ab_user": ("roles",), "ab_role": ("permissions",)}
 
@@ -102,8 +106,9 @@ def write_entry(
 
 def _columns(obj) -> dict:
     state = inspect(obj)
+    derived = DERIVED_COLUMNS.get(obj.__table__.name, ())
     return {
-        attr.key: _plain(getattr(obj, attr.key))
+        attr.key: "(counted)" if attr.key in derived else _plain(getattr(obj, attr.key))
         for attr in state.mapper.column_attrs
         if attr.key not in SECRET_COLUMNS
     }
@@ -112,7 +117,12 @@ def _columns(obj) -> dict:
 def _changes(obj) -> tuple[dict, dict]:
     state = inspect(obj)
     before, after = {}, {}
+    derived = DERIVED_COLUMNS.get(obj.__table__.name, ())
     for attr in state.mapper.column_attrs:
+        if attr.key in derived:
+            if state.attrs[attr.key].history.has_changes():
+                before[attr.key], after[attr.key] = "(counted)", "(counted again)"
+            continue
         if attr.key in SECRET_COLUMNS:
             hist = state.attrs[attr.key].history
             if hist.has_changes():

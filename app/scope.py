@@ -202,6 +202,9 @@ def _audit_rule(scope: Scope) -> sa.ColumnElement[bool]:
         "applicant": sa.select(m.Applicant.id).where(SCOPE_RULES[m.Applicant](scope)),
         "specialist": sa.select(m.Specialist.id).where(SCOPE_RULES[m.Specialist](scope)),
         "org_unit": sa.select(m.OrgUnit.id).where(SCOPE_RULES[m.OrgUnit](scope)),
+        "periodic_report": sa.select(m.PeriodicReport.id).where(
+            SCOPE_RULES[m.PeriodicReport](scope)
+        ),
         "ab_user": staff_accounts,
     }
     clauses = [

@@ -22,7 +22,7 @@ from app import models as m
 from app.api.answers import DocumentedAnswers, route
 from app.api.base import ScopedModelRestApi, not_found
 from app.api.errors import error_response
-from app.assessment import docx, indicators
+from app.assessment import docx, indicators, reports
 from app.cases.access import my_specialist
 from app.domain import clock
 from app.extensions import db
@@ -206,9 +206,13 @@ class ReportApi(ScopedModelRestApi):
         if report is None:
             return not_found()
         unit = db.session.get(m.OrgUnit, report.unit_id)
+        document = docx.render(report, unit.name)
+        reports.audit_export(db.session, report)
+        report_id = report.id
+        db.session.commit()
         return send_file(
-            io.BytesIO(docx.render(report, unit.name)),
+            io.BytesIO(document),
             mimetype=docx.DOCX_MIME,
             as_attachment=True,
-            download_name=f"report-{report.id}.docx",
+            download_name=f"report-{report_id}.docx",
         )

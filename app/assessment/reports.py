@@ -6,6 +6,12 @@ the time they were counted and are never edited by hand (``refresh`` counts them
 report is a draft). The manager writes the text sections (common problems and how they were
 solved, good practice, remarks), then finalises: a final report is archived read-only, one per
 unit and period. Every change is one unit of work committed by the caller.
+
+When a month or quarter ends, beat drafts the report of every city and town center that has none
+yet (``due_drafts``, run by the task ``reports.draft_due``: app/tasks/reports.py); a manager
+still edits and finalises it. One report per unit and period (a unique key), so a second run,
+or a manager who made the draft first, leaves it as it is. Every create, edit, refresh and
+finalisation is in the audit trail (app/audit.py), and so is every export (``audit_export``).
 """
 
 from __future__ import annotations
@@ -19,14 +25,18 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app.assessment import indicators
+from app.audit import write_entry
 from app.domain import clock
-from app.enums import ReportState
+from app.enums import ReportState, Tier
 from app.ledger.figures import period_figures
 from app.scope import Scope
 
 PERIOD_LABELS = {"month": _l("Monthly report"), "quarter": _l("Quarterly report")}
 TEXT_FIELDS = ("problems_text", "practice_text", "remarks_text")
 TEXT_LIMIT = 20000
+# The centers whose managers write a report: the city's and the towns' (a village station's
+# work is in its town's report).
+DRAFT_TIERS = (Tier.CITY, Tier.TOWN)
 
 
 class ReportError(Exception):
@@ -145,4 +155,52 @@ def title(report: m.PeriodicReport, unit_name: str) -> str:
         unit=unit_name,
         period=str(PERIOD_LABELS[report.period]),
         when=when,
+    )
+
+
+def due_drafts(session: Session, today: dt.date) -> list[tuple[int, str, dt.date, dt.date]]:
+    """(unit id, period, start, end) of every active city or town center's last closed month
+    and quarter that has no report yet, in tree order."""
+    due = []
+    for period in PERIOD_LABELS:
+        _kind, start, end = indicators.parse_period(period, None, today)
+        made = sa.select(m.PeriodicReport.unit_id).where(
+            m.PeriodicReport.period == period, m.PeriodicReport.period_start == start
+        )
+        for unit_id in session.execute(
+            sa.select(m.OrgUnit.id)
+            .where(
+                m.OrgUnit.active.is_(True),
+                m.OrgUnit.tier.in_(DRAFT_TIERS),
+                m.OrgUnit.id.not_in(made),
+            )
+            .order_by(m.OrgUnit.path)
+        ).scalars():
+            due.append((unit_id, period, start, end))
+    return due
+
+
+def draft_due(session: Session, unit_id: int, period: str, start: dt.date, end: dt.date):
+    """The draft of one due report, made by the system (no author); None when the unit has one
+    already (made meanwhile by a manager or another run: nothing is changed)."""
+    unit = session.get(m.OrgUnit, unit_id)
+    if unit is None or not unit.active:
+        return None
+    try:
+        with session.begin_nested():
+            return create_draft(session, unit, period, start, end, None)
+    except ReportError:
+        return None
+    except sa.exc.IntegrityError:  # the same report made at the same moment
+        return None
+
+
+def audit_export(session: Session, report: m.PeriodicReport, fmt: str = "docx") -> None:
+    """An export of the report in the audit trail (the read the session hook cannot see)."""
+    write_entry(
+        session,
+        action="export",
+        table_name="periodic_report",
+        row_id=str(report.id),
+        after={"format": fmt, "state": report.state.value, "figures_at": str(report.figures_at)},
     )

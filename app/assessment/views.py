@@ -285,6 +285,9 @@ class ReportView(BaseView):
     def download(self, report_id):
         report, unit = self._load(report_id)
         name = f"{reports.title(report, unit.name)}.docx"
-        response = send_file(io.BytesIO(docx.render(report, unit.name)), mimetype=docx.DOCX_MIME)
+        document = docx.render(report, unit.name)
+        reports.audit_export(db.session, report)
+        db.session.commit()
+        response = send_file(io.BytesIO(document), mimetype=docx.DOCX_MIME)
         response.headers["Content-Disposition"] = _attachment(name)
         return response

@@ -15,6 +15,8 @@ BEAT_SCHEDULE = {
         "schedule": 6 * 3600.0,
     },
     "ledger-summaries": {"task": "ledger.summaries_due", "schedule": 6 * 3600.0},
+    # The written reports' drafts of the month and quarter just ended (idempotent).
+    "reports-drafts": {"task": "reports.draft_due", "schedule": 6 * 3600.0},
     "reminders-sweep": {"task": "reminders.sweep", "schedule": 300.0},
     "imports-purge": {"task": "imports.purge_old_files", "schedule": 6 * 3600.0},
     "jobs-maintain": {"task": "jobs.maintain", "schedule": 60.0},
@@ -55,6 +57,7 @@ def make_celery(app: Flask) -> Celery:
         include=[
             "app.tasks.calendar",
             "app.tasks.ledger",
+            "app.tasks.reports",
             "app.tasks.reminders",
             "app.tasks.imports",
             "app.tasks.jobs",
