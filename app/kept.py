@@ -45,6 +45,7 @@ KEPT_MODELS = frozenset(
         m.ProjectLiaison,
         m.ProjectLogEntry,
         m.ProjectIssue,
+        m.CaseArchive,
     }
 )
 

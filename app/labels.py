@@ -179,6 +179,13 @@ COLUMN_LABELS = {
     "callback_result": _l("Call-back note"),
     "satisfied": _l("Satisfied at call-back"),
     "archived_at": _l("Archived at"),
+    # the case files (案卷, app/archive)
+    "checksum": _l("Checksum (SHA-256)"),
+    "pages": _l("Pages"),
+    "retention_years": _l("Retention (years)"),
+    "retain_until": _l("Keep until"),
+    "disposal_due_at": _l("Due for disposal review since"),
+    "archived_by": _l("Archived by"),
 }
 
 

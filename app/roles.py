@@ -22,7 +22,7 @@ CASE_WORK_VIEWS = (
     r"(CaseView|MyCaseView|CaseEventView|MaterialNoticeView|ExtensionView|HandoverView"
     r"|TerminationView|JointReviewView|EvaluationView|RectificationView|ReturnVisitView"
     r"|AttachmentView|WalkInHelpView|ApplicantView|PrintView|GuideView|WalkInDeskView"
-    r"|LedgerView|DashboardView|SummaryView|AppointmentDeskView|ComplaintView)$"
+    r"|LedgerView|DashboardView|SummaryView|AppointmentDeskView|ComplaintView|ArchiveView)$"
 )
 REFERENCE_VIEWS = (
     r"(ServiceItemView|RequiredMaterialView|ProblemCategoryView|OrgUnitView|DepartmentView"
@@ -33,7 +33,7 @@ WORK_MENUS = (
     r"|Handovers|Terminations|JointReviews|Evaluations|Rectifications|ReturnVisits|Attachments"
     r"|WalkInHelp|ApplicantMenu|Applicants|Catalogue|ServiceItems|RequiredMaterials"
     r"|ProblemCategories|Organisation|OrgUnits|Departments|Specialists|Holidays"
-    r"|Ledger|WorkLedger|WalkInLedger|Dashboard|Summaries|Complaints)$"
+    r"|Ledger|WorkLedger|WalkInLedger|Dashboard|Summaries|Complaints|CaseFiles)$"
 )
 OWN_ACCOUNT = [
     [r"(ResetMyPasswordView|UserInfoEditView)$", r"can_this_form_(get|post)$"],
@@ -42,7 +42,9 @@ OWN_ACCOUNT = [
     [r"NotificationCenterView$", r"can_(list|mark_read)$"],
 ]
 # REST API (app/api): reads for every role, writes as on the screens.
-CASE_WORK_APIS = r"(CaseApi|ApplicantApi|WalkInHelpApi|EvaluationApi|AppointmentApi|ComplaintApi)$"
+CASE_WORK_APIS = (
+    r"(CaseApi|ApplicantApi|WalkInHelpApi|EvaluationApi|AppointmentApi|ComplaintApi|ArchiveApi)$"
+)
 READ_APIS = [
     [
         r"(OrgUnitApi|DepartmentApi|SpecialistApi|ServiceItemApi|NotificationApi|OpenApi)$",

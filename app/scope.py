@@ -159,6 +159,7 @@ SCOPE_RULES = {
     ),
     m.BackgroundJob: lambda s: _job_rule(s),
     m.PeriodicReport: lambda s: s.units_clause(m.PeriodicReport.unit_id),
+    m.CaseArchive: _via_case(m.CaseArchive),
 }
 
 

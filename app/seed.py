@@ -20,6 +20,7 @@ from app import demo_data as dd
 from app import models as m
 from app import settings
 from app.appointments.demo import seed_appointments
+from app.archive import demo as archive_demo
 from app.assessment import demo as assessment_demo
 from app.complaints import demo as complaint_demo
 from app.demo import load_catalogue
@@ -408,4 +409,5 @@ def seed_demo(session: Session) -> dict[str, int]:
         "complaints_added": complaint_demo.seed(session),  # the “办不成事” window, a chase-up
         "reports_added": reports_added,
         "appointments_added": seed_appointments(session),
+        "case_files_added": archive_demo.seed(session),  # the earliest closed cases archived
     }

@@ -41,6 +41,8 @@ from app.api.resources import RESOURCES
 from app.appointments import public as appointments_public
 from app.appointments.public import PublicBookingView
 from app.appointments.views import AppointmentDeskView
+from app.archive.api import ArchiveApi
+from app.archive.views import ArchiveView
 from app.assessment.api import AssessmentApi, ReportApi
 from app.assessment.views import (
     AssessmentTargetView,
@@ -953,6 +955,8 @@ SCREENS = [
         "CaseWork",
     ),
     Page(PublicComplaintView),
+    # the case files (案卷): the register, found by case or case file number, with downloads
+    Menu(ArchiveView, "CaseFiles", _l("Case files"), "fa-archive", "CaseWork"),
     Menu(
         ServiceItemView,
         "ServiceItems",
@@ -1075,6 +1079,7 @@ SCREENS = [
     Api(CaseApi),
     Api(AppointmentApi),
     Api(ComplaintApi),
+    Api(ArchiveApi),
     Api(JobApi),
     Api(ReportApi),
     Api(AssessmentApi),

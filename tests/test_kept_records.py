@@ -85,6 +85,16 @@ def kept_rows(tree) -> dict:
         m.ProjectLiaison(case=case, department=factories.department(), person="黄", phone=""),
         m.ProjectLogEntry(case=case, on=dt.date(2026, 1, 1), text="日志"),
         m.ProjectIssue(case=case, title="问题", due_on=dt.date(2099, 1, 1)),
+        m.CaseArchive(
+            case=ended,
+            number="AJ2099-00001",
+            file_name="archives/kept-test.pdf",
+            checksum="0" * 64,
+            size=1,
+            pages=1,
+            retention_years=30,
+            retain_until=dt.date(2129, 1, 1),
+        ),
     ]
     db.session.add_all(rows)
     db.session.commit()
@@ -371,6 +381,7 @@ STEP_OWNED = {
     m.ProjectLiaison,
     m.ProjectLogEntry,
     m.ProjectIssue,
+    m.CaseArchive,
 }
 assert STEP_OWNED == STEP_OWNED_MODELS
 

@@ -20,6 +20,7 @@ from app.audit import write_entry
 from app.cases import access
 from app.cases.schemas import readable
 from app.cases.steps import FIELD_ALIASES, STEPS, StepContext, is_offered
+from app.domain import lifecycle
 from app.domain.errors import (
     DomainError,
     IllegalTransition,
@@ -117,6 +118,9 @@ def refusal(case: m.Case, name: str, actor=None) -> DomainError | None:
     if step.roles is not None and actor is not None and not (step.roles & _roles(actor)):
         return RoleRefused()
     if not is_offered(case, step):
+        archived = lifecycle.archived_refusal(case, name)  # read-only: say so, with its number
+        if archived is not None:
+            return archived
         return IllegalTransition(
             _l("“%(step)s” is not allowed while the case is “%(status)s”."),
             step=str(step.label),

@@ -18,6 +18,7 @@ from marshmallow import fields as mfields
 
 from app import models as m
 from app import pickers
+from app.archive import views as archive_pages
 from app.cases import access, bulk, forms, service
 from app.cases.access import may_edit, scoped_specialists, scoped_units
 from app.cases.steps import FIELD_ALIASES, STEPS, offered
@@ -240,6 +241,7 @@ class CaseView(ScopedModelView):
             records=_records(case),
             home_visits=visit_pages.section(case),
             project=project_pages.section(case),
+            casefile=archive_pages.section(case),
             can_edit=may_edit(case),
             attachment_kinds=list(AttachmentKind),
         )

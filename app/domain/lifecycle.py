@@ -97,14 +97,22 @@ def _archived(case: m.Case):
     return getattr(case, "archive", None)
 
 
-def refuse_if_archived(case: m.Case, step: str) -> None:
-    """Refuse ``step`` on an archived case (read-only) unless it comes after the archiving."""
+def archived_refusal(case: m.Case, step: str) -> IllegalTransition | None:
+    """Why ``step`` is refused on an archived case (read-only), or None."""
     record = _archived(case)
-    if record is not None and step not in AFTER_ARCHIVE:
-        raise IllegalTransition(
-            _l("This case is archived (case file %(number)s) and can no longer be changed."),
-            number=record.number,
-        )
+    if record is None or step in AFTER_ARCHIVE:
+        return None
+    return IllegalTransition(
+        _l("This case is archived (case file %(number)s) and can no longer be changed."),
+        number=record.number,
+    )
+
+
+def refuse_if_archived(case: m.Case, step: str) -> None:
+    """Refuse ``step`` on an archived case unless it comes after the archiving."""
+    refused = archived_refusal(case, step)
+    if refused is not None:
+        raise refused
 
 
 def _refuse(message, **params) -> IllegalTransition:

@@ -22,6 +22,8 @@ BEAT_SCHEDULE = {
     "jobs-maintain": {"task": "jobs.maintain", "schedule": 60.0},
     # Statistics rollups against a full recount, repaired and logged when they differ.
     "stats-rollup-check": {"task": "ledger.check_rollups", "schedule": crontab(hour=2, minute=30)},
+    # Case files: disposal review flags, and closed cases archived after the set days.
+    "archive-sweep": {"task": "archive.sweep", "schedule": crontab(hour=3, minute=10)},
 }
 
 
@@ -61,6 +63,7 @@ def make_celery(app: Flask) -> Celery:
             "app.tasks.reminders",
             "app.tasks.imports",
             "app.tasks.jobs",
+            "app.archive.tasks",
         ],
     )
     celery.set_default()
