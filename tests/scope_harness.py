@@ -36,7 +36,8 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.security.sqla import models as sec
 
 from app import models as m
-from app.domain import chaseups, clock, complaints, lifecycle, projects
+from app.archive import bundle as archive_bundle
+from app.domain import archiving, chaseups, clock, complaints, lifecycle, projects
 from app.enums import (
     ApplicantKind,
     AppointmentChannel,
@@ -85,6 +86,7 @@ ID_PARAMS = {
     "attachment_id",
     "complaint_id",
     "visit_id",
+    "archive_id",
 }
 # An id that names a row under its parent's id in the same URL: param → the parent's param.
 # Probes fill both from the same side (the attachment of side A under side A's case).
@@ -97,6 +99,7 @@ PARAM_MODELS = {
     "report_id": m.SummaryReport,
     "complaint_id": m.Complaint,
     "visit_id": m.HomeVisit,
+    "archive_id": m.CaseArchive,
 }
 # Where the generic model row is not the one the route needs: (endpoint or view, param) → key
 # of ``World.rows``.
@@ -373,6 +376,8 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
     s.flush()
     projects.set_contact(s, project, actor, contact_name=marker[:20], contact_phone="13900139000")
     s.add(home_visit)
+    s.flush()
+    case_file = archiving.archive(s, ended, actor, bundle=archive_bundle.maker(s, ended))
     s.commit()
     rectification = s.execute(
         sa.select(m.Rectification).where(m.Rectification.evaluation_id == evaluation.id)
@@ -408,6 +413,7 @@ def _side(side, unit, spec, applicant_name, id_number, marker, upload: Path) -> 
             m.Complaint: complaint.id,
             m.ChaseUp: chase.id,
             m.HomeVisit: home_visit.id,
+            m.CaseArchive: case_file.id,
         },
         "file": stored,
         "terminated": ended.id,

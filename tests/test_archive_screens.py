@@ -245,3 +245,37 @@ def test_the_nightly_job_archives_closed_cases_once(app, tree):
     assert [a.after.get("step") for a in audit][-1] == "archive"
     far = dt.datetime.combine(record.retain_until, dt.time(12), tzinfo=clock.TZ)
     assert tasks.sweep(db.session, far + dt.timedelta(days=1))["flagged"] == 1
+
+
+def test_an_admin_sets_the_retention_on_the_settings_screen(app, tree, login):
+    w = World(tree)
+    factories.staff("admin_cf", "Admin", None)
+    client = login(app.test_client(), "admin_cf")
+    page = client.get("/settingview/list/")
+    assert "archive.retention_years" in page.text or "案卷保管期限" in page.text
+    for bad in ("0", "101", "thirty"):
+        answer = client.post("/settingview/set/archive.retention_years", data={"value": bad})
+        assert answer.status_code == 422, bad
+    saved = client.post("/settingview/set/archive.retention_years", data={"value": "10"})
+    assert saved.status_code == 302
+    _case, record = w.archived()
+    assert record.retention_years == 10
+
+
+def test_the_generic_edit_of_an_archived_case_is_refused(api_app, tree, login):
+    w = World(tree)
+    case, record = w.archived()
+    api = api_login(api_app, "spec_a1", language="zh")
+    answer = api.put(f"/api/v1/case/{case.id}", json={"needs": "改一改"})
+    assert answer.status_code == 409 and record.number in answer.json["message"]
+    db.session.rollback()  # the request's end (the test shares one session between requests)
+    assert db.session.get(m.Case, case.id).needs != "改一改"
+    client = login(api_app.test_client(), "spec_a1")
+    page = client.post(
+        f"/caseview/edit/{case.id}",
+        data={"needs": "改一改", "hotline_ticket": ""},
+        follow_redirects=True,
+    )
+    assert record.number in page.text  # the refusal, flashed
+    db.session.rollback()
+    assert db.session.get(m.Case, case.id).needs != "改一改"

@@ -123,6 +123,7 @@ class CaseApi(ScopedModelRestApi):
     def pre_update(self, item):
         if not may_edit(item):
             raise NotHandlingSide()
+        lifecycle.refuse_if_archived(item, "edit")  # an archived case is read-only
         item.hotline_ticket = clean_ticket(item.hotline_ticket)
 
     def pre_delete(self, item):
