@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash
 
 from app import models as m
 from app.domain.status import CaseStatus
 from app.extensions import db
 from app.scope import Scope
+from app.seed import DEMO_PASSWORD
 from tests import factories
 from tests.test_assessment import ledger_counts
 
@@ -156,7 +158,7 @@ def counts():
     }
 
 
-def test_seed_demo_loads_taishan_and_is_idempotent(app):
+def test_seed_demo_loads_taishan_and_is_idempotent(app, login):
     first = run(app, "seed-demo")
     assert first.exit_code == 0, first.output
     after_first = counts()
@@ -196,9 +198,23 @@ def test_seed_demo_loads_taishan_and_is_idempotent(app):
     ledger = ledger_counts(scope, report.period_start, report.period_end)
     assert {k: report.figures["totals"][k] for k in ledger} == ledger
     assert ledger["cases"] > 0 and report.practice_text
+    # Users change their passwords (as FAB's reset-my-password form does); a second seed (a
+    # second ``make run``) keeps them.
+    sm = app.appbuilder.sm
+    changed = {"admin": "Admin-Changed@2027", "village03_specialist": "Mine-Changed@2027"}
+    for username, password in changed.items():
+        sm.reset_password(sm.find_user(username=username).id, password)
+    db.session.commit()
     second = run(app, "seed-demo")
     assert second.exit_code == 0, second.output
     db.session.expire_all()
     assert counts() == after_first
+    for username, password in changed.items():
+        user = sm.find_user(username=username)
+        assert check_password_hash(user.password, password), username
+        assert not check_password_hash(user.password, DEMO_PASSWORD), username
+        login(app.test_client(), username, password)
+    untouched = sm.find_user(username="town03_specialist")
+    assert check_password_hash(untouched.password, DEMO_PASSWORD)
     names = set(db.session.execute(sa.select(m.OrgUnit.name)).scalars())
     assert {"台城街道便民服务中心", "川岛镇便民服务中心", "台山市政务服务中心"} <= names

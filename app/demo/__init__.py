@@ -19,6 +19,7 @@ import io
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
@@ -84,8 +85,10 @@ def import_kind(session: Session, key: str) -> Parsed:
     parsed = read_workbook(io.BytesIO(data), kind)
     parsed.actor_rank = ROLE_RANK["Admin"]
     # The Admin's "update existing accounts" choice: a demo account keeps (or gets back) the
-    # password and role the file gives it, as the README's log-ins promise.
+    # role the file gives it, as the README's log-ins promise; its password is the file's when
+    # the account is made, and stays whatever its user changed it to on every later seed.
     parsed.update_accounts = True
+    _keep_existing_passwords(session, parsed)
     scope = Scope(everything=True)
     validate(session, parsed, scope)
     problems = _problems(parsed)
@@ -93,6 +96,22 @@ def import_kind(session: Session, key: str) -> Parsed:
         raise DemoDataRefused(f"demo {key}: " + "; ".join(problems[:20]))
     apply(Context(session, scope, f"demo {key}", update_accounts=True), parsed)
     return parsed
+
+
+def _keep_existing_passwords(session: Session, parsed: Parsed) -> None:
+    """Staff rows of accounts that exist already give no password (an import leaves the
+    password of a row without one alone): a second ``make run`` keeps the passwords users set."""
+    rows = parsed.rows.get("staff", [])
+    names = [cells.as_text(row.raw.get("username")) for row in rows]
+    user_model = current_app.appbuilder.sm.user_model
+    existing = set(
+        session.execute(
+            sa.select(user_model.username).where(user_model.username.in_(names))
+        ).scalars()
+    )
+    for row, name in zip(rows, names, strict=True):
+        if name in existing:
+            row.raw["password"] = None
 
 
 def load_catalogue(session: Session) -> dict[str, int]:
