@@ -249,6 +249,9 @@ def test_dashboard_summary_and_report_state_the_same_appointments(world, app, lo
             p.text for p in Document(io.BytesIO(docx.render(report, "大江"))).paragraphs
         )
     assert "本期预约6个：转为办件2个，登记为窗口帮办1个，未到场1个，取消1个。" in text
+    shown = client.get(f"/reports/{report.id}").text
+    for key, value in (("booked", 6), ("case", 2), ("walk_in", 1), ("no_show", 1)):
+        assert f'data-figure="appointments-{key}">{value}<' in shown, key
 
 
 def test_the_api_answers_the_same_figures_in_scope(world, api_app):
