@@ -29,8 +29,8 @@ BUDGETS = {
     "case_list": 12,
     "search_number": 8,
     "ledger": 11,
-    "dashboard": 21,
-    "case_page": 28,
+    "dashboard": 24,
+    "case_page": 14,
 }
 
 
@@ -198,3 +198,41 @@ def test_every_write_to_the_permission_tables_changes_the_stamp(any_app):
         db.session.delete(db.session.get(Role, role.id))
         db.session.commit()
         ROLE_PERMISSIONS.clear()
+
+
+def test_the_bell_shows_notifications_in_scope_with_one_statement(app, tree, world, login):
+    """The navbar's bell: the number and the latest of one's unread notifications whose case
+    is in scope (or that have none), in one statement; another town's case stays hidden."""
+    from app.enums import NotificationChannel, NotificationStatus
+
+    other = factories.staff("spec_town_b", "Specialist", tree.village_b1)
+    outside = factories.case(tree.village_b1, other)
+    user = db.session.execute(
+        sa.select(m.User).where(m.User.username == world["users"]["town"])
+    ).scalar_one()
+    for n, case in enumerate([world["case"], outside, None, world["case"]]):
+        db.session.add(
+            m.Notification(
+                dedup_key=f"bell-{n}",
+                channel=NotificationChannel.APP,
+                kind="overdue",
+                recipient_id=user.id,
+                case_id=case.id if case is not None else None,
+                subject=f"提醒{n}号",
+                status=NotificationStatus.SENT,
+            )
+        )
+    db.session.commit()
+    client = login(app.test_client(), world["users"]["town"])
+    _statements(app, client, "/caseview/list/")
+    n, seen, status = _statements(app, client, "/caseview/list/")
+    assert status == 200
+    assert len([s for s in seen if "FROM notification" in s]) == 1
+    with app.app_context():
+        html = client.get("/caseview/list/").get_data(as_text=True)
+        assert client.get("/notifications/count").json == {"unread": 3}
+    assert 'id="notification-unread"' in html
+    bell = html[html.index('id="notification-bell"') :]
+    assert ">3</span>" in bell[: bell.index("</a>")]
+    assert "提醒0号" in bell and "提醒2号" in bell and "提醒3号" in bell
+    assert "提醒1号" not in html

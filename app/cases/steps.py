@@ -11,7 +11,9 @@ app/cases/service.py runs any of them the same way for every surface.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -116,6 +118,52 @@ def _specialists(case: m.Case):
     return [
         (s.id, f"{s.name}（{s.unit.name}）") for s in access.scoped_specialists(case.handling_unit)
     ]
+
+
+# The case page's records (app/cases/views.py ``_records``), while it asks which steps are
+# offered: the steps' conditions read them instead of querying the same rows again.
+_PAGE_ROWS: ContextVar[tuple[int, dict] | None] = ContextVar("case_page_rows", default=None)
+
+
+@contextmanager
+def rows_read(case: m.Case, records: dict) -> Iterator[None]:
+    """Within the block, the conditions of ``case``'s steps use ``records`` (rows by kind)."""
+    token = _PAGE_ROWS.set((case.id, records))
+    try:
+        yield
+    finally:
+        _PAGE_ROWS.reset(token)
+
+
+def _read(case: m.Case, name: str) -> list | None:
+    known = _PAGE_ROWS.get()
+    if known is None or known[0] != case.id:
+        return None
+    return known[1].get(name)
+
+
+def _has_open_problems(case: m.Case) -> bool:
+    return bool(lifecycle.open_problems(db.session, case, events=_read(case, "events")))
+
+
+def _has_live_attachments(case: m.Case) -> bool:
+    known = _read(case, "attachments")
+    if known is None:
+        return bool(_live_attachments(case))
+    return any(a.voided_at is None for a in known)
+
+
+def _evaluation_open(case: m.Case) -> bool:
+    known = _read(case, "evaluation")
+    given = None if known is None else {e.stage for e in known}
+    return bool(lifecycle.evaluation_stages_open(db.session, case, given=given))
+
+
+def _chase_up_waiting(case: m.Case) -> bool:
+    known = _read(case, "chase_ups")
+    if known is None:
+        return bool(chaseups.open_chase_ups(db.session, case))
+    return any(c.responded_at is None for c in known)
 
 
 def _live_attachments(case: m.Case):
@@ -540,7 +588,7 @@ STEPS: dict[str, Step] = _steps(
         sch.ResolveProblemSchema,
         _resolve_problem,
         {"problem": _open_problems},
-        offered_if=lambda case: bool(lifecycle.open_problems(db.session, case)),
+        offered_if=_has_open_problems,
     ),
     Step(
         "transfer",
@@ -584,14 +632,14 @@ STEPS: dict[str, Step] = _steps(
         sch.VoidAttachmentSchema,
         _void_attachment,
         {"attachment": _live_attachments},
-        offered_if=lambda case: bool(_live_attachments(case)),
+        offered_if=_has_live_attachments,
     ),
     Step(
         "evaluate",
         forms.EvaluateForm,
         sch.EvaluateSchema,
         _evaluate,
-        offered_if=lambda case: bool(lifecycle.evaluation_stages_open(db.session, case)),
+        offered_if=_evaluation_open,
     ),
     Step("return_visit", forms.ReturnVisitForm, sch.ReturnVisitSchema, _return_visit),
     Step(
@@ -607,7 +655,7 @@ STEPS: dict[str, Step] = _steps(
         sch.ChaseUpReplySchema,
         _chase_up_reply,
         {"chase_up": _open_chase_ups},
-        offered_if=lambda case: bool(chaseups.open_chase_ups(db.session, case)),
+        offered_if=_chase_up_waiting,
     ),
     Step(
         "plan_home_visit",

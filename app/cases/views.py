@@ -21,7 +21,7 @@ from app import pickers
 from app.archive import views as archive_pages
 from app.cases import access, bulk, forms, service
 from app.cases.access import may_edit, scoped_specialists, scoped_units
-from app.cases.steps import FIELD_ALIASES, STEPS, offered
+from app.cases.steps import FIELD_ALIASES, STEPS, offered, rows_read
 from app.domain import clock, lifecycle
 from app.domain.calendar import load_calendar
 from app.domain.errors import DomainError, ValidationFailed
@@ -224,21 +224,24 @@ class CaseView(ScopedModelView):
         # The view's own narrowing on top of the scope (My cases: one's own cases only).
         if self.base_filters and self.datamodel.get(case.id, self._base_filters) is None:
             abort(404)
+        records = _records(case)
+        with rows_read(case, records):  # the steps' conditions read these rows
+            steps = [
+                name
+                for name in offered(case, {r.name for r in g.user.roles})
+                if may_edit(case) or not STEPS[name].handling_side_only
+            ]
         return self.render_template(
             self.show_template,
             pk=case.id,
             title=self.show_title,
             related_views=[],
             case=case,
-            steps=[
-                name
-                for name in offered(case, {r.name for r in g.user.roles})
-                if may_edit(case) or not STEPS[name].handling_side_only
-            ],
+            steps=steps,
             step_labels=lifecycle.STEP_LABELS,
             missing=lifecycle.missing_materials(case),
             overdue=_overdue_state(case),
-            records=_records(case),
+            records=records,
             home_visits=visit_pages.section(case),
             project=project_pages.section(case),
             casefile=archive_pages.section(case),
@@ -382,27 +385,44 @@ def _overdue_state(case: m.Case) -> str:
     return ""
 
 
-def _records(case: m.Case) -> dict:
-    def rows(model, order):
-        return list(
-            db.session.execute(
-                sa.select(model).where(model.case_id == case.id).order_by(order)
-            ).scalars()
-        )
+# What the case page lists, by kind: model, order, the many-to-one relations it shows (read in
+# the same statement).
+RECORDS = {
+    "notices": (m.MaterialNotice, m.MaterialNotice.issued_at, ()),
+    "extensions": (m.Extension, m.Extension.at, ()),
+    "reviews": (m.JointReview, m.JointReview.scheduled_at, ("lead_unit",)),
+    "handover": (m.Handover, m.Handover.at, ()),
+    "termination": (m.Termination, m.Termination.at, ()),
+    "suspensions": (m.Suspension, m.Suspension.suspended_at, ()),
+    "evaluation": (m.Evaluation, m.Evaluation.at, ()),
+    "visits": (m.ReturnVisit, m.ReturnVisit.planned_on, ()),
+    "events": (m.CaseEvent, m.CaseEvent.at, ("actor", "problem_category")),
+    "attachments": (m.Attachment, m.Attachment.uploaded_at, ()),
+    "chase_ups": (m.ChaseUp, m.ChaseUp.requested_at, ("requested_by",)),
+}
 
-    return {
-        "notices": rows(m.MaterialNotice, m.MaterialNotice.issued_at),
-        "extensions": rows(m.Extension, m.Extension.at),
-        "reviews": rows(m.JointReview, m.JointReview.scheduled_at),
-        "handover": rows(m.Handover, m.Handover.at),
-        "termination": rows(m.Termination, m.Termination.at),
-        "suspensions": rows(m.Suspension, m.Suspension.suspended_at),
-        "evaluation": rows(m.Evaluation, m.Evaluation.at),
-        "visits": rows(m.ReturnVisit, m.ReturnVisit.planned_on),
-        "events": rows(m.CaseEvent, m.CaseEvent.at),
-        "attachments": rows(m.Attachment, m.Attachment.uploaded_at),
-        "chase_ups": rows(m.ChaseUp, m.ChaseUp.requested_at),
-    }
+
+def _records(case: m.Case) -> dict:
+    """The case's records by kind: one statement asks which kinds the case has (most have a
+    few of the eleven), then one statement per kind it has."""
+    present = db.session.execute(
+        sa.select(
+            *(
+                sa.exists().where(model.case_id == case.id).label(name)
+                for name, (model, _order, _eager) in RECORDS.items()
+            )
+        )
+    ).one()
+    records = {}
+    for name, (model, order, eager) in RECORDS.items():
+        if not getattr(present, name):
+            records[name] = []
+            continue
+        query = sa.select(model).where(model.case_id == case.id).order_by(order)
+        if eager:
+            query = query.options(*(sa.orm.joinedload(getattr(model, rel)) for rel in eager))
+        records[name] = list(db.session.execute(query).scalars())
+    return records
 
 
 def _prepare_apply(form: forms.ApplyForm) -> None:

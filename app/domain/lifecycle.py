@@ -604,8 +604,17 @@ def record(session: Session, case: m.Case, actor, step: str, *, note: str, **fie
     return _event(session, case, kind, actor, note=note.strip(), **fields)
 
 
-def open_problems(session: Session, case: m.Case) -> list[m.CaseEvent]:
-    """The problems recorded on the case that no later entry marks solved, oldest first."""
+def open_problems(session: Session, case: m.Case, events=None) -> list[m.CaseEvent]:
+    """The problems recorded on the case that no later entry marks solved, oldest first.
+    ``events``: every event of the case when already read (the case page), else queried."""
+    if events is not None:
+        solved = {
+            (event.data or {}).get("problem_event_id")
+            for event in events
+            if event.kind == EventKind.PROBLEM_SOLVED
+        }
+        problems = [e for e in events if e.kind == EventKind.PROBLEM and e.id not in solved]
+        return sorted(problems, key=lambda e: (e.at, e.id))
     solved = {
         (event.data or {}).get("problem_event_id")
         for event in session.execute(
@@ -855,14 +864,16 @@ def terminate(
     return termination
 
 
-def evaluation_stages_open(session: Session, case: m.Case) -> list:
+def evaluation_stages_open(session: Session, case: m.Case, given=None) -> list:
     """The stages (一次一评) still open for an evaluation of ``case``: acceptance once the
-    entrustment is confirmed, completion once the case has ended; each once."""
-    given = set(
-        session.execute(sa.select(m.Evaluation.stage).where(m.Evaluation.case_id == case.id))
-        .scalars()
-        .all()
-    )
+    entrustment is confirmed, completion once the case has ended; each once. ``given``: the
+    stages already evaluated when already read (the case page), else queried."""
+    if given is None:
+        given = set(
+            session.execute(sa.select(m.Evaluation.stage).where(m.Evaluation.case_id == case.id))
+            .scalars()
+            .all()
+        )
     stages = []
     if case.accepted_at is not None and case.status != S.VOIDED:
         stages.append(EvaluationStage.ACCEPTANCE)

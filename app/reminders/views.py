@@ -57,10 +57,15 @@ def _mine():
     )
     if scope.everything:
         return clause
-    return sa.and_(
-        clause,
-        sa.or_(m.Notification.case_id.is_(None), m.Notification.case_id.in_(scope.cases())),
+    # Per notification, one probe of its case by primary key (EXISTS): ``case_id IN (cases in
+    # scope)`` hashed every case of the scope first, a city's whole table (issue 22: 55 ms at
+    # 20,000 cases for 30 notifications, growing with the table; 0.2 ms this way).
+    visible = (
+        sa.select(m.Case.id)
+        .where(m.Case.id == m.Notification.case_id, scope.clause_for(m.Case))
+        .exists()
     )
+    return sa.and_(clause, sa.or_(m.Notification.case_id.is_(None), visible))
 
 
 def _local_time(moment) -> str:
@@ -76,36 +81,21 @@ def unread_count() -> int:
 def notification_bell() -> dict | None:
     """What the navbar's bell shows, or None when the user may not see notifications.
 
-    The latest unread ones are read without the case scope and then filtered by one scoped
-    lookup of their cases, so the bell adds no second paged case query to list pages.
+    One statement: the five latest unread notifications in scope, each row with the number
+    of all of them (a window count, taken before the limit).
     """
     if _user_id() is None:
         return None
 
     if not current_app.appbuilder.sm.has_access("can_list", "NotificationCenterView"):
         return None
-    unread = unread_count()
-    latest: list[m.Notification] = []
-    if unread:
-        candidates = db.session.execute(
-            sa.select(m.Notification)
-            .where(
-                m.Notification.recipient_id == _user_id(),
-                m.Notification.channel == NotificationChannel.APP,
-                m.Notification.read_at.is_(None),
-            )
-            .order_by(m.Notification.created_at.desc(), m.Notification.id.desc())
-            .limit(20)
-        ).scalars()
-        candidates = list(candidates)
-        case_ids = {n.case_id for n in candidates if n.case_id is not None}
-        visible = set()
-        if case_ids:
-            visible = set(
-                db.session.execute(current_scope().cases().where(m.Case.id.in_(case_ids))).scalars()
-            )
-        latest = [n for n in candidates if n.case_id is None or n.case_id in visible][:5]
-    return {"unread": unread, "latest": latest}
+    rows = db.session.execute(
+        sa.select(m.Notification, sa.func.count().over())
+        .where(_mine(), m.Notification.read_at.is_(None))
+        .order_by(m.Notification.created_at.desc(), m.Notification.id.desc())
+        .limit(5)
+    ).all()
+    return {"unread": rows[0][1] if rows else 0, "latest": [row[0] for row in rows]}
 
 
 class NotificationCenterView(BaseView):
