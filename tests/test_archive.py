@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -258,3 +259,95 @@ def test_retention_setting_and_disposal_review_flag(app, tree):
 def test_retain_until_on_29_february():
     assert archiving.retain_until(dt.date(2028, 2, 29), 30) == dt.date(2058, 2, 28)
     assert archiving.retain_until(dt.date(2026, 12, 5), 30) == dt.date(2056, 12, 5)
+
+
+def _page_text(html: str) -> str:
+    import html as htmllib
+    import re
+
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html, flags=re.S)
+    return re.sub(r"\s+", "", htmllib.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def test_the_archived_forms_say_what_the_print_pages_say(app, tree, login):
+    """The case file's forms and the print pages read the same record with the same words: every
+    title, label and value of an archived form is on its print page (masked identity fields and
+    tick boxes aside), so the two cannot drift apart unnoticed."""
+    from app.archive import documents
+    from app.domain import visits
+    from app.enums import CaseChannel, SuspensionReason
+
+    w = World(tree)
+    elderly = factories.applicant(tree.village_a1, birth=dt.date(1948, 3, 1))
+    case = w.case(kind=ServiceKind.PROXY, app_=elderly, channel=CaseChannel.HOME_VISIT)
+    materials = case.item.materials
+    visit = visits.plan(
+        db.session,
+        case,
+        w.actor,
+        planned_at=clock.now() - dt.timedelta(hours=3),
+        address="大江镇公益村1号",
+        staff=[w.spec],
+    )
+    visits.record(
+        db.session,
+        case,
+        w.actor,
+        visit=visit,
+        done_at=clock.now() - dt.timedelta(hours=1),
+        outcome="已上门签署委托书",
+    )
+    lifecycle.confirm(
+        db.session,
+        case,
+        w.actor,
+        process_explained=True,
+        applicant_signed=True,
+        received_material_ids=[materials[0].id],
+    )
+    notice = lifecycle.notify_missing(
+        db.session, case, w.actor, deadline=clock.today() + dt.timedelta(days=5)
+    )
+    lifecycle.supplement(db.session, case, w.actor, material_ids=[m_.id for m_ in materials[1:]])
+    lifecycle.submit(db.session, case, w.actor)
+    extension = lifecycle.extend(
+        db.session, case, w.actor, extra_days=2, reason="需现场核查", explained_to_applicant=True
+    )
+    suspension = lifecycle.suspend(
+        db.session, case, w.actor, reason_type=SuspensionReason.OTHER, reason="等待公证"
+    )
+    lifecycle.resume(db.session, case, w.actor, renewal_signed=True, signed_by="陈大文")
+    w.complete(case)
+    db.session.commit()
+    pages = {
+        "application": f"/print/case/{case.id}/application",
+        "entrustment": f"/print/case/{case.id}/application",
+        "home_visit": f"/print/home_visit/{visit.id}",
+        "notice": f"/print/notice/{notice.id}",
+        "extension": f"/print/extension/{extension.id}",
+        "suspension": f"/print/suspension/{suspension.id}",
+        "renewal": f"/print/renewal/{suspension.id}",
+        "handover": f"/print/handover/{case.id}",
+    }
+    client = login(app.test_client(), "spec_a1")
+    forms = documents.case_documents(case)
+    assert [d.kind for d in forms] == list(pages)
+    masked = {"居民身份证号码", "手机号码", "移动电话"}
+    for document in forms:
+        answer = client.get(pages[document.kind])
+        assert answer.status_code == 200, document.kind
+        text = _page_text(answer.text)
+        assert re.sub(r"\s+", "", document.title) in text, document.kind
+        for label, value in document.rows:
+            assert re.sub(r"\s+", "", label) in text, (document.kind, label)
+            if label in masked or value[:1] in ("√", "□") or not value:
+                continue
+            assert re.sub(r"\s+", "", value) in text, (document.kind, label, value)
+        for line in document.table[1:]:
+            for cell in line:
+                assert re.sub(r"\s+", "", cell) in text, (document.kind, cell)
+    record = w.archive(case)
+    count, text = _text(filestore.get(record.file_name))
+    assert count == record.pages >= len(forms) + 1
+    for document in forms:
+        assert document.title in text, document.kind

@@ -279,3 +279,11 @@ def test_the_generic_edit_of_an_archived_case_is_refused(api_app, tree, login):
     assert record.number in page.text  # the refusal, flashed
     db.session.rollback()
     assert db.session.get(m.Case, case.id).needs != "改一改"
+
+
+def test_the_job_is_registered_with_beat(app):
+    from app.tasks import BEAT_SCHEDULE
+
+    celery = app.extensions["celery"]
+    assert "archive.sweep" in celery.tasks
+    assert any(entry["task"] == "archive.sweep" for entry in BEAT_SCHEDULE.values())

@@ -51,6 +51,14 @@ def _rows(case_id: int, model, order):
     )
 
 
+def _reader(item):
+    """A notice's material as stored (a dict in the notice's JSON) or as an object, read alike
+    (as the print page's template reads it)."""
+    if isinstance(item, dict):
+        return item.get
+    return lambda key: getattr(item, key, None)
+
+
 def _signatures(*labels: str) -> list[str]:
     return [_(label) for label in labels]
 
@@ -175,14 +183,15 @@ def notice(case: m.Case, row: m.MaterialNotice) -> Document:
         (_("Notified by"), staff_name(row.issued_by_id)),
     ]
     table = [[_("No."), _("Material"), _("Copies"), _("Original or copy"), _("How to obtain")]]
-    for index, material in enumerate(row.items, start=1):
+    for index, material in enumerate(row.items or [], start=1):
+        field = _reader(material)
         table.append(
             [
                 str(index),
-                material.name,
-                str(material.copies),
-                _("Original") if material.original else _("Copy"),
-                material.how_to_obtain or "",
+                str(field("name") or ""),
+                str(field("copies") or ""),
+                _("Original") if field("original") else _("Copy"),
+                str(field("how_to_obtain") or ""),
             ]
         )
     return Document(
