@@ -19,7 +19,7 @@ from app.api.errors import error_response
 from app.extensions import db
 from app.models import AccountSession, OrgUnit
 from app.permission_cache import remember_stamp, stamp_query
-from app.scope import remember_unit, unit_of_account
+from app.scope import remember_unit, subtree_of_account, unit_of_account
 
 SESSION_KEY = "sv"
 CLAIM = "sv"
@@ -69,6 +69,9 @@ def load_with_versions(sm, pk):
     user_model = sm.user_model
     version = sa.select(AccountSession.version).where(AccountSession.user_id == key)
     unit = unit_of_account(key).limit(1)
+    # PostgreSQL: the unit's subtree too (the scope's unit ids, app/scope.py ``Scope.resolved``).
+    pg = db.session.get_bind().dialect.name == "postgresql"
+    subtree = subtree_of_account(key) if pg else ()
     row = (
         db.session.execute(
             sa.select(
@@ -77,6 +80,7 @@ def load_with_versions(sm, pk):
                 stamp_query(),
                 unit.with_only_columns(OrgUnit.id).scalar_subquery(),
                 unit.with_only_columns(OrgUnit.path).scalar_subquery(),
+                *subtree,
             )
             .where(user_model.id == key)
             .options(
@@ -89,9 +93,9 @@ def load_with_versions(sm, pk):
     )
     if row is None:
         return None, 0
-    user, found, stamp, unit_id, path = row
+    user, found, stamp, unit_id, path, *units = row
     remember_stamp(stamp)
-    remember_unit(user.id, unit_id, path)  # the scope's unit (app/scope.py)
+    remember_unit(user.id, unit_id, path, *units)  # the scope's unit (app/scope.py)
     if not user.is_active:
         return None, 0
     return user, found or 0

@@ -323,6 +323,10 @@ def load(app, n: int) -> dict:
                         f"(SELECT coalesce(max(id), 1) FROM {table}))"
                     )
                 )
+        # No transaction of this process may stay open: VACUUM could not mark the loaded pages
+        # all-visible (index-only scans, as autovacuum gives a table in use, would not happen).
+        db.session.commit()
+        db.session.close()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
         # COPY bypasses the ORM hooks that keep the statistics rollups: count them once.

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app import models as m
-from app.domain import clock, lifecycle
+from app.assessment.indicators import against_targets
+from app.domain import clock, followup, lifecycle
 from app.domain.errors import DomainError
 from app.enums import EvaluationChannel, Rating, TerminationReason, WalkInKind
 from app.extensions import db
@@ -35,6 +36,7 @@ STEPS = [
     "transfer",
     "assign",
     "problem",
+    "callback",
     "walkin",
 ]
 
@@ -134,6 +136,17 @@ class World:
             lifecycle.transfer(s, case, actor, to_unit=self.units[pick % len(self.units)])
         elif name == "assign":
             lifecycle.assign(s, case, actor, specialist=self.staff[pick % len(self.staff)])
+        elif name == "callback":
+            # A poor rating looked into and closed by a call-back (the assessment's call-backs).
+            rect = s.execute(
+                sa.select(m.Rectification)
+                .join(m.Evaluation, m.Evaluation.id == m.Rectification.evaluation_id)
+                .where(m.Evaluation.case_id == case.id)
+                .order_by(m.Rectification.id)
+            ).scalar()
+            if rect is not None:
+                followup.verify(s, rect, actor, verification="核实", action_taken="整改")
+                followup.close_by_callback(s, rect, actor, note="回访满意")
         elif name == "problem":
             category = self.categories[pick % 2]
             lifecycle.record(
@@ -207,6 +220,26 @@ def test_the_dashboard_from_rollups_equals_the_live_count(world):
                 assert from_rollups[part] == live[part], (part, scope, flt)
     q = LedgerQuery(db.session, Scope(everything=True), LedgerFilter())
     assert stats.dashboard(q)["totals"]["cases"] == 12
+
+
+def test_the_dashboard_s_indicators_come_from_its_rollups_with_the_live_numbers(world):
+    """Poor ratings and their call-backs are in the rollups: the dashboard's indicators against
+    targets read them, and equal the per-specialist live count."""
+    plan = [("apply", i, i) for i in range(8)]
+    for i in range(8):
+        plan += [("confirm", i, 9), ("submit", i, 10), ("complete", i, 11)]
+        plan.append(("evaluate", 3 + 5 * i, 12))  # every rating, poor ones too
+    plan += [("callback", i, 14) for i in range(8)]
+    for name, pick, day in plan:
+        world.step(name, pick, day)
+    clock.set_fixed(dt.datetime(2026, 3, 20, 10))
+    q = LedgerQuery(db.session, Scope(everything=True), LedgerFilter())
+    assert rollup.applies(q)
+    figures = stats.dashboard(q)
+    assert figures["poor_ratings"]["evaluations"] > 0
+    assert figures["poor_ratings"]["callbacks"] > 0
+    assert against_targets(q, figures) == against_targets(q)
+    assert rollup.check(db.session, repair=False)["differing"] == 0
 
 
 def test_narrower_filters_and_cut_months_are_counted_live(world):

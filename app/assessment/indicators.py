@@ -276,10 +276,30 @@ def own_assessment(
     return {"row": None, "tier": None, "rank": None, "ranked": 0, "goals": goals}
 
 
-def against_targets(q: LedgerQuery) -> list[dict]:
-    """The dashboard's panel: the selection's indicators against their targets (red / green)."""
+def figure_values(figures: dict) -> dict[Indicator, float | int | None]:
+    """The six indicators of the whole selection from the dashboard's own figures
+    (``stats.dashboard``: the rollups when they apply), the same numbers ``raw_counts`` sums."""
+    totals, poor = figures["totals"], figures["poor_ratings"]
+    return {
+        Indicator.ON_TIME_RATE: totals["on_time_rate"],
+        Indicator.SATISFACTION_RATE: figures["satisfaction"]["rate"],
+        Indicator.REPEAT_NOTICES: figures["notices"]["repeats"],
+        Indicator.OVERDUE: totals["overdue"],
+        Indicator.COMPLAINTS: poor["evaluations"],
+        Indicator.CALLBACK_RATE: _rate(poor["callbacks"], poor["evaluations"]),
+    }
+
+
+def against_targets(q: LedgerQuery, figures: dict | None = None) -> list[dict]:
+    """The dashboard's panel: the selection's indicators against their targets (red / green).
+
+    With the dashboard's ``figures`` of the same selection, read from them: a city's year no
+    longer counts its cases per specialist again (seconds at a million cases, issue 22)."""
     goals = targets(q.session)
-    vals = values(_sum_counts(raw_counts(q)))
+    if figures is not None:
+        vals = figure_values(figures)
+    else:
+        vals = values(_sum_counts(raw_counts(q)))
     return [
         {
             "key": i.value,

@@ -173,7 +173,9 @@ def case_conditions(
             conds.append(sa.false())
         else:
             # The chosen unit's subtree, by the scope module's own rule.
-            conds.append(Scope(path=unit.path, unit_id=unit.id).clause_for(m.Case))
+            conds.append(
+                Scope(path=unit.path, unit_id=unit.id).resolved(session).clause_for(m.Case)
+            )
     if flt.date_from is not None:
         conds.append(m.Case.applied_at >= start_of_day(flt.date_from))
     if flt.date_to is not None:
@@ -210,7 +212,9 @@ def walkin_conditions(
         if unit is None or not scope.contains_unit(unit):
             conds.append(sa.false())
         else:
-            conds.append(Scope(path=unit.path, unit_id=unit.id).clause_for(m.WalkInHelp))
+            conds.append(
+                Scope(path=unit.path, unit_id=unit.id).resolved(session).clause_for(m.WalkInHelp)
+            )
     if flt.date_from is not None:
         conds.append(m.WalkInHelp.at >= start_of_day(flt.date_from))
     if flt.date_to is not None:

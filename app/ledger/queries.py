@@ -32,10 +32,20 @@ from app.ledger.filters import (
     overdue_expr,
     walkin_conditions,
 )
-from app.ledger.sqlfn import Workdays, greatest, least, local_date, workday_calendar
+from app.ledger.sqlfn import (
+    Workdays,
+    calendar_literals,
+    greatest,
+    least,
+    local_date,
+    workday_calendar,
+)
 from app.scope import Scope
 
 PAGE_SIZE = 50
+# A selection of at most this many units pages through each unit's own newest cases.
+FEW_UNITS = 4
+FEW_UNITS_DEPTH = 2000  # beyond this many rows in, the plain ordered scan
 STREAM_BATCH = 2000
 
 
@@ -47,10 +57,14 @@ class LedgerQuery:
     scope: Scope
     flt: LedgerFilter = field(default_factory=LedgerFilter)
     today: dt.date = field(default_factory=clock.today)
+    # The calendar's ordinals bound to the statement (PostgreSQL; computed once per process);
+    # False: computed in the statement (a statement compiled with its values written in).
+    bound_calendar: bool = True
 
     def __post_init__(self):
         self.dialect = self.session.get_bind().dialect.name
         self.conds = case_conditions(self.session, self.scope, self.flt, self.today)
+        self.extra_conds: list = []  # added to ``conds`` after the filter's (``counted``)
 
     def counted(self) -> LedgerQuery:
         """The same cases less the voided ones: what the statistics count.
@@ -60,11 +74,59 @@ class LedgerQuery:
         """
         counted = copy.copy(self)
         counted.conds = [*self.conds, m.Case.status != CaseStatus.VOIDED]
+        counted.extra_conds = [*self.extra_conds, m.Case.status != CaseStatus.VOIDED]
         return counted
+
+    def few_units(self) -> tuple[int, ...] | None:
+        """The units (ids) whose cases the selection holds, when they are known and at most
+        ``FEW_UNITS``: a station, or a unit chosen in the filter (None otherwise)."""
+        scope = self.scope.resolved(self.session)
+        units = None if scope.everything or scope.whole else scope.ids
+        if self.flt.unit_id is not None:
+            unit = self.session.get(m.OrgUnit, self.flt.unit_id)
+            if unit is None or not self.scope.contains_unit(unit):
+                return None
+            chosen = Scope(path=unit.path, unit_id=unit.id).resolved(self.session)
+            if not chosen.whole and chosen.ids is not None:
+                units = chosen.ids if units is None else tuple(set(units) & set(chosen.ids))
+        if units is None or len(units) > FEW_UNITS:
+            return None
+        return tuple(sorted(units))
+
+    def _page_ids_of_few(self, units: tuple[int, ...], offset: int, size: int) -> sa.Select:
+        """The page's ids as a merge of each unit's newest cases (composite indexes on (unit,
+        applied_at)): a station's page reads its 50 rows, not the city's newest until 50 of
+        them are its own."""
+        everywhere = Scope(everything=True)
+        rest = case_conditions(self.session, everywhere, self.flt.with_(unit_id=None), self.today)
+        rest += self.extra_conds
+        case = m.Case
+        branches = []
+        for unit_id in units:
+            for cond in (
+                case.handling_unit_id == unit_id,
+                sa.and_(case.accepting_unit_id == unit_id, case.handling_unit_id.not_in(units)),
+            ):
+                branches.append(
+                    sa.select(case.id.label("id"), case.applied_at.label("applied_at"))
+                    .where(cond, *rest)
+                    .order_by(*self.order())
+                    .limit(offset + size)
+                )
+        newest = sa.union_all(*branches).subquery("newest")
+        return (
+            sa.select(newest.c.id)
+            .order_by(newest.c.applied_at.desc(), newest.c.id.desc())
+            .offset(offset)
+            .limit(size)
+        )
 
     # -- building blocks ---------------------------------------------------------------
 
     def calendar(self) -> sa.CTE:
+        if self.dialect == "postgresql" and self.bound_calendar:
+            arrays = calendar_literals(self.session, self.today)
+            return workday_calendar(self.dialect, self.today, arrays=arrays)
         return workday_calendar(self.dialect, self.today)
 
     def pause_days(self, cal: sa.CTE, extra_conds=()) -> sa.Subquery:
@@ -189,18 +251,27 @@ class LedgerQuery:
     def page(self, number: int, size: int = PAGE_SIZE) -> list[sa.Row]:
         """One page of the ledger, newest first: the page's ids first, then their full rows."""
         number = max(1, number)
-        ids = list(
-            self.session.execute(
+        offset = (number - 1) * size
+        few = self.few_units() if self.dialect == "postgresql" else None
+        if few is not None and offset + size <= FEW_UNITS_DEPTH:
+            stmt = self._page_ids_of_few(few, offset, size)
+        else:
+            stmt = (
                 sa.select(m.Case.id)
                 .where(*self.conds)
                 .order_by(*self.order())
-                .offset((number - 1) * size)
+                .offset(offset)
                 .limit(size)
-            ).scalars()
-        )
+            )
+        ids = list(self.session.execute(stmt).scalars())
         if not ids:
             return []
-        return list(self.session.execute(self.rows_select([m.Case.id.in_(ids)])).all())
+        # The ids were chosen inside the scope and the filter: their rows need only the ids (with
+        # the conditions repeated the planner expects one row and reruns the per-case subqueries
+        # for each of the fifty).
+        rows = copy.copy(self)
+        rows.conds = []
+        return list(self.session.execute(rows.rows_select([m.Case.id.in_(ids)])).all())
 
     def stream(self, batch: int = STREAM_BATCH) -> Iterator[sa.Row]:
         """Every selected row, oldest first, through a server-side cursor (constant memory)."""

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from app import models as m
 from app.domain.status import OPEN_STATUSES, CaseStatus
 from app.enums import EvaluationStage, EventKind
-from app.ledger.filters import LedgerFilter, ended_date
+from app.ledger.filters import POOR_RATINGS, LedgerFilter, ended_date
 from app.ledger.queries import LedgerQuery
 from app.ledger.sqlfn import local_date
 from app.scope import Scope
@@ -62,7 +62,14 @@ STALE_UNIT = -1  # unit_id of the marker row: the rollups are not built yet
 VOIDED = CaseStatus.VOIDED.value
 RUNNING = {CaseStatus.ACCEPTED.value, CaseStatus.IN_PROGRESS.value}
 OPEN = {s.value for s in OPEN_STATUSES}
-RELATED = (m.Evaluation, m.Termination, m.Extension, m.MaterialNotice, m.CaseEvent)
+RELATED = (
+    m.Evaluation,
+    m.Termination,
+    m.Extension,
+    m.MaterialNotice,
+    m.CaseEvent,
+    m.Rectification,
+)
 
 Key = tuple  # (unit_id, month, dim, key, key_date)
 
@@ -97,7 +104,8 @@ def case_facts_select(session: Session, case_ids: Iterable[int] | None = None) -
     """The SELECT behind ``case_facts``."""
     ids = None if case_ids is None else sorted(set(case_ids))
     only = [] if ids is None else [m.Case.id.in_(ids)]
-    q = LedgerQuery(session, Scope(everything=True), LedgerFilter())
+    # A full recount is one statement with its values written in: the calendar computed in it.
+    q = LedgerQuery(session, Scope(everything=True), LedgerFilter(), bound_calendar=ids is not None)
     completed = m.Case.status == CaseStatus.COMPLETED
     handling, join = q.handling([*only, completed])
     ext = m.Extension
@@ -122,6 +130,23 @@ def case_facts_select(session: Session, case_ids: Iterable[int] | None = None) -
         .group_by(notice.case_id)
         .subquery("r_notice")
     )
+    # Poor ratings (either stage) and the call-backs done on them: the assessment's
+    # complaints and call-back rate (app/assessment/indicators.py).
+    poor_ev, rect = sa.orm.aliased(m.Evaluation, name="r_poor_ev"), m.Rectification
+    poor = (
+        sa.select(
+            poor_ev.case_id.label("case_id"),
+            sa.func.count(poor_ev.id).label("n"),
+            sa.func.count(rect.callback_at).label("called"),
+        )
+        .outerjoin(rect, rect.evaluation_id == poor_ev.id)
+        .where(
+            poor_ev.rating.in_(POOR_RATINGS),
+            *([poor_ev.case_id.in_(ids)] if ids is not None else []),
+        )
+        .group_by(poor_ev.case_id)
+        .subquery("r_poor")
+    )
     stmt = (
         sa.select(
             m.Case.id,
@@ -143,6 +168,8 @@ def case_facts_select(session: Session, case_ids: Iterable[int] | None = None) -
             sa.func.coalesce(exts.c.days, 0).label("ext_days"),
             sa.func.coalesce(notices.c.n, 0).label("notice_n"),
             sa.func.coalesce(notices.c.repeats, 0).label("repeat_n"),
+            sa.func.coalesce(poor.c.n, 0).label("poor_n"),
+            sa.func.coalesce(poor.c.called, 0).label("callback_n"),
         )
         .select_from(m.Case)
         .outerjoin(
@@ -155,6 +182,7 @@ def case_facts_select(session: Session, case_ids: Iterable[int] | None = None) -
         .outerjoin(m.Termination, m.Termination.case_id == m.Case.id)
         .outerjoin(exts, exts.c.case_id == m.Case.id)
         .outerjoin(notices, notices.c.case_id == m.Case.id)
+        .outerjoin(poor, poor.c.case_id == m.Case.id)
     )
     return join(stmt).where(*only)
 
@@ -248,6 +276,11 @@ def _case_entries(f, reasons, problems) -> Iterator[tuple[str, str, dt.date, lis
     if f.reason_type is not None:
         yield "termination", _value(f.reason_type), NO_DATE, None
     yield "specialist", sid, NO_DATE, work
+    poor_n = int(getattr(f, "poor_n", 0) or 0)
+    if poor_n:
+        vec = _n(poor_n)
+        vec[IDX["cases"]] = int(f.callback_n or 0)  # of them, called back
+        yield "poor", "", NO_DATE, vec
     if status in RUNNING and due is not None:
         yield "due", sid, due, None
     for reason, n in reasons:
@@ -377,6 +410,12 @@ def apply_delta(session: Session, delta: dict) -> int:
 def _case_id_of(obj) -> int | None:
     if isinstance(obj, m.Case):
         return obj.id
+    if isinstance(obj, m.Rectification):  # counts for its evaluation's case
+        evaluation = obj.evaluation
+        if evaluation is None and obj.evaluation_id is not None:
+            session = sa.orm.object_session(obj)
+            evaluation = session.get(m.Evaluation, obj.evaluation_id) if session else None
+        return None if evaluation is None else _case_id_of(evaluation)
     case_id = getattr(obj, "case_id", None)
     if case_id is None:
         case = getattr(obj, "case", None)
@@ -588,6 +627,8 @@ def _sql_recount(session: Session, units, out: dict) -> None:
     where = sa.func.coalesce(ev.unit_id, f.c.handling_unit_id)
     cat_unit = sa.cast(ev.problem_category_id, sa.String) + "|" + sa.cast(where, sa.String)
     group("problem_unit", cat_unit, {"n": sa.func.count(ev.id)}, problems, base=joined_ev)
+    poor = {"n": sa.func.sum(f.c.poor_n), "cases": sa.func.sum(f.c.callback_n)}
+    group("poor", no_key, poor, [f.c.poor_n > 0])
     conn.execute(sa.text("DROP TABLE rollup_facts"))
 
 

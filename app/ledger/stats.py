@@ -31,7 +31,13 @@ from app.enums import (
     WalkInKind,
 )
 from app.ledger import rollup
-from app.ledger.filters import SATISFIED_RATINGS, on_time_expr, overdue_expr, walkin_conditions
+from app.ledger.filters import (
+    POOR_RATINGS,
+    SATISFIED_RATINGS,
+    on_time_expr,
+    overdue_expr,
+    walkin_conditions,
+)
 from app.ledger.queries import LedgerQuery
 from app.ledger.sqlfn import local_month, month_label
 
@@ -320,6 +326,20 @@ def problems(q: LedgerQuery) -> list[dict]:
     ]
 
 
+def poor_ratings(q: LedgerQuery) -> dict:
+    """Poor ratings (either stage) of the selected cases and how many were called back: the
+    assessment's complaints and call-back rate (app/assessment/indicators.py)."""
+    ev, rect = m.Evaluation, m.Rectification
+    n, called = q.session.execute(
+        sa.select(sa.func.count(ev.id), sa.func.count(rect.callback_at))
+        .select_from(ev)
+        .join(m.Case, m.Case.id == ev.case_id)
+        .outerjoin(rect, rect.evaluation_id == ev.id)
+        .where(ev.rating.in_(POOR_RATINGS), *q.conds)
+    ).one()
+    return {"evaluations": int(n or 0), "callbacks": int(called or 0)}
+
+
 def _live(q: LedgerQuery) -> dict:
     """Every part of the dashboard as GROUP BY queries over the selected cases (voided cases
     left out, as in the rollups)."""
@@ -336,6 +356,7 @@ def _live(q: LedgerQuery) -> dict:
         "extensions": extensions(q),
         "notices": notices(q),
         "problems": problems(q),
+        "poor": poor_ratings(q),
     }
 
 
@@ -424,7 +445,9 @@ def _from_rollups(q: LedgerQuery) -> dict:
         (int(key), cat_names.get(int(key), ""), vec[n["n"]], vec[n["cases"]])
         for key, vec in sums.get("problem", [])
     ]
+    poor = next((vec for key, vec in sums.get("poor", [])), [0] * rollup.WIDTH)
     return {
+        "poor": {"evaluations": poor[n["n"]], "callbacks": poor[n["cases"]]},
         "by": by,
         "walkin": walkin,
         "workload": workload(q, walkin["specialist"], people),
@@ -482,4 +505,5 @@ def dashboard(q: LedgerQuery, live: bool = False) -> dict:
         "problems": parts["problems"],
         "walkins": _enum_counts(walkin["kind"], WalkInKind),
         "specialists": people,
+        "poor_ratings": parts["poor"],
     }

@@ -383,7 +383,7 @@ class DashboardView(BaseView):
             complaints=complaints,
             title=_("Statistics"),
             data=data,
-            targets=against_targets(query),
+            targets=against_targets(query, data),
             charts=chart_data(data),
             period=period,
             periods=PERIODS,
