@@ -1,8 +1,8 @@
 """statistics rollups: poor ratings and their call-backs (the assessment's complaints and
 call-back rate) counted in the rollups; rollups built before this wait for a recount
 
-Revision ID: 0025_rollup_poor
-Revises: 0024_visits_stewards
+Revision ID: 0028_rollup_poor
+Revises: 0027_notification_withdrawn
 Create Date: 2026-12-05
 
 The dashboard's indicators against targets read the rollups' new "poor" rows instead of counting
@@ -14,8 +14,8 @@ marker (as migration 0013 did), so the dashboard counts live until the nightly c
 
 from alembic import op
 
-revision = "0025_rollup_poor"
-down_revision = "0024_visits_stewards"
+revision = "0028_rollup_poor"
+down_revision = "0027_notification_withdrawn"
 branch_labels = None
 depends_on = None
 
