@@ -92,16 +92,25 @@ def _report(case: m.Case) -> m.PeriodicReport | None:
     )
 
 
-def seven_steps(case: m.Case) -> list[Stage]:
-    """Where ``case`` stands on each of the seven steps."""
-    ended = case.status in TERMINAL_STATUSES
-    signed_papers = db.session.execute(
-        sa.select(sa.func.count(m.Attachment.id)).where(
-            m.Attachment.case_id == case.id,
-            m.Attachment.kind == AttachmentKind.APPLICATION,
-            m.Attachment.voided_at.is_(None),
+def seven_steps(case: m.Case, records: dict | None = None) -> list[Stage]:
+    """Where ``case`` stands on each of the seven steps. ``records``: the case's rows by kind
+    when the case page read them already (app/cases/views.py), so nothing is read twice."""
+
+    def rows(name: str, model, order):
+        if records is not None and name in records:
+            return list(records[name])
+        return list(
+            db.session.execute(
+                sa.select(model).where(model.case_id == case.id).order_by(order, model.id)
+            ).scalars()
         )
-    ).scalar_one()
+
+    ended = case.status in TERMINAL_STATUSES
+    signed_papers = [
+        a
+        for a in rows("attachments", m.Attachment, m.Attachment.uploaded_at)
+        if a.kind == AttachmentKind.APPLICATION and a.voided_at is None
+    ]
     entrust = Stage(
         "entrust",
         DONE if case.applicant_signed else CURRENT,
@@ -113,13 +122,13 @@ def seven_steps(case: m.Case) -> list[Stage]:
         handle = Stage("handle", PENDING)
     else:
         handle = Stage("handle", DONE if ended else CURRENT, case.submitted_at)
-    handover = _first(sa.select(m.Handover).where(m.Handover.case_id == case.id))
-    termination = _first(sa.select(m.Termination).where(m.Termination.case_id == case.id))
-    if handover is not None:
-        deliver = Stage("deliver", DONE, handover.at, handover.signed_by)
-    elif termination is not None:
+    handovers = rows("handover", m.Handover, m.Handover.at)
+    terminations = rows("termination", m.Termination, m.Termination.at)
+    if handovers:
+        deliver = Stage("deliver", DONE, handovers[0].at, handovers[0].signed_by)
+    elif terminations:
         deliver = Stage(
-            "deliver", DONE, termination.at, str(_l("Materials handed back on termination"))
+            "deliver", DONE, terminations[0].at, str(_l("Materials handed back on termination"))
         )
     else:
         deliver = Stage("deliver", PENDING)
@@ -140,28 +149,26 @@ def seven_steps(case: m.Case) -> list[Stage]:
         if report_row is not None
         else Stage("report", PENDING)
     )
-    visit = _first(
-        sa.select(m.ReturnVisit)
-        .where(m.ReturnVisit.case_id == case.id)
-        .order_by(m.ReturnVisit.done_on.is_(None), m.ReturnVisit.done_on, m.ReturnVisit.id)
-    )
-    callback = _first(
-        sa.select(m.Rectification)
-        .join(m.Evaluation, m.Evaluation.id == m.Rectification.evaluation_id)
-        .where(m.Evaluation.case_id == case.id, m.Rectification.callback_at.is_not(None))
-        .order_by(m.Rectification.callback_at)
-    )
-    if visit is not None and visit.done_on is not None:
-        revisit = Stage(
-            "revisit",
-            DONE,
-            visit.done_on,
-            visit.notes,
+    visits = rows("visits", m.ReturnVisit, m.ReturnVisit.planned_on)
+    done_visits = sorted((v for v in visits if v.done_on is not None), key=lambda v: v.done_on)
+    poor = [e.id for e in rows("evaluation", m.Evaluation, m.Evaluation.at) if e.rating.is_poor]
+    callback = (
+        _first(
+            sa.select(m.Rectification)
+            .where(
+                m.Rectification.evaluation_id.in_(poor), m.Rectification.callback_at.is_not(None)
+            )
+            .order_by(m.Rectification.callback_at)
         )
+        if poor
+        else None
+    )
+    if done_visits:
+        revisit = Stage("revisit", DONE, done_visits[0].done_on, done_visits[0].notes)
     elif callback is not None:
         revisit = Stage("revisit", DONE, callback.callback_at, callback.callback_note)
-    elif visit is not None:
-        revisit = Stage("revisit", CURRENT, None, str(visit.planned_on))
+    elif visits:
+        revisit = Stage("revisit", CURRENT, None, str(visits[0].planned_on))
     else:
         revisit = Stage("revisit", PENDING)
     return [entrust, accept, handle, deliver, archive, report, revisit]

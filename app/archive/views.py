@@ -81,6 +81,7 @@ class ArchiveView(BaseView):
         return download_response(record)
 
 
-def section(case: m.Case) -> dict:
-    """The case page's part: the case file (if any) and the seven steps."""
-    return {"record": getattr(case, "archive", None), "steps": seven.seven_steps(case)}
+def section(case: m.Case, records: dict | None = None) -> dict:
+    """The case page's part: the case file (if any) and the seven steps (from ``records``, the
+    rows the page read already)."""
+    return {"record": getattr(case, "archive", None), "steps": seven.seven_steps(case, records)}

@@ -244,7 +244,7 @@ class CaseView(ScopedModelView):
             records=records,
             home_visits=visit_pages.section(case),
             project=project_pages.section(case),
-            casefile=archive_pages.section(case),
+            casefile=archive_pages.section(case, records),
             can_edit=may_edit(case),
             attachment_kinds=list(AttachmentKind),
         )
