@@ -1442,6 +1442,36 @@ class StatRollup(Model):
     repeat_cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
+class StatRollupYear(Model):
+    """The rows of ``StatRollup`` summed per year (app/ledger/rollup.py): a period of whole
+    years (all time, this year, last year) reads a row a year instead of a row a month."""
+
+    __tablename__ = "stat_rollup_year"
+
+    unit_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    dim: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    key_date: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    n: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    open: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    completed: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    terminated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    late: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    on_time: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    judged: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    handling_days: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    handled: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    extensions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    extension_cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    extension_days: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    notices: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    repeats: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    notice_cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    repeat_cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
 # ---------------------------------------------------------------- appointments (预约)
 
 

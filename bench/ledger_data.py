@@ -338,6 +338,7 @@ def load(app, n: int) -> dict:
         rollup_seconds = round(time.perf_counter() - started, 1)
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE stat_rollup"))
+            conn.execute(sa.text("VACUUM ANALYZE stat_rollup_year"))
         return {
             "rollup_rows": rollup_rows,
             "rollup_rebuild_seconds": rollup_seconds,

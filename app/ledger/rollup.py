@@ -378,21 +378,40 @@ def _table():
     return m.StatRollup.__table__
 
 
+def _year_table():
+    return m.StatRollupYear.__table__
+
+
+def by_year(rows: dict) -> dict:
+    """Monthly rows ``{(unit, month, dim, key, key_date): measures}`` summed per year (the
+    rows of ``stat_rollup_year``: ``(unit, year, dim, key, key_date)``)."""
+    out: dict = {}
+    for (unit_id, month, dim, key, key_date), vec in rows.items():
+        _add(out, (unit_id, month.year, dim, key, key_date), vec)
+    return out
+
+
 def apply_delta(session: Session, delta: dict) -> int:
-    """Add ``delta`` ({key: measures}) to the rollups, one upsert per changed row."""
+    """Add ``delta`` ({key: measures}) to the rollups, one upsert per changed row: the month's
+    row and its year's."""
+    written = _upsert(session, _table(), "month", delta)
+    _upsert(session, _year_table(), "year", by_year(delta))
+    return written
+
+
+def _upsert(session: Session, table, period: str, delta: dict) -> int:
     rows = []
     for key in sorted(delta, key=lambda k: (k[0], k[1], k[2], k[3], k[4])):
         vec = delta[key]
         if not any(vec):
             continue
-        unit_id, month, dim, k, key_date = key
-        row = {"unit_id": unit_id, "month": month, "dim": dim, "key": k, "key_date": key_date}
+        unit_id, when, dim, k, key_date = key
+        row = {"unit_id": unit_id, period: when, "dim": dim, "key": k, "key_date": key_date}
         row.update(zip(MEASURES, vec, strict=True))
         rows.append(row)
     if not rows:
         return 0
     conn = session.connection()
-    table = _table()
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
@@ -644,16 +663,29 @@ def recount(session: Session) -> dict:
     return {k: v for k, v in out.items() if any(v)}
 
 
-def stored(session: Session) -> dict:
-    t = _table()
-    cols = [t.c.unit_id, t.c.month, t.c.dim, t.c.key, t.c.key_date]
+def stored(session: Session, years: bool = False) -> dict:
+    """The stored rows (``years``: of ``stat_rollup_year``)."""
+    t = _year_table() if years else _table()
+    period = t.c.year if years else t.c.month
+    cols = [t.c.unit_id, period, t.c.dim, t.c.key, t.c.key_date]
     out = {}
     stmt = sa.select(*cols, *(t.c[n] for n in MEASURES)).where(t.c.unit_id != STALE_UNIT)
     for row in session.connection().execute(stmt):
         vec = [int(v or 0) for v in row[5:]]
         if any(vec):
-            out[(row[0], _day(row[1]), row[2], row[3], _day(row[4]))] = vec
+            when = int(row[1]) if years else _day(row[1])
+            out[(row[0], when, row[2], row[3], _day(row[4]))] = vec
     return out
+
+
+def _differences(expected: dict, actual: dict) -> dict:
+    delta = {}
+    for key in set(expected) | set(actual):
+        want = expected.get(key) or [0] * WIDTH
+        have = actual.get(key) or [0] * WIDTH
+        if want != have:
+            delta[key] = [w - h for w, h in zip(want, have, strict=True)]
+    return delta
 
 
 def check(session: Session, repair: bool = True) -> dict:
@@ -663,24 +695,28 @@ def check(session: Session, repair: bool = True) -> dict:
     """
     expected = recount(session)
     actual = stored(session)
-    delta = {}
-    for key in set(expected) | set(actual):
-        want = expected.get(key) or [0] * WIDTH
-        have = actual.get(key) or [0] * WIDTH
-        if want != have:
-            delta[key] = [w - h for w, h in zip(want, have, strict=True)]
+    delta = _differences(expected, actual)
+    # The yearly rows against the recount summed per year (not against the monthly rows: a
+    # write that bypassed one table is found whichever it was).
+    expected_years, actual_years = by_year(expected), stored(session, years=True)
+    year_delta = _differences(expected_years, actual_years)
     report = {
         "rows": len(expected),
-        "differing": len(delta),
-        "missing": sum(1 for k in delta if k not in actual),
-        "extra": sum(1 for k in delta if k not in expected),
+        "differing": len(delta) + len(year_delta),
+        "missing": sum(1 for k in delta if k not in actual)
+        + sum(1 for k in year_delta if k not in actual_years),
+        "extra": sum(1 for k in delta if k not in expected)
+        + sum(1 for k in year_delta if k not in expected_years),
+        "year_rows": len(expected_years),
+        "year_differing": len(year_delta),
     }
-    if delta:
+    if delta or year_delta:
         log.warning("statistics rollups differ from a full recount: %s", report)
         if repair:
-            apply_delta(session, delta)
-            t = _table()
-            session.connection().execute(t.delete().where(*(t.c[n] == 0 for n in MEASURES)))
+            _upsert(session, _table(), "month", delta)
+            _upsert(session, _year_table(), "year", year_delta)
+            for t in (_table(), _year_table()):
+                session.connection().execute(t.delete().where(*(t.c[n] == 0 for n in MEASURES)))
     session.connection().execute(_table().delete().where(_table().c.unit_id == STALE_UNIT))
     return report
 
@@ -690,13 +726,18 @@ def rebuild(session: Session) -> int:
     rows = recount(session)
     conn = session.connection()
     conn.execute(_table().delete())
+    conn.execute(_year_table().delete())
     if conn.dialect.name != "postgresql":
         return apply_delta(session, rows)
     cursor = conn.connection.driver_connection.cursor()
-    columns = ", ".join(["unit_id", "month", "dim", "key", "key_date", *MEASURES])
-    with cursor.copy(f"COPY stat_rollup ({columns}) FROM STDIN") as copy:
-        for key, vec in rows.items():
-            copy.write_row((*key, *vec))
+    for table, period, data in (
+        ("stat_rollup", "month", rows),
+        ("stat_rollup_year", "year", by_year(rows)),
+    ):
+        columns = ", ".join(["unit_id", period, "dim", "key", "key_date", *MEASURES])
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for key, vec in data.items():
+                copy.write_row((*key, *vec))
     return len(rows)
 
 
@@ -709,6 +750,14 @@ def whole_months(date_from: dt.date | None, date_to: dt.date | None) -> bool:
     if date_to is not None and (date_to + dt.timedelta(days=1)).day != 1:
         return False
     return True
+
+
+def whole_years(lo: dt.date | None, hi: dt.date | None) -> tuple[int | None, int | None]:
+    """The first and last year whose twelve months all lie in the months ``lo`` to ``hi``
+    (None: open-ended); first > last when no year does."""
+    first = None if lo is None else (lo.year if lo.month == 1 else lo.year + 1)
+    last = None if hi is None else (hi.year if hi.month == 12 else hi.year - 1)
+    return first, last
 
 
 def unit_for(q) -> int | None:
@@ -752,26 +801,50 @@ def stale(session: Session) -> bool:
 def read(q) -> tuple[dict[str, list[tuple[str, list[int]]]], list[tuple[dt.date, int]]]:
     """The summed rows of ``q``'s unit and months: ``{dim: [(key, measures)]}`` and the cases
     per month. Running cases count as overdue by their due date against ``q.today``."""
-    t = _table()
-    conds = [t.c.unit_id == unit_for(q)]
-    if q.flt.date_from is not None:
-        conds.append(t.c.month >= month_of(q.flt.date_from))
-    if q.flt.date_to is not None:
-        conds.append(t.c.month <= month_of(q.flt.date_to))
-    sums = [sa.func.sum(t.c[n]) for n in MEASURES]
+    t, ty = _table(), _year_table()
+    unit_id = unit_for(q)
+    conds = [t.c.unit_id == unit_id]
+    lo = None if q.flt.date_from is None else month_of(q.flt.date_from)
+    hi = None if q.flt.date_to is None else month_of(q.flt.date_to)
+    if lo is not None:
+        conds.append(t.c.month >= lo)
+    if hi is not None:
+        conds.append(t.c.month <= hi)
+    first, last = whole_years(lo, hi)
+    by_month = list(conds)
+    parts = []
+    if first is None or last is None or first <= last:
+        # The whole years from their rows, the months around them from theirs.
+        year_conds = [ty.c.unit_id == unit_id]
+        if first is not None:
+            year_conds.append(ty.c.year >= first)
+        if last is not None:
+            year_conds.append(ty.c.year <= last)
+        parts.append((ty, year_conds))
+        around = []
+        if first is not None:
+            around.append(t.c.month < dt.date(first, 1, 1))
+        if last is not None:
+            around.append(t.c.month > dt.date(last, 12, 1))
+        by_month.append(sa.or_(*around) if around else sa.false())
+    parts.append((t, by_month))
     if q.session.get_bind().dialect.name == "postgresql":
         # A few hundred thousand rows at most (a city, all time): hashed in memory, not sorted
         # on disk, and too short a query to pay for JIT compilation.
         q.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
         q.session.execute(sa.text("SET LOCAL jit = off"))
-    rows = q.session.execute(
-        sa.select(t.c.dim, t.c.key, *sums)
-        .where(*conds, sa.or_(t.c.dim != "due", t.c.key_date < q.today))
-        .group_by(t.c.dim, t.c.key)
-    ).all()
+    summed: dict[tuple, list[int]] = {}
+    for table, where in parts:
+        sums = [sa.func.sum(table.c[n]) for n in MEASURES]
+        rows = q.session.execute(
+            sa.select(table.c.dim, table.c.key, *sums)
+            .where(*where, sa.or_(table.c.dim != "due", table.c.key_date < q.today))
+            .group_by(table.c.dim, table.c.key)
+        ).all()
+        for dim, key, *vec in rows:
+            _add(summed, (dim, key), [int(v or 0) for v in vec])
     out: dict[str, list] = defaultdict(list)
-    for dim, key, *vec in rows:
-        vec = [int(v or 0) for v in vec]
+    for (dim, key), vec in summed.items():
         if any(vec):  # a key whose cases all moved elsewhere (rows of 0 stay until the check)
             out[dim].append((key, vec))
     months = q.session.execute(
