@@ -45,37 +45,40 @@ def request_memo() -> dict | None:
     return memo
 
 
-def stamp_query():
-    """The stamp as a scalar subquery, for a statement that reads other things too."""
-    return sa.select(SecurityStamp.stamp).where(SecurityStamp.id == 1).scalar_subquery()
+SECURITY = 1  # roles and permissions (migration 0026)
+REFERENCE = 2  # the working-day calendar and the settings (migration 0030, app/reference.py)
 
 
-def remember_stamp(value: str | None) -> None:
-    """The stamp read by another statement of this request (app/sessions.py)."""
+def stamp_query(row: int = SECURITY):
+    """A stamp as a scalar subquery, for a statement that reads other things too."""
+    return sa.select(SecurityStamp.stamp).where(SecurityStamp.id == row).scalar_subquery()
+
+
+def remember_stamp(value: str | None, row: int = SECURITY) -> None:
+    """A stamp read by another statement of this request (app/sessions.py)."""
     memo = request_memo()
     if memo is not None:
-        memo["stamp"] = value
+        memo["stamp", row] = value
 
 
-def current_stamp(session) -> str | None:
-    """The stamp for this request: read once; None outside a request."""
+def current_stamp(session, row: int = SECURITY) -> str | None:
+    """A stamp for this request: read once; None outside a request."""
     memo = request_memo()
     if memo is None:
         return None
-    value = memo.get("stamp", _UNREAD)
+    value = memo.get(("stamp", row), _UNREAD)
     if value is _UNREAD:
-        value = session.execute(sa.select(stamp_query())).scalar()
-        memo["stamp"] = value
+        value = session.execute(sa.select(stamp_query(row))).scalar()
+        memo["stamp", row] = value
     return value
 
 
 def _forget_stamp(*_args) -> None:
     """A write in this request's session (maybe to the roles) or the end of its transaction:
-    the stamp is read again at the next check."""
+    the stamps are read again at the next check."""
     memo = request_memo()
     if memo is not None:
-        memo.pop("stamp", None)
-        for key in [k for k in memo if isinstance(k, tuple) and k[0] == "pairs"]:
+        for key in [k for k in memo if isinstance(k, tuple) and k[0] in ("stamp", "pairs")]:
             del memo[key]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from app.api.errors import error_response
 from app.extensions import db
 from app.models import AccountSession, OrgUnit
-from app.permission_cache import remember_stamp, stamp_query
+from app.permission_cache import REFERENCE, SECURITY, remember_stamp, stamp_query
 from app.scope import remember_unit, subtree_of_account, unit_of_account
 
 SESSION_KEY = "sv"
@@ -77,7 +77,8 @@ def load_with_versions(sm, pk):
             sa.select(
                 user_model,
                 version.scalar_subquery(),
-                stamp_query(),
+                stamp_query(SECURITY),
+                stamp_query(REFERENCE),
                 unit.with_only_columns(OrgUnit.id).scalar_subquery(),
                 unit.with_only_columns(OrgUnit.path).scalar_subquery(),
                 *subtree,
@@ -93,8 +94,9 @@ def load_with_versions(sm, pk):
     )
     if row is None:
         return None, 0
-    user, found, stamp, unit_id, path, *units = row
-    remember_stamp(stamp)
+    user, found, stamp, reference, unit_id, path, *units = row
+    remember_stamp(stamp, SECURITY)
+    remember_stamp(reference, REFERENCE)
     remember_unit(user.id, unit_id, path, *units)  # the scope's unit (app/scope.py)
     if not user.is_active:
         return None, 0

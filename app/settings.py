@@ -185,14 +185,20 @@ def _parse(raw: str, default):
 
 def get(key: str, session=None):
     """The value of ``key``: the table's row parsed to the default's type, else the default."""
-    knob = DEFAULTS[key]
+    DEFAULTS[key]  # unknown keys raise KeyError, with or without a row
     row = (session or db.session).get(Setting, key)
-    if row is None:
+    return from_stored(key, None if row is None else row.value)
+
+
+def from_stored(key: str, stored: str | None):
+    """The value of ``key`` from its stored text (None: no row): parsed, else the default."""
+    knob = DEFAULTS[key]
+    if stored is None:
         return knob.default
     try:
-        return _parse(row.value, knob.default)
+        return _parse(stored, knob.default)
     except (TypeError, ValueError):
-        log.warning("setting %s=%r does not parse; using %r", key, row.value, knob.default)
+        log.warning("setting %s=%r does not parse; using %r", key, stored, knob.default)
         return knob.default
 
 

@@ -2,39 +2,28 @@
 
 - ``calendar_banner()`` (every page, for Admins and Managers): from the warning date (setting
   ``calendar.warn_from``, default 1 October) until next year's calendar is confirmed, and
-  whenever this year's is not. One small query per page, only for those two roles.
+  whenever this year's is not. From memory (app/reference.py), only for those two roles.
 - ``provisional_day(day)``: a date in a year whose calendar is not confirmed; lists, the ledger,
-  its exports and printed notices show such a date with the mark. The confirmed years are read
-  once per request.
+  its exports and printed notices show such a date with the mark. The confirmed years are kept
+  in memory while the calendar is unchanged (app/reference.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import has_request_context
 from flask_login import current_user
 
-from app import settings
+from app import reference
 from app.domain import clock
-from app.domain.calendar import confirmed_years, warn_from
-from app.extensions import db
-from app.models import HolidayYear, Setting
+from app.domain.calendar import warn_from
 
 BANNER_ROLES = frozenset({"Admin", "Manager"})
-_CACHE_KEY = "bangban.confirmed_years"
 
 
 def _confirmed_years() -> frozenset[int]:
-    # Kept on the request itself (an app context, and so ``g``, may outlive one request).
-    environ = request.environ if has_request_context() else {}
-    cached = environ.get(_CACHE_KEY)
-    if cached is None:
-        cached = frozenset(confirmed_years(db.session))
-        if has_request_context():
-            environ[_CACHE_KEY] = cached
-    return cached
+    return reference.confirmed_years()
 
 
 def provisional_day(day) -> bool:
@@ -60,23 +49,9 @@ def calendar_banner() -> int | None:
         return None
 
     today = clock.today()
-
-    def confirmed(year: int):
-        return (
-            sa.select(HolidayYear.year)
-            .where(HolidayYear.year == year, HolidayYear.confirmed.is_(True))
-            .exists()
-        )
-
-    # One small query: this year and next confirmed?, and the warning date's setting.
-    this_year, next_year, raw = db.session.execute(
-        sa.select(
-            confirmed(today.year),
-            confirmed(today.year + 1),
-            sa.select(Setting.value).where(Setting.key == "calendar.warn_from").scalar_subquery(),
-        )
-    ).one()
-    raw = raw if raw is not None else settings.DEFAULTS["calendar.warn_from"].default
+    confirmed = reference.confirmed_years()  # in memory while the calendar is unchanged
+    this_year, next_year = today.year in confirmed, today.year + 1 in confirmed
+    raw = reference.setting("calendar.warn_from")
     known = {y for y, ok in ((today.year, this_year), (today.year + 1, next_year)) if ok}
     if today.year not in known:
         return today.year

@@ -17,13 +17,12 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields as mfields
 
 from app import models as m
-from app import pickers
+from app import pickers, reference
 from app.archive import views as archive_pages
 from app.cases import access, bulk, forms, service
 from app.cases.access import may_edit, scoped_specialists, scoped_units
 from app.cases.steps import FIELD_ALIASES, STEPS, offered, rows_read
 from app.domain import clock, lifecycle
-from app.domain.calendar import load_calendar
 from app.domain.errors import DomainError, ValidationFailed
 from app.domain.status import CaseStatus
 from app.enums import AttachmentKind, CaseChannel, HelpType, ServiceKind
@@ -380,7 +379,7 @@ def _overdue_state(case: m.Case) -> str:
     if case.due_date < today:
         return "overdue"
 
-    if load_calendar(db.session).working_days_between(today, case.due_date) <= 2:
+    if reference.calendar().working_days_between(today, case.due_date) <= 2:
         return "due_soon"
     return ""
 

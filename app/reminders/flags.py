@@ -16,13 +16,11 @@ from flask import g, has_request_context
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app import settings
+from app import reference
 from app.calendar.marks import provisional_day
 from app.domain import clock
-from app.domain.calendar import load_calendar
 from app.domain.status import OPEN_STATUSES, CaseStatus
 from app.enums import ServiceKind
-from app.extensions import db
 from app.i18n import local_date
 
 # A suspended case's clock stands still: its due date is neither overdue nor due soon.
@@ -46,8 +44,8 @@ def _soon_until(today: dt.date) -> dt.date:
     if cached is not None and cached[0] == today:
         return cached[1]
 
-    days = max(settings.get("reminders.due_soon_working_days"), 0)
-    until = load_calendar(db.session).add_working_days(today, days).day
+    days = max(reference.setting("reminders.due_soon_working_days"), 0)
+    until = reference.calendar().add_working_days(today, days).day
     if has_request_context():
         g._due_soon_until = (today, until)
     return until
