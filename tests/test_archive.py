@@ -18,7 +18,7 @@ from werkzeug.datastructures import FileStorage
 
 from app import filestore, settings, uploads
 from app import models as m
-from app.archive import bundle
+from app.archive import bundle, demo
 from app.domain import archiving, attachments, clock, lifecycle
 from app.domain.errors import IllegalTransition
 from app.domain.status import CaseStatus as S
@@ -351,3 +351,18 @@ def test_the_archived_forms_say_what_the_print_pages_say(app, tree, login):
     assert count == record.pages >= len(forms) + 1
     for document in forms:
         assert document.title in text, document.kind
+
+
+def test_the_demo_s_case_files_are_made_on_both_backends(any_app):
+    """The demo seed archives closed cases a week after they ended: on SQLite the stored end
+    comes back naive (UTC) and must still compare with the domain clock (`make run`)."""
+    w = World(factories.unit_tree())
+    case = w.case()
+    w.running(case)
+    w.complete(case)
+    db.session.commit()
+
+    assert demo.seed(db.session) == 1
+    assert demo.seed(db.session) == 0  # once only
+    record = db.session.execute(sa.select(m.CaseArchive)).scalar_one()
+    assert record.case_id == case.id and record.pages >= 3

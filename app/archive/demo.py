@@ -32,7 +32,7 @@ def seed(session: Session) -> int:
     made = 0
     try:
         for case in list(cases):
-            when = min(case.ended_at + AFTER, clock.now() - dt.timedelta(hours=1))
+            when = min(clock.local_time(case.ended_at) + AFTER, clock.now() - dt.timedelta(hours=1))
             clock.set_fixed(when)
             actor = case.specialist.user if case.specialist else None
             archiving.archive(session, case, actor, bundle=bundle.maker(session, case))
