@@ -410,6 +410,15 @@ class Case(Model):
         # A unit's cases in a period (ledger, lists): both sides of the scope, newest first.
         sa.Index("ix_case_handling_applied", "handling_unit_id", "applied_at"),
         sa.Index("ix_case_accepting_applied", "accepting_unit_id", "applied_at"),
+        # Cases accepted at one unit and handled at another (transfers), newest first: a
+        # station's ledger reads its transferred-out arm here instead of walking its every case.
+        sa.Index(
+            "ix_case_transferred_applied",
+            "accepting_unit_id",
+            "applied_at",
+            postgresql_where=sa.text("accepting_unit_id <> handling_unit_id"),
+            sqlite_where=sa.text("accepting_unit_id <> handling_unit_id"),
+        ),
         sa.Index("ix_case_specialist_applied", "specialist_id", "applied_at"),
         trigram_index("ix_case_number_trgm", "number"),  # "case number contains"
     )

@@ -105,7 +105,13 @@ class LedgerQuery:
         for unit_id in units:
             for cond in (
                 case.handling_unit_id == unit_id,
-                sa.and_(case.accepting_unit_id == unit_id, case.handling_unit_id.not_in(units)),
+                sa.and_(
+                    case.accepting_unit_id == unit_id,
+                    case.handling_unit_id.not_in(units),
+                    # implied by the line above; says so to the planner, which then reads the
+                    # partial index of transferred cases (ix_case_transferred_applied)
+                    case.accepting_unit_id != case.handling_unit_id,
+                ),
             ):
                 branches.append(
                     sa.select(case.id.label("id"), case.applied_at.label("applied_at"))
