@@ -38,6 +38,7 @@ from app.roles import (
     ROLE_LABELS,
     ROLE_NAMES,
     ROLES,
+    holds_role,
     rank_of,
     target_rank,
 )
@@ -234,7 +235,7 @@ def delete_role(session: Session, actor, role) -> None:
         raise RoleRefused(_l("You may not change a role that ranks as high as your own."))
     user_model = current_app.appbuilder.sm.user_model
     holders = session.execute(
-        sa.select(sa.func.count()).select_from(user_model).where(user_model.roles.contains(role))
+        sa.select(sa.func.count()).select_from(user_model).where(holds_role(user_model, role))
     ).scalar_one()
     if holders:
         raise ValidationFailed(

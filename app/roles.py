@@ -15,6 +15,7 @@ built-in or made by an Admin.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
@@ -223,6 +224,34 @@ def target_rank(role_or_name) -> int:
     return BEYOND_BUILTIN_RANK if rank is None else rank
 
 
+def held_roles(user) -> list:
+    """Every role ``user`` holds: those given to the account and those its groups give it (FAB 5
+    groups, ``user.groups``), each once. Whatever reads a user's roles for authority (rank, steps,
+    scope, masking, recipients) reads them here, so a role given through a group counts exactly
+    as one given directly, as it does in FAB's own permission checks (``get_user_roles``)."""
+    found: dict = {}
+    for role in getattr(user, "roles", None) or []:
+        found.setdefault(role.name, role)
+    for group in getattr(user, "groups", None) or []:
+        for role in group.roles or []:
+            found.setdefault(role.name, role)
+    return list(found.values())
+
+
+def held_role_names(user) -> set[str]:
+    """The names of the roles ``user`` holds, directly or through a group (``held_roles``)."""
+    return {role.name for role in held_roles(user)}
+
+
+def holds_role(user_model, role) -> sa.ColumnElement[bool]:
+    """SQL: the account holds ``role``, directly or through one of its groups (``held_roles``
+    in a query)."""
+    group_model = user_model.groups.property.mapper.class_
+    return sa.or_(
+        user_model.roles.contains(role), user_model.groups.any(group_model.roles.contains(role))
+    )
+
+
 def actor_rank(role) -> int:
     """The rank a role lends the account acting with it."""
     if role.name in ROLE_RANK:
@@ -236,13 +265,24 @@ def rank_of_roles(names) -> int:
 
 
 def rank_of(user) -> int:
-    """The rank of an account acting: that of its highest role (0 for none or anonymous)."""
+    """The rank of an account acting: that of its highest role, its groups' roles included
+    (0 for none or anonymous)."""
     if user is None or not getattr(user, "is_authenticated", True):
         return 0
-    return max((actor_rank(role) for role in getattr(user, "roles", None) or []), default=0)
+    return max((actor_rank(role) for role in held_roles(user)), default=0)
+
+
+def account_rank(user) -> int:
+    """The rank of an account being changed: that of its highest role, its groups' included."""
+    return rank_of_roles(held_roles(user))
 
 
 def may_administer(actor, target_role_names) -> bool:
-    """Whether ``actor`` may create or change an account holding ``target_role_names``, or give
-    those roles."""
+    """Whether ``actor`` may create or change an account holding ``target_role_names`` (roles or
+    their names: pass ``held_roles(account)`` for an existing account), or give those roles."""
     return rank_of_roles(target_role_names) < rank_of(actor)
+
+
+def may_administer_account(actor, user) -> bool:
+    """Whether ``actor`` may change the existing account ``user`` (its groups' roles count)."""
+    return account_rank(user) < rank_of(actor)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 
 from app import models as m
 from app.extensions import db
+from app.roles import held_role_names
 
 ADMIN_ROLE = "Admin"
 
@@ -363,7 +364,7 @@ def scope_for_user(user) -> Scope:
     """The scope of a FAB user object (or None / anonymous: nothing)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Scope()
-    if any(role.name == ADMIN_ROLE for role in user.roles):
+    if ADMIN_ROLE in held_role_names(user):
         return Scope(everything=True)
     read = request.environ.get(_UNIT_READ) if has_request_context() else None
     ids = total = None

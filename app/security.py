@@ -29,7 +29,7 @@ from app.labels import TranslatedLabels
 from app.permission_cache import ROLE_PERMISSIONS
 from app.permissions import role_label, sync_builtin_roles
 from app.role_views import RoleView
-from app.roles import ROLE_NAMES, may_administer
+from app.roles import ROLE_NAMES, held_roles, may_administer, may_administer_account
 from app.sessions import end_all_sessions
 
 
@@ -113,17 +113,25 @@ def _check_rank_of(user_id) -> None:
         abort(404)
     if target is None:
         abort(404)
-    if target.id != g.user.id and not may_administer(g.user, [r.name for r in target.roles]):
+    if target.id != g.user.id and not may_administer_account(g.user, target):
         abort(403)
 
 
 class RankedUserView(UserDBModelView):
-    """FAB's user screen: accounts ranking as high as the caller's are not changed here."""
+    """FAB's user screen: accounts ranking as high as the caller's are not changed here, nor
+    given roles (directly or through groups) ranking as high. An account's rank counts the
+    roles its groups give it (app/roles.py held_roles), before and after the change."""
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        _check_rank_of(pk)  # the account as it is: the form's answer is checked in pre_update
+        return super().edit(pk)
 
     def _refuse_above_rank(self, item) -> None:
         if getattr(item, "id", None) == g.user.id:
             return
-        if not may_administer(g.user, [r.name for r in item.roles or []]):
+        if not may_administer_account(g.user, item):
             raise ValueError(_("You may not change an account that ranks as high as your own."))
 
     def pre_add(self, item):
@@ -137,6 +145,45 @@ class RankedUserView(UserDBModelView):
     def pre_delete(self, item):
         self._refuse_above_rank(item)
         super().pre_delete(item)
+
+
+class RankedGroupView(UserGroupModelView):
+    """FAB's group screen under the user screen's rule: a group gives its roles to its members,
+    so nobody makes, changes or deletes a group whose roles rank as high as their own, nor one
+    holding (or made to hold) an account ranking as high as their own (themselves aside)."""
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        group = self.datamodel.get(pk)  # the group as it is: the form's answer in pre_update
+        if group is not None and not _may_change_group(group):
+            abort(403)
+        return super().edit(pk)
+
+    def _refuse_above_rank(self, item) -> None:
+        if not _may_change_group(item):
+            raise ValueError(_("You may not change a group that ranks as high as your own."))
+
+    def pre_add(self, item):
+        self._refuse_above_rank(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._refuse_above_rank(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        self._refuse_above_rank(item)
+        super().pre_delete(item)
+
+
+def _may_change_group(group) -> bool:
+    if not may_administer(g.user, list(group.roles or [])):
+        return False
+    return all(
+        user.id == g.user.id or may_administer(g.user, held_roles(user))
+        for user in group.users or []
+    )
 
 
 def _dash(value):
@@ -186,7 +233,7 @@ class AppSecurityManager(SecurityManager):
     resetmypasswordview = _same_name(ChangeMyPasswordView, ResetMyPasswordView)
     resetpasswordview = _same_name(RankedResetPasswordView, ResetPasswordView)
     rolemodelview = _role_view()
-    groupmodelview = _no_downloads(UserGroupModelView)
+    groupmodelview = _no_downloads(_same_name(RankedGroupView, UserGroupModelView))
     # FAB's user statistics chart loads Google Charts from the internet: not on an intranet.
     userstatschartview = None
 

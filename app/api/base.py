@@ -42,6 +42,7 @@ from app.extensions import db
 from app.kept import RecordKept, is_kept
 from app.labels import COMMON_LABELS, TranslatedLabels
 from app.masking import IdentityExact, masked_columns_of, may_reveal
+from app.roles import held_roles
 from app.scope import WRITE_UNIT_RELATIONS, row_in_scope
 from app.validators import mask_mobile, mask_resident_id
 
@@ -63,7 +64,7 @@ def _is_id_text(value: str) -> bool:
 def may_see_full_identity() -> bool:
     roles = current_app.config.get("API_UNMASKED_ROLES", DEFAULT_UNMASKED_ROLES)
     user = getattr(g, "user", None)
-    return any(role.name in roles for role in getattr(user, "roles", None) or [])
+    return any(role.name in roles for role in held_roles(user))
 
 
 def domain_error_response(error: DomainError):

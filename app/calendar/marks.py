@@ -18,6 +18,7 @@ from flask_login import current_user
 from app import reference
 from app.domain import clock
 from app.domain.calendar import warn_from
+from app.roles import held_role_names
 
 BANNER_ROLES = frozenset({"Admin", "Manager"})
 
@@ -45,7 +46,7 @@ def calendar_banner() -> int | None:
     user = current_user if has_request_context() else None
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    if not any(role.name in BANNER_ROLES for role in getattr(user, "roles", [])):
+    if not held_role_names(user) & set(BANNER_ROLES):
         return None
 
     today = clock.today()
@@ -63,3 +64,4 @@ def calendar_banner() -> int | None:
 def register(app) -> None:
     app.jinja_env.globals["calendar_banner"] = calendar_banner
     app.jinja_env.globals["provisional_day"] = provisional_day
+    app.jinja_env.globals["held_role_names"] = held_role_names  # groups' roles count too

@@ -16,6 +16,7 @@ from app import models as m
 from app import notify
 from app.domain import events
 from app.enums import EventKind, NotificationChannel
+from app.roles import held_role_names
 
 RECEIVING_ROLES = {"Manager", "Specialist"}
 
@@ -44,7 +45,7 @@ def transfer_received(session: Session, case: m.Case, from_unit: m.OrgUnit | Non
         user = person.user
         if user is None or not user.active or getattr(actor, "id", None) == user.id:
             continue
-        if not {role.name for role in user.roles} & RECEIVING_ROLES:
+        if not held_role_names(user) & RECEIVING_ROLES:
             continue
         with force_locale(locale):
             subject = _(

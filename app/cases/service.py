@@ -29,6 +29,7 @@ from app.domain.errors import (
     ValidationFailed,
 )
 from app.extensions import db
+from app.roles import held_role_names
 from app.scope import Scope, current_scope
 from app.unit_of_work import unit_of_work
 
@@ -109,7 +110,7 @@ def _snapshot(case: m.Case) -> dict:
 
 
 def _roles(actor) -> set[str]:
-    return {role.name for role in getattr(actor, "roles", None) or []}
+    return held_role_names(actor)
 
 
 def refusal(case: m.Case, name: str, actor=None) -> DomainError | None:

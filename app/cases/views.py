@@ -29,6 +29,7 @@ from app.enums import AttachmentKind, CaseChannel, HelpType, ServiceKind
 from app.extensions import db
 from app.projects import pages as project_pages
 from app.reminders import flags as due_flags
+from app.roles import held_role_names
 from app.scope import current_scope
 from app.unit_of_work import unit_of_work
 from app.viewbase import ScopedModelView
@@ -227,7 +228,7 @@ class CaseView(ScopedModelView):
         with rows_read(case, records):  # the steps' conditions read these rows
             steps = [
                 name
-                for name in offered(case, {r.name for r in g.user.roles})
+                for name in offered(case, held_role_names(g.user))
                 if may_edit(case) or not STEPS[name].handling_side_only
             ]
         return self.render_template(

@@ -18,6 +18,7 @@ from app import models as m
 from app.audit import write_entry
 from app.domain.errors import DomainError, NotInScope, NotPermitted, ValidationFailed
 from app.enums import ApplicantKind
+from app.roles import held_role_names
 from app.scope import scope_for_user
 
 
@@ -102,7 +103,7 @@ def merge(session: Session, source: m.Applicant, target: m.Applicant, actor) -> 
     Only a Manager or an Admin merges, and both records must be in the actor's scope. Never
     commits: the caller's unit of work does.
     """
-    if not any(role.name in MERGING_ROLES for role in getattr(actor, "roles", None) or []):
+    if not held_role_names(actor) & set(MERGING_ROLES):
         raise NotPermitted(_l("Only a manager or an administrator merges applicants."))
     scope = scope_for_user(actor)
     for applicant in (source, target):

@@ -13,6 +13,7 @@ from app import models as m
 from app.domain import clock
 from app.domain.errors import IllegalTransition, NotPermitted, ValidationFailed
 from app.enums import EventKind, RectificationState, ReviewDecision
+from app.roles import held_role_names
 from app.scope import scope_for_user
 
 R = RectificationState
@@ -99,7 +100,7 @@ DECIDING_ROLES = ("Manager", "Leader", "Admin")
 
 def appeal_refusal(rect: m.Rectification, actor):
     """Why ``actor`` may not decide this appeal (a NotPermitted error), or None if they may."""
-    roles = {role.name for role in getattr(actor, "roles", None) or []}
+    roles = held_role_names(actor)
     case = rect.evaluation.case
     if not roles & set(DECIDING_ROLES) or not scope_for_user(actor).contains_unit(
         case.handling_unit
@@ -161,7 +162,7 @@ def escalate(session: Session, review: m.JointReview, actor, *, leader, minutes:
     """Cross-department dispute the center cannot resolve: to the leader in charge."""
     if review.decision != ReviewDecision.PENDING:
         raise IllegalTransition(_l("Only an undecided joint review can be escalated."))
-    if leader is None or not any(role.name == "Leader" for role in leader.roles):
+    if leader is None or "Leader" not in held_role_names(leader):
         raise ValidationFailed({"leader": _l("Choose a leader in charge.")})
     review.minutes = _required(minutes, "minutes", _l("Record why it could not be settled."))
     review.decision = ReviewDecision.ESCALATED
@@ -210,4 +211,4 @@ def leaders_over(session: Session, unit: m.OrgUnit, user_model) -> list:
         .join(m.OrgUnit, m.Specialist.unit_id == m.OrgUnit.id)
         .where(m.OrgUnit.code.in_(codes), m.Specialist.active.is_(True))
     ).scalars()
-    return [u for u in users if any(role.name == "Leader" for role in u.roles)]
+    return [u for u in users if "Leader" in held_role_names(u)]

@@ -26,6 +26,7 @@ from app.domain.numbering import next_case_number
 from app.domain.status import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus
 from app.enums import CaseChannel, EvaluationStage, EventKind, ServiceKind, SuspensionReason
 from app.extensions import db
+from app.roles import held_role_names
 from app.scope import scope_for_user
 
 S = CaseStatus
@@ -1022,7 +1023,7 @@ VOIDING_ROLES = ("Manager", "Admin")
 
 def may_void(case: m.Case, actor) -> bool:
     """An Admin, or a Manager whose scope holds the case's handling or accepting unit."""
-    roles = {role.name for role in getattr(actor, "roles", None) or []}
+    roles = held_role_names(actor)
     if "Admin" in roles:
         return True
     if "Manager" not in roles:

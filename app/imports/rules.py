@@ -173,10 +173,12 @@ def check_departments(session: Session, parsed: Parsed, scope: Scope) -> None:
 # ---------------------------------------------------------------- staff
 
 
-def _roles_of(session: Session, names: list[str]) -> dict[str, list[str]]:
-    """The role names each existing account of ``names`` holds (whatever its unit)."""
+def _roles_of(session: Session, names: list[str]) -> tuple[dict, dict]:
+    """The role names each existing account of ``names`` holds itself, and those its groups
+    give it (app/roles.py held_roles, for many accounts at once), whatever its unit."""
     sm = current_app.appbuilder.sm
     held: dict[str, list[str]] = {}
+    given: dict[str, list[str]] = {}
     for chunk in _chunks(names):
         query = (
             sa.select(sm.user_model.username, sm.role_model.name)
@@ -185,19 +187,28 @@ def _roles_of(session: Session, names: list[str]) -> dict[str, list[str]]:
         )
         for username, role in session.execute(query):
             held.setdefault(username, []).append(role)
-    return held
+        query = (
+            sa.select(sm.user_model.username, sm.role_model.name)
+            .join(sm.user_model.groups)
+            .join(sm.group_model.roles)
+            .where(sm.user_model.username.in_(chunk))
+        )
+        for username, role in session.execute(query):
+            given.setdefault(username, []).append(role)
+    return held, given
 
 
-def _check_rank(row, exists: bool, held: list[str], parsed: Parsed) -> None:
-    """Account administration follows rank; an import leaves existing accounts' passwords and
-    roles alone unless an Admin chose otherwise."""
+def _check_rank(row, exists: bool, held: list[str], given: list[str], parsed: Parsed) -> None:
+    """Account administration follows rank (``given``: the roles the account's groups give it);
+    an import leaves existing accounts' passwords and roles alone unless an Admin chose
+    otherwise."""
     v = row.values
     wanted = v.get("roles") or []
     if wanted and rank_of_roles(wanted) >= parsed.actor_rank:
         row.refuse("roles", _l("You may not give a role that ranks as high as your own."))
     if not exists:
         return
-    if rank_of_roles(held) >= parsed.actor_rank:
+    if rank_of_roles([*held, *given]) >= parsed.actor_rank:
         row.refuse(
             "username",
             _l("You may not change an account that ranks as high as your own."),
@@ -249,7 +260,7 @@ def check_staff(session: Session, parsed: Parsed, scope: Scope) -> None:
             .where(scope.clause_for(m.Specialist), user_model.username.in_(chunk))
         )
         mine.update({r.username: r for r in session.execute(query)})
-    held = _roles_of(session, names)
+    held, given = _roles_of(session, names)
     open_paths = _open_case_paths(session, scope, [r.id for r in mine.values()])
     roles_ready = {
         r.name for r in session.execute(sa.select(current_app.appbuilder.sm.role_model)).scalars()
@@ -284,7 +295,7 @@ def check_staff(session: Session, parsed: Parsed, scope: Scope) -> None:
                 row.refuse("roles", _l("Only administrators may give the Admin role."))
             elif role not in roles_ready:
                 row.refuse("roles", _l("The role %(role)s is not set up.", role=role))
-        _check_rank(row, username in taken, held.get(username, []), parsed)
+        _check_rank(row, username in taken, held.get(username, []), given.get(username, []), parsed)
         if v.get("department_code") and v["department_code"] not in departments:
             row.refuse("department_code", _department_not_found(v["department_code"]))
         if v.get("mobile"):

@@ -45,6 +45,7 @@ from app.ledger.figures import period_figures
 from app.ledger.filters import LedgerFilter, month_bounds, quarter_bounds
 from app.ledger.queries import LedgerQuery
 from app.replica import read_session
+from app.roles import holds_role
 from app.scope import Scope
 from app.spreadsheet import safe, safe_row
 
@@ -362,7 +363,7 @@ def unit_managers(session: Session, unit: m.OrgUnit) -> list:
                 m.Specialist.unit_id == unit.id,
                 m.Specialist.active.is_(True),
                 user.active.is_(True),
-                user.roles.contains(role),
+                holds_role(user, role),
             )
             .order_by(user.id)
         ).scalars()

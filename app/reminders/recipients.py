@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app import settings
+from app.roles import holds_role
 from app.scope import Scope, scope_for_user
 
 MANAGER_ROLE = "Manager"
@@ -89,7 +90,7 @@ class Directory:
                 .where(
                     m.Specialist.active.is_(True),
                     sm.user_model.active.is_(True),
-                    sm.user_model.roles.contains(role),
+                    holds_role(sm.user_model, role),
                 )
                 .order_by(m.Specialist.id)
             ).scalars()

@@ -18,7 +18,7 @@ from app.domain.staff import create_staff
 from app.extensions import db
 from app.permissions import role_label
 from app.role_views import assignable_role_choices
-from app.roles import may_administer
+from app.roles import may_administer, may_administer_account
 from app.scope import current_scope
 from app.validators import MobileValidator
 from app.viewbase import ScopedModelView
@@ -48,7 +48,7 @@ class SpecialistView(ScopedModelView):
     def check_rank(self, specialist) -> None:
         """Refuse to touch the record of an account ranking as high as the caller's."""
         user = getattr(specialist, "user", None)
-        if user is not None and not may_administer(g.user, [r.name for r in user.roles]):
+        if user is not None and not may_administer_account(g.user, user):
             raise DomainError(_l("You may not change an account that ranks as high as your own."))
 
     def pre_add(self, item):
@@ -67,9 +67,7 @@ class SpecialistView(ScopedModelView):
         specialist = self.datamodel.get(pk, self._base_filters)
         if specialist is None:
             abort(404)
-        if specialist.user is not None and not may_administer(
-            g.user, [r.name for r in specialist.user.roles]
-        ):
+        if specialist.user is not None and not may_administer_account(g.user, specialist.user):
             abort(403)
         cases = staff.open_cases_of(db.session, specialist)
         candidates = [
@@ -170,8 +168,9 @@ class SpecialistView(ScopedModelView):
         if role_name in ("Admin", "Public") or sm.find_role(role_name) is None:
             flash(_("Unknown role."), "danger")
             return redirect(url_for("SpecialistView.show", pk=specialist.id))
-        held = [r.name for r in specialist.user.roles]
-        if not (may_administer(g.user, held) and may_administer(g.user, [role_name])):
+        if not (
+            may_administer_account(g.user, specialist.user) and may_administer(g.user, [role_name])
+        ):
             abort(403)
         specialist.user.roles = [sm.find_role(role_name)]
         db.session.commit()

@@ -22,6 +22,7 @@ from app.domain.calendar import RECOMPUTE_JOB, new_recompute_job, next_year_stat
 from app.domain.recompute import recompute_years, run_recompute_job, stale_years
 from app.enums import NotificationChannel
 from app.extensions import db
+from app.roles import holds_role
 
 WARNED_ROLES = ("Admin", "Manager")
 
@@ -43,7 +44,7 @@ def warn_admins(session) -> int:
         return 0
     people = session.execute(
         sa.select(sm.user_model)
-        .where(sa.or_(*(sm.user_model.roles.contains(role) for role in roles)))
+        .where(sa.or_(*(holds_role(sm.user_model, role) for role in roles)))
         .where(sm.user_model.active.is_(True))
         .order_by(sm.user_model.id)
     ).scalars()
