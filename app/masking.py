@@ -26,7 +26,12 @@ MASKED_COLUMNS = {
     m.Specialist: {"mobile": mask_mobile},
     m.ProjectTeam: {"contact_phone": mask_mobile},
     m.ProjectLiaison: {"phone": mask_mobile},
+    m.Complaint: {"mobile": mask_mobile},
 }
+# Masked columns no screen reveals, to anyone (revealers included): a complainant's mobile (the
+# complaint page and the complaints' export print it masked; there is no reveal action). The
+# API answers them masked too; their one search is the exact one above.
+NEVER_REVEALED = {m.Complaint: frozenset({"mobile"})}
 NORMALIZERS = {"id_number": normalize_resident_id, "mobile": normalize_mobile}
 # The permission that lets a role see (and so search by) a full number.
 REVEAL_PERMISSION = ("can_reveal", "ApplicantView")
@@ -44,10 +49,17 @@ def may_reveal() -> bool:
     return bool(current_app.appbuilder.sm.has_access(*REVEAL_PERMISSION))
 
 
+def never_revealed_of(model) -> frozenset:
+    return NEVER_REVEALED.get(model, frozenset())
+
+
 def mask_unless_revealer(model, column: str, value):
-    """``value`` masked for callers who may not reveal it."""
+    """``value`` as screens and API show it: masked for callers who may not reveal it, and for
+    everyone when the column is never revealed (``NEVER_REVEALED``)."""
     mask = masked_columns_of(model).get(column)
-    if mask is None or not value or may_reveal():
+    if mask is None or not value:
+        return value
+    if column not in never_revealed_of(model) and may_reveal():
         return value
     return mask(value)
 

@@ -1068,9 +1068,7 @@ class Complaint(Model):
     def _normalize_identifier(self, key, value):
         return normalized_identifier(key, value)
 
-    @property
-    def masked_mobile(self) -> str:
-        return mask_mobile(self.mobile) if self.mobile else ""
+    # The mobile is shown through app/masking.py (mask_unless_revealer), on screens and API alike.
 
     @property
     def is_open(self) -> bool:

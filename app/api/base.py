@@ -41,7 +41,13 @@ from app.domain.errors import DomainError, NotInScope, StaleRecord, ValidationFa
 from app.extensions import db
 from app.kept import RecordKept, is_kept
 from app.labels import COMMON_LABELS, TranslatedLabels
-from app.masking import IdentityExact, masked_columns_of, may_reveal
+from app.masking import (
+    IdentityExact,
+    mask_unless_revealer,
+    masked_columns_of,
+    may_reveal,
+    never_revealed_of,
+)
 from app.roles import held_roles
 from app.scope import WRITE_UNIT_RELATIONS, row_in_scope
 from app.validators import mask_mobile, mask_resident_id
@@ -86,6 +92,21 @@ def _relax_required(schema) -> None:
         if isinstance(field, fields.Nested):
             field.allow_none = not field.many  # an empty relation dumps as null
             _relax_required(field.schema)
+
+
+NEVER_REVEALED_DOC = (
+    "Masked for every caller (e.g. 138****8000), exactly as the screens show it. The only filter "
+    "is `eq` with the whole number, for roles that may reveal numbers; such a search is audited. "
+    "Never a sort key."
+)
+
+
+def _document_never_revealed(schema, model) -> None:
+    """Columns no one sees in full (app/masking.py NEVER_REVEALED): say so in the document."""
+    for column in never_revealed_of(model):
+        field = schema.fields.get(column)
+        if field is not None:
+            field.metadata["description"] = NEVER_REVEALED_DOC
 
 
 def _document_relations(schema) -> None:
@@ -184,6 +205,7 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
         super()._init_model_schemas()
         for schema in (self.list_model_schema, self.show_model_schema):
             _relax_required(schema)
+            _document_never_revealed(schema, self.datamodel.obj)
         for schema in (self.add_model_schema, self.edit_model_schema):
             _document_relations(schema)
 
@@ -404,6 +426,11 @@ class ScopedModelRestApi(TranslatedLabels, DocumentedRoutes, ModelRestApi):
             return self.response_400(_("A filter value is not valid."))
 
     def _mask(self, rows) -> None:
+        model = self.datamodel.obj
+        for column in never_revealed_of(model):  # masked for everyone, as on the screens
+            for row in rows:
+                if isinstance(row, dict) and row.get(column):
+                    row[column] = mask_unless_revealer(model, column, row[column])
         if not self.masked_columns:
             return
         if may_see_full_identity():

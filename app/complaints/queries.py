@@ -19,6 +19,7 @@ from app.domain.errors import ValidationFailed
 from app.domain.status import OPEN_COMPLAINT_STATUSES, ComplaintStatus
 from app.enums import ComplaintChannel
 from app.extensions import db
+from app.masking import mask_unless_revealer
 from app.scope import Scope
 from app.spreadsheet import safe
 
@@ -281,7 +282,7 @@ def export_rows(scope: Scope, flt: ComplaintFilter):
             str(c.channel.label),
             safe(c.hotline_ticket or ""),
             safe(c.complainant),
-            safe(c.masked_mobile),
+            safe(mask_unless_revealer(m.Complaint, "mobile", c.mobile)),
             safe(c.matter),
             str(c.status.label),
             c.due_date,

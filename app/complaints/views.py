@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import checkcode
+from app import models as m
 from app.complaints import queries, service
 from app.complaints.schemas import STAFF_CHANNELS
 from app.desk.views import _network_of_client
@@ -24,6 +25,7 @@ from app.domain import complaints as lifecycle
 from app.domain.errors import DomainError, ValidationFailed
 from app.domain.status import ComplaintStatus
 from app.enums import ComplaintChannel
+from app.masking import mask_unless_revealer
 from app.scope import current_scope
 
 ID_FIELDS = ("unit", "item", "case", "handler", "department")
@@ -152,6 +154,7 @@ class ComplaintView(BaseView):
                 "complaints/show.html",
                 title=_("Complaint %(number)s", number=complaint.number),
                 c=complaint,
+                mobile=mask_unless_revealer(m.Complaint, "mobile", complaint.mobile),
                 steps=lifecycle.allowed_steps(complaint),
                 step_label=lifecycle.step_label,
                 departments=service.department_choices(),
