@@ -12,6 +12,10 @@ puts them back when that file is there. A site whose bucket is too large to copy
 backs the bucket up itself (the storage's versioning or replication) and passes ``--no-files``;
 then a restore needs the bucket as it was at the time of the dump.
 
+A restore returns to the backup point: the store holds exactly the backup's files afterwards.
+Files written or changed after the backup are set aside and listed, never dropped silently: the
+table's into ``FILE.aside-STAMP.tar``, the bucket's under ``S3_PREFIX/quarantine/STAMP/``.
+
 PostgreSQL needs the client tools (pg_dump, pg_restore) of the server's major version or newer
 on the PATH. A restore replaces every table of the target database in one transaction; stop the
 web, worker and beat processes first and start them again after it.
@@ -19,6 +23,8 @@ web, worker and beat processes first and start them again after it.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import io
 import json
 import os
@@ -26,6 +32,7 @@ import shutil
 import sqlite3
 import subprocess
 import tarfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -86,9 +93,19 @@ def save_objects(archive: Path) -> int:
     return count
 
 
-def restore_objects(archive: Path) -> int:
-    """Put every object of the tar ``archive`` back into the S3 file store; returns how many."""
+def _etag(data: bytes) -> str:
+    return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
+
+
+def restore_objects(archive: Path, stamp: str) -> tuple[int, list[str]]:
+    """Make the S3 file store equal to the tar ``archive``: every object of it put back, and
+    every object of ours that is not in it (written after the backup) or differs from it moved
+    aside under ``quarantine/STAMP/`` in the bucket first (``S3.set_aside``: never a silent
+    loss). Returns how many objects were put back and the names set aside."""
     store = filestore.s3()
+    present = store.etags()
+    kept: set[str] = set()
+    aside: list[str] = []
     count = 0
     with tarfile.open(archive, "r") as tar:
         types = json.load(tar.extractfile("manifest.json"))["content_types"]
@@ -97,9 +114,123 @@ def restore_objects(archive: Path) -> int:
                 continue
             name = filestore.check_name(member.name[len("files/") :])
             data = tar.extractfile(member).read()
+            kept.add(name)
+            if name in present and present[name] != _etag(data):
+                store.set_aside(name, stamp)  # changed after the backup: keep that version too
+                aside.append(name)
             store.put(name, data, types.get(name, "application/octet-stream"))
             count += 1
-    return count
+    for name in sorted(set(present) - kept):  # written after the backup
+        store.set_aside(name, stamp)
+        store.delete(name)
+        aside.append(name)
+    return count, sorted(aside)
+
+
+# ---------------------------------------------------------------- the table's files (stored_file)
+#
+# A restore replaces the table ``stored_file`` with the backup's. Files written after the backup
+# (or changed since) are not dropped silently with it: before the restore the table is copied
+# into the schema ``backup_restore`` (PostgreSQL) or read from the file about to be replaced
+# (SQLite); afterwards those the restored table does not hold as they were go into
+# ``FILE.aside-STAMP.tar`` beside the backup (the layout of ``FILE.files.tar``), and are listed.
+
+ASIDE_SCHEMA = "backup_restore"
+
+
+def aside_archive(backup: Path, stamp: str) -> Path:
+    """Where a restore from ``backup`` puts the table's files the backup does not hold."""
+    return backup.with_name(f"{backup.name}.aside-{stamp}.tar")
+
+
+def _write_tar(archive: Path, rows) -> list[str]:
+    """(name, content type, data, created) rows into the tar ``archive``; the names. No file
+    is left when there are no rows."""
+    names: list[str] = []
+    types: dict[str, str] = {}
+    partial = archive.with_name(archive.name + ".part")
+    with tarfile.open(partial, "w") as tar:
+        for name, content_type, data, created in rows:
+            data = bytes(data or b"")
+            info = tarfile.TarInfo(f"files/{filestore.check_name(name)}")
+            info.size = len(data)
+            info.mtime = int(created.timestamp()) if hasattr(created, "timestamp") else 0
+            tar.addfile(info, io.BytesIO(data))
+            types[name] = content_type or "application/octet-stream"
+            names.append(name)
+        manifest = json.dumps({"content_types": types}, ensure_ascii=False).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(manifest)
+        tar.addfile(info, io.BytesIO(manifest))
+    if names:
+        partial.replace(archive)
+    else:
+        partial.unlink()
+    return sorted(names)
+
+
+def _pg_keep_table_files() -> bool:
+    """Copy the table's files into ASIDE_SCHEMA before a restore; False if there is no table."""
+    with db.engine.begin() as conn:
+        if conn.execute(sa.text("SELECT to_regclass('stored_file')")).scalar() is None:
+            return False
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {ASIDE_SCHEMA} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {ASIDE_SCHEMA}"))
+        conn.execute(
+            sa.text(
+                f"CREATE TABLE {ASIDE_SCHEMA}.stored_file AS "
+                "SELECT name, content_type, data, created_at FROM stored_file"
+            )
+        )
+    db.engine.dispose()
+    return True
+
+
+def _pg_drop_kept() -> None:
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {ASIDE_SCHEMA} CASCADE"))
+    db.engine.dispose()
+
+
+def _pg_set_aside(archive: Path) -> list[str]:
+    """The kept files the restored table does not hold as they were, into ``archive``."""
+    query = sa.text(
+        f"SELECT k.name, k.content_type, k.data, k.created_at FROM {ASIDE_SCHEMA}.stored_file k "
+        "WHERE NOT EXISTS (SELECT 1 FROM stored_file s "
+        "WHERE s.name = k.name AND md5(s.data) = md5(k.data)) ORDER BY k.name"
+    )
+    try:
+        with db.engine.connect() as conn:
+            rows = conn.execution_options(stream_results=True, yield_per=100).execute(query)
+            return _write_tar(archive, rows)
+    finally:
+        _pg_drop_kept()
+
+
+def _sqlite_set_aside(current: Path, backup: Path, archive: Path) -> list[str]:
+    """The current database file's stored files the backup file does not hold as they are."""
+
+    def files(path: Path) -> list[tuple]:
+        if not path.is_file():
+            return []
+        conn = sqlite3.connect(path)
+        try:
+            found = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'stored_file'"
+            ).fetchone()
+            if found is None:
+                return []
+            return conn.execute(
+                "SELECT name, content_type, data, created_at FROM stored_file ORDER BY name"
+            ).fetchall()
+        finally:
+            conn.close()
+
+    kept = {name: bytes(data or b"") for name, _type, data, _at in files(backup)}
+    return _write_tar(
+        archive,
+        (row for row in files(current) if kept.get(row[0]) != bytes(row[2] or b"")),
+    )
 
 
 def create_backup(target: Path, files: bool = True) -> Path:
@@ -135,41 +266,71 @@ def _s3() -> bool:
     return filestore.backend() == "s3"
 
 
-def restore_backup(source: Path) -> int | None:
-    """Replace the database's contents with the backup in ``source``; with the S3 file store
-    and the backup's ``.files.tar`` beside it, put its objects back (returns how many)."""
+@dataclass
+class Restored:
+    """What a restore did besides the tables: S3 objects put back (None: not restored), and the
+    files it set aside rather than lose (written or changed after the backup)."""
+
+    objects: int | None = None
+    set_aside: list[str] = field(default_factory=list)  # the table's, in ``aside_file``
+    aside_file: Path | None = None
+    quarantined: list[str] = field(default_factory=list)  # the bucket's, under ``quarantine``
+    quarantine: str | None = None
+
+
+def restore_backup(source: Path) -> Restored:
+    """Return the installation to the backup in ``source``: the database's contents replaced,
+    and with the S3 file store and the backup's ``.files.tar`` beside it, the store made equal
+    to it. Files written after the backup are set aside, never dropped silently: the table's
+    into ``aside_archive(source, STAMP)``, the bucket's under ``quarantine/STAMP/``."""
     url = _url()
     source = source.resolve()
     if not source.is_file():
         raise click.ClickException(f"{source} does not exist")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    done = Restored()
+    aside = aside_archive(source, stamp)
 
     db.session.remove()
     db.engine.dispose()  # this process holds no connection while the tables are replaced
     if url.get_backend_name() == "postgresql":
         dsn, env = _libpq(url)
-        _run(
-            [
-                "pg_restore",
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--no-acl",
-                "--single-transaction",
-                "--exit-on-error",
-                "--dbname",
-                dsn,
-                str(source),
-            ],
-            env,
-        )
+        kept = _pg_keep_table_files()
+        try:
+            _run(
+                [
+                    "pg_restore",
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--no-acl",
+                    "--single-transaction",
+                    "--exit-on-error",
+                    "--dbname",
+                    dsn,
+                    str(source),
+                ],
+                env,
+            )
+        except BaseException:
+            if kept:
+                _pg_drop_kept()  # the restore changed nothing: neither does this
+            raise
+        if kept:
+            done.set_aside = _pg_set_aside(aside)
     elif url.get_backend_name() == "sqlite":
+        done.set_aside = _sqlite_set_aside(Path(url.database), source, aside)
         shutil.copyfile(source, url.database)
     else:
         raise click.ClickException(f"no restore for {url.get_backend_name()}")
+    if done.set_aside:
+        done.aside_file = aside
     archive = files_archive(source)
     if _s3() and archive.is_file():
-        return restore_objects(archive)
-    return None
+        done.objects, done.quarantined = restore_objects(archive, stamp)
+        if done.quarantined:
+            done.quarantine = filestore.s3().quarantine_key("", stamp)
+    return done
 
 
 @click.group("backup")
@@ -204,8 +365,22 @@ def restore_command(file: Path) -> None:
     """Replace the database (and so every file) with the backup in FILE."""
     restored = restore_backup(file)
     click.echo(f"restored from {file}")
-    if restored is not None:
-        click.echo(f"files put back into the S3 store: {restored}")
+    if restored.set_aside:
+        click.echo(
+            f"files written after the backup, set aside in {restored.aside_file} "
+            f"({len(restored.set_aside)}):"
+        )
+        for name in restored.set_aside:
+            click.echo(f"  {name}")
+    if restored.objects is not None:
+        click.echo(f"files put back into the S3 store: {restored.objects}")
+        if restored.quarantined:
+            click.echo(
+                "objects written or changed after the backup, moved in the bucket under "
+                f"{restored.quarantine} ({len(restored.quarantined)}):"
+            )
+            for name in restored.quarantined:
+                click.echo(f"  {name}")
     elif _s3():
         click.echo(
             f"no {files_archive(file).name} beside the backup: the S3 store's objects were not "

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[a-z]+/[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 _WRITTEN = "filestore.s3.written"  # objects put in the session's open transaction
 _DELETED = "filestore.s3.deleted"  # objects to delete once it commits
+QUARANTINE = "quarantine"  # key prefix of objects a restore set aside (app/backup.py)
 
 
 def check_name(name: str) -> str:
@@ -115,6 +116,33 @@ class S3:
 
     def delete(self, name: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(name))
+
+    def etags(self) -> dict[str, str]:
+        """Every object of ours (our names only) and its ETag (an MD5 of the content for an
+        object put in one piece)."""
+        found = {}
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                name = item["Key"][len(self.prefix) :]
+                if _NAME.match(name):
+                    found[name] = item.get("ETag", "")
+        return found
+
+    def quarantine_key(self, name: str, stamp: str) -> str:
+        """Where a restore stamped ``stamp`` moves ``name`` aside: outside our names, so the
+        app (reads, listings, purges, backups) never sees it; the operator does."""
+        return self.key(f"{QUARANTINE}/{stamp}/{name}")
+
+    def set_aside(self, name: str, stamp: str) -> None:
+        """Copy the object ``name`` to its quarantine key (a server-side copy)."""
+        self.client.copy_object(
+            Bucket=self.bucket,
+            Key=self.quarantine_key(name, stamp),
+            CopySource={"Bucket": self.bucket, "Key": self.key(name)},
+        )
 
     def listing(self, prefix: str = "") -> list[tuple[str, dt.datetime]]:
         """(name, last modified) of every object under ``prefix`` (our names only)."""
