@@ -132,6 +132,7 @@ class RankedUserView(UserDBModelView):
         if getattr(item, "id", None) == g.user.id:
             return
         if not may_administer_account(g.user, item):
+            db.session.rollback()  # the form's values are on the item: nothing of them stays
             raise ValueError(_("You may not change an account that ranks as high as your own."))
 
     def pre_add(self, item):
@@ -162,6 +163,7 @@ class RankedGroupView(UserGroupModelView):
 
     def _refuse_above_rank(self, item) -> None:
         if not _may_change_group(item):
+            db.session.rollback()  # the form's values are on the item: nothing of them stays
             raise ValueError(_("You may not change a group that ranks as high as your own."))
 
     def pre_add(self, item):
