@@ -19,6 +19,8 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import escape
 
+from app.scope import scope_count_arms
+
 COUNT_CAP = 10000
 
 
@@ -75,7 +77,18 @@ class CappedCountInterface(SQLAInterface):
     """SQLAInterface whose list count stops at the cap: "more than 10,000" (screens and API)."""
 
     def query_count(self, query, filters=None, select_columns=None):
-        inner = self._apply_inner_all(
-            query, filters, select_columns=select_columns, aliases_mapping={}
-        )
-        return capped_query_count(inner)
+        arms = scope_count_arms(self.obj, filters)
+        if arms is None:
+            inner = self._apply_inner_all(
+                query, filters, select_columns=select_columns, aliases_mapping={}
+            )
+            return capped_query_count(inner)
+        # A town's or a station's cases: the scope's disjoint arms, each through its own index
+        # (app/scope.py case_unit_arms), rows reduced to a constant (an index-only count).
+        selects = [
+            self._apply_inner_all(query, each, select_columns=select_columns, aliases_mapping={})
+            .order_by(None)
+            .statement.with_only_columns(sa.literal(1).label("one"))
+            for each in arms
+        ]
+        return capped_count(self.session, sa.union_all(*selects))

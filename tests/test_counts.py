@@ -6,6 +6,8 @@ each list is past its cap without loading ten thousand rows.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -82,3 +84,53 @@ def test_ledger_pager_is_capped_and_the_exact_total_is_one_click(app, four_cases
     app.config["LIST_COUNT_CAP"] = 10
     page = client.get("/ledger/list/?_l_=en").text
     assert 'id="ledger-total">4<' in page and 'id="ledger-exact"' not in page
+
+
+def test_a_town_s_list_count_adds_its_two_arms_transfers_once(app, tree, login):
+    """A town's case list (screen and API) counts the cases handled at its units and those
+    accepted there but handled elsewhere as two disjoint arms (index-only at 10M cases): a case
+    transferred out of the town, one transferred in, one moved between its own stations and
+    another town's case give the same count as the rows the list shows."""
+    spec = factories.staff("spec_a", "Specialist", tree.town_a)
+    spec_b = factories.staff("spec_b", "Specialist", tree.town_b)
+    factories.staff("boss_a", "Manager", tree.town_a)
+    own = [factories.case(tree.village_a1, spec) for _ in range(3)]
+    outward, inward = factories.case(tree.village_a1, spec), factories.case(tree.village_b1, spec_b)
+    factories.case(tree.village_b1, spec_b)  # another town's: not counted
+    outward.handling_unit_id = tree.village_b1.id
+    inward.handling_unit_id = tree.village_a2.id
+    own[0].handling_unit_id = tree.village_a2.id  # between the town's own stations
+    db.session.commit()
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    app.config["LIST_COUNT_CAP"] = 10
+    client = login(app.test_client(), "boss_a")
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        page = client.get("/caseview/list/?_l_=en").text
+        # (logged in after the page: a test's requests share one app context and its ``g``)
+        api = api_login(app, "boss_a")
+        answer = api.get("/api/v1/case/").json
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    assert answer["count"] == len(answer["result"]) == 5
+    assert not answer["count_capped"]
+    assert re.search(r"Record Count:</strong>\s*5\s*<", page), page
+    counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT(*)")]
+    assert counts and all("UNION ALL" in s for s in counts), counts
+    app.config["LIST_COUNT_CAP"] = 4
+    answer = api.get("/api/v1/case/").json
+    assert (answer["count"], answer["count_capped"]) == (4, True)
+    # A search is narrower than the units: one statement, not repeated per arm.
+    statements.clear()
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        client.get(f"/caseview/list/?_flt_2_number={own[1].number}")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT(*)")]
+    assert counts and not any("UNION ALL" in s for s in counts), counts
+    app.config.pop("LIST_COUNT_CAP", None)

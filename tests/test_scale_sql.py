@@ -188,3 +188,39 @@ def test_a_station_s_ledger_pages_merge_its_units_newest_cases(app, tree):
     assert town.few_units() is not None
     city = LedgerQuery(db.session, Scope(path=tree.city.path, unit_id=tree.city.id))
     assert city.few_units() is None
+
+
+def test_the_ledger_s_count_of_known_units_reads_two_disjoint_arms(app, tree):
+    """A town's or a station's count (the pager's) reads the cases handled at its units and
+    those accepted there but handled elsewhere as two disjoint arms through their indexes: the
+    same number as the plain count, a case transferred inside the town counted once."""
+    spec_a = factories.staff("spec_ca", "Specialist", tree.village_a1)
+    spec_b = factories.staff("spec_cb", "Specialist", tree.village_b1)
+    ids = [factories.case(tree.village_a1, spec_a).id for _ in range(4)]
+    ids += [factories.case(tree.village_b1, spec_b).id for _ in range(3)]
+    away = db.session.get(m.Case, ids[0])  # accepted at a1, handled in town B
+    away.handling_unit_id = tree.village_b1.id
+    inward = db.session.get(m.Case, ids[4])  # accepted in town B, handled at a1
+    inward.handling_unit_id = tree.village_a1.id
+    db.session.commit()
+    for unit in (tree.village_a1, tree.town_a, tree.village_b1, tree.city):
+        scope = Scope(path=unit.path, unit_id=unit.id)
+        for flt in (LedgerFilter(), LedgerFilter(kind=away.kind), LedgerFilter(unit_id=unit.id)):
+            q = LedgerQuery(db.session, scope, flt)
+            plain = q.count()
+            assert q.capped_count() == plain, (unit.name, flt)
+            assert q.capped_count(cap=2) == min(plain, 3)
+    town = LedgerQuery(db.session, Scope(path=tree.town_a.path, unit_id=tree.town_a.id))
+    assert town.count() == 5  # a1's four (one handled away), the one handled at a1
+    assert town.units() is not None
+    captured: list[str] = []
+
+    def capture(conn, cursor, statement, *args):
+        captured.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        town.capped_count()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    assert any("UNION ALL" in s for s in captured), captured

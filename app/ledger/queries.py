@@ -40,7 +40,7 @@ from app.ledger.sqlfn import (
     local_date,
     workday_calendar,
 )
-from app.scope import Scope
+from app.scope import Scope, case_unit_arms
 
 PAGE_SIZE = 50
 # A selection of at most this many units pages through each unit's own newest cases.
@@ -80,6 +80,14 @@ class LedgerQuery:
     def few_units(self) -> tuple[int, ...] | None:
         """The units (ids) whose cases the selection holds, when they are known and at most
         ``FEW_UNITS``: a station, or a unit chosen in the filter (None otherwise)."""
+        units = self.units()
+        if units is None or len(units) > FEW_UNITS:
+            return None
+        return units
+
+    def units(self) -> tuple[int, ...] | None:
+        """The units (ids) whose cases the selection holds, when they are known: a town, a
+        station, or a unit chosen in the filter (None: the whole tree, or too many to list)."""
         scope = self.scope.resolved(self.session)
         units = None if scope.everything or scope.whole else scope.ids
         if self.flt.unit_id is not None:
@@ -89,30 +97,25 @@ class LedgerQuery:
             chosen = Scope(path=unit.path, unit_id=unit.id).resolved(self.session)
             if not chosen.whole and chosen.ids is not None:
                 units = chosen.ids if units is None else tuple(set(units) & set(chosen.ids))
-        if units is None or len(units) > FEW_UNITS:
+        if units is None:
             return None
         return tuple(sorted(units))
+
+    def _rest(self) -> list:
+        """The filter's conditions but the units (the arms of ``case_unit_arms`` carry those)."""
+        everywhere = Scope(everything=True)
+        rest = case_conditions(self.session, everywhere, self.flt.with_(unit_id=None), self.today)
+        return rest + self.extra_conds
 
     def _page_ids_of_few(self, units: tuple[int, ...], offset: int, size: int) -> sa.Select:
         """The page's ids as a merge of each unit's newest cases (composite indexes on (unit,
         applied_at)): a station's page reads its 50 rows, not the city's newest until 50 of
         them are its own."""
-        everywhere = Scope(everything=True)
-        rest = case_conditions(self.session, everywhere, self.flt.with_(unit_id=None), self.today)
-        rest += self.extra_conds
+        rest = self._rest()
         case = m.Case
         branches = []
         for unit_id in units:
-            for cond in (
-                case.handling_unit_id == unit_id,
-                sa.and_(
-                    case.accepting_unit_id == unit_id,
-                    case.handling_unit_id.not_in(units),
-                    # implied by the line above; says so to the planner, which then reads the
-                    # partial index of transferred cases (ix_case_transferred_applied)
-                    case.accepting_unit_id != case.handling_unit_id,
-                ),
-            ):
+            for cond in case_unit_arms(units, only=unit_id):
                 branches.append(
                     sa.select(case.id.label("id"), case.applied_at.label("applied_at"))
                     .where(cond, *rest)
@@ -187,8 +190,19 @@ class LedgerQuery:
         ).scalar_one()
 
     def capped_count(self, cap: int | None = None) -> CappedCount:
-        """The count a pager needs: exact up to the cap, then "more than" (app/counting.py)."""
-        return capped_count(self.session, sa.select(m.Case.id).where(*self.conds), cap)
+        """The count a pager needs: exact up to the cap, then "more than" (app/counting.py).
+
+        With the units known (a town, a station), the count reads the two arms of
+        ``case_unit_arms`` through their indexes, index-only where the filter allows: a town's
+        month was a bitmap over every page holding one of its 16,000 cases (43 ms at 10M)."""
+        units = self.units() if self.dialect == "postgresql" else None
+        if units is None:
+            return capped_count(self.session, sa.select(m.Case.id).where(*self.conds), cap)
+        rest = self._rest()
+        arms = [
+            sa.select(sa.literal(1).label("one")).where(arm, *rest) for arm in case_unit_arms(units)
+        ]
+        return capped_count(self.session, sa.union_all(*arms), cap)
 
     def order(self, descending: bool = True):
         if descending:
