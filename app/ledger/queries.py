@@ -183,26 +183,30 @@ class LedgerQuery:
 
     # -- the ledger --------------------------------------------------------------------
 
-    def count(self) -> int:
-        """The exact number of selected cases (a scan: for jobs and totals asked for)."""
-        return self.session.execute(
-            sa.select(sa.func.count(m.Case.id)).where(*self.conds)
-        ).scalar_one()
-
-    def capped_count(self, cap: int | None = None) -> CappedCount:
-        """The count a pager needs: exact up to the cap, then "more than" (app/counting.py).
-
-        With the units known (a town, a station), the count reads the two arms of
-        ``case_unit_arms`` through their indexes, index-only where the filter allows: a town's
-        month was a bitmap over every page holding one of its 16,000 cases (43 ms at 10M)."""
+    def _counted_rows(self) -> sa.Select | sa.CompoundSelect:
+        """A row per selected case, to count. With the units known (a town, a station), the two
+        disjoint arms of ``case_unit_arms`` through their indexes, index-only where the filter
+        allows: a town's month at 10M cases was a bitmap over every page holding one of its
+        16,000 cases (capped count 43 → 2 ms), its exact total 1.9 → 0.2 s."""
         units = self.units() if self.dialect == "postgresql" else None
         if units is None:
-            return capped_count(self.session, sa.select(m.Case.id).where(*self.conds), cap)
+            return sa.select(m.Case.id).where(*self.conds)
         rest = self._rest()
-        arms = [
-            sa.select(sa.literal(1).label("one")).where(arm, *rest) for arm in case_unit_arms(units)
-        ]
-        return capped_count(self.session, sa.union_all(*arms), cap)
+        return sa.union_all(
+            *(
+                sa.select(sa.literal(1).label("one")).where(arm, *rest)
+                for arm in case_unit_arms(units)
+            )
+        )
+
+    def count(self) -> int:
+        """The exact number of selected cases (a scan: for jobs and totals asked for)."""
+        rows = self._counted_rows().subquery()
+        return self.session.execute(sa.select(sa.func.count()).select_from(rows)).scalar_one()
+
+    def capped_count(self, cap: int | None = None) -> CappedCount:
+        """The count a pager needs: exact up to the cap, then "more than" (app/counting.py)."""
+        return capped_count(self.session, self._counted_rows(), cap)
 
     def order(self, descending: bool = True):
         if descending:
