@@ -89,6 +89,7 @@ def _report(case: m.Case) -> m.PeriodicReport | None:
             m.OrgUnit.path != "",
         )
         .order_by(m.PeriodicReport.finalised_at, m.PeriodicReport.id)
+        .options(sa.orm.contains_eager(m.PeriodicReport.unit))  # its name, shown
     )
 
 

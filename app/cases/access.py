@@ -13,11 +13,12 @@ from app.extensions import db
 from app.scope import Scope, current_scope
 
 
-def case_in_scope(pk, scope: Scope | None = None, *, lock: bool = False) -> m.Case | None:
+def case_in_scope(pk, scope: Scope | None = None, *, lock: bool = False, eager=()) -> m.Case | None:
     """The case ``pk`` if the scope holds it, else None (also for ids that cannot exist).
 
     ``lock`` takes the row for the rest of the transaction (PostgreSQL's FOR UPDATE): two
     steps on one case run one after the other, the second seeing what the first did.
+    ``eager``: loader options (the rows the caller reads with the case, in one statement).
     """
     try:
         pk = int(pk)
@@ -29,7 +30,9 @@ def case_in_scope(pk, scope: Scope | None = None, *, lock: bool = False) -> m.Ca
     query = sa.select(m.Case).where(m.Case.id == pk, scope.clause_for(m.Case))
     if lock:
         query = query.with_for_update(of=m.Case).execution_options(populate_existing=True)
-    return db.session.execute(query).scalar_one_or_none()
+    if eager:
+        query = query.options(*eager)
+    return db.session.execute(query).unique().scalar_one_or_none()
 
 
 def may_edit(case: m.Case, scope: Scope | None = None) -> bool:

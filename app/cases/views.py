@@ -68,9 +68,10 @@ CASE_LABELS = {
 # ---------------------------------------------------------------- the steps on the page
 
 
-def load_case(pk) -> m.Case:
-    """The case if the user may see it; 404 otherwise (exactly as for a missing id)."""
-    case = access.case_in_scope(pk)
+def load_case(pk, eager=()) -> m.Case:
+    """The case if the user may see it; 404 otherwise (exactly as for a missing id).
+    ``eager``: loader options for what the caller reads of it (in the same statement)."""
+    case = access.case_in_scope(pk, eager=eager)
     if case is None:
         abort(404)
     return case
@@ -220,11 +221,12 @@ class CaseView(ScopedModelView):
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        case = load_case(pk)
-        # The view's own narrowing on top of the scope (My cases: one's own cases only).
-        if self.base_filters and self.datamodel.get(case.id, self._base_filters) is None:
+        case = load_case(pk, eager=_page_relations())
+        # The view's own narrowing on top of the scope (My cases: one's own cases only); the
+        # scope filter every view has (app/viewbase.py) was applied by load_case already.
+        if type(self).base_filters and self.datamodel.get(case.id, self._base_filters) is None:
             abort(404)
-        records = _records(case)
+        records, any_home_visit = _records(case)
         with rows_read(case, records):  # the steps' conditions read these rows
             steps = [
                 name
@@ -242,7 +244,8 @@ class CaseView(ScopedModelView):
             missing=lifecycle.missing_materials(case),
             overdue=_overdue_state(case),
             records=records,
-            home_visits=visit_pages.section(case),
+            files={a.id: a for a in records["attachments"]},  # the timeline's links to them
+            home_visits=visit_pages.section(case, any_home_visit),
             project=project_pages.section(case),
             casefile=archive_pages.section(case, records),
             can_edit=may_edit(case),
@@ -385,32 +388,56 @@ def _overdue_state(case: m.Case) -> str:
     return ""
 
 
-# What the case page lists, by kind: model, order, the many-to-one relations it shows (read in
-# the same statement).
+def _page_relations() -> tuple:
+    """What the case page shows of the case's own relations, read with the case in one
+    statement: the applicant, the item and its required materials, the units, the specialist
+    and the steward, the case file (案卷) if any."""
+    join = sa.orm.joinedload
+    return (
+        join(m.Case.applicant),
+        join(m.Case.item).joinedload(m.ServiceItem.materials),
+        join(m.Case.accepting_unit),
+        join(m.Case.handling_unit),
+        join(m.Case.specialist),
+        join(m.Case.steward),
+        join(m.Case.archive),
+    )
+
+
+# What the case page lists, by kind: model, order, the relations it shows of each row (a
+# many-to-one read in the same statement, a collection in one more for all the rows: never a
+# statement per row).
 RECORDS = {
     "notices": (m.MaterialNotice, m.MaterialNotice.issued_at, ()),
     "extensions": (m.Extension, m.Extension.at, ()),
-    "reviews": (m.JointReview, m.JointReview.scheduled_at, ("lead_unit",)),
+    "reviews": (m.JointReview, m.JointReview.scheduled_at, ("lead_unit", "departments")),
     "handover": (m.Handover, m.Handover.at, ()),
     "termination": (m.Termination, m.Termination.at, ()),
     "suspensions": (m.Suspension, m.Suspension.suspended_at, ()),
     "evaluation": (m.Evaluation, m.Evaluation.at, ()),
     "visits": (m.ReturnVisit, m.ReturnVisit.planned_on, ()),
     "events": (m.CaseEvent, m.CaseEvent.at, ("actor", "problem_category")),
-    "attachments": (m.Attachment, m.Attachment.uploaded_at, ()),
+    "attachments": (m.Attachment, m.Attachment.uploaded_at, ("uploaded_by", "voided_by")),
     "chase_ups": (m.ChaseUp, m.ChaseUp.requested_at, ("requested_by",)),
 }
 
 
-def _records(case: m.Case) -> dict:
-    """The case's records by kind: one statement asks which kinds the case has (most have a
-    few of the eleven), then one statement per kind it has."""
+def _loader(relation):
+    if relation.property.uselist:
+        return sa.orm.selectinload(relation)
+    return sa.orm.joinedload(relation)
+
+
+def _records(case: m.Case) -> tuple[dict, bool]:
+    """The case's records by kind, and whether it has home visits: one statement asks which
+    kinds the case has (most have a few of the eleven), then one statement per kind it has."""
     present = db.session.execute(
         sa.select(
             *(
                 sa.exists().where(model.case_id == case.id).label(name)
                 for name, (model, _order, _eager) in RECORDS.items()
-            )
+            ),
+            sa.exists().where(m.HomeVisit.case_id == case.id).label("home_visits"),
         )
     ).one()
     records = {}
@@ -420,9 +447,9 @@ def _records(case: m.Case) -> dict:
             continue
         query = sa.select(model).where(model.case_id == case.id).order_by(order)
         if eager:
-            query = query.options(*(sa.orm.joinedload(getattr(model, rel)) for rel in eager))
+            query = query.options(*(_loader(getattr(model, rel)) for rel in eager))
         records[name] = list(db.session.execute(query).scalars())
-    return records
+    return records, present.home_visits
 
 
 def _prepare_apply(form: forms.ApplyForm) -> None:

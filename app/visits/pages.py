@@ -10,15 +10,19 @@ from app.extensions import db
 from app.scope import current_scope
 
 
-def section(case: m.Case) -> list[m.HomeVisit] | None:
-    """The case's visits, planned order (None for a case served at the hall with none)."""
-    rows = list(
-        db.session.execute(
-            sa.select(m.HomeVisit)
-            .where(m.HomeVisit.case_id == case.id, current_scope().clause_for(m.HomeVisit))
-            .order_by(m.HomeVisit.planned_at, m.HomeVisit.id)
-        ).scalars()
-    )
+def section(case: m.Case, any_visit: bool = True) -> list[m.HomeVisit] | None:
+    """The case's visits, planned order, with their staff (None for a case served at the hall
+    with none). ``any_visit`` False: the caller knows the case has none (nothing is read)."""
+    rows = []
+    if any_visit:
+        rows = list(
+            db.session.execute(
+                sa.select(m.HomeVisit)
+                .where(m.HomeVisit.case_id == case.id, current_scope().clause_for(m.HomeVisit))
+                .order_by(m.HomeVisit.planned_at, m.HomeVisit.id)
+                .options(sa.orm.selectinload(m.HomeVisit.staff))
+            ).scalars()
+        )
     if not rows and not visits.is_home_visit(case):
         return None
     return rows
