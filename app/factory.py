@@ -19,7 +19,7 @@ from app.cli import register_commands
 from app.domain import calendar, units
 from app.extensions import csrf, db, migrate
 from app.hardening import init_hardening
-from app.i18n import init_i18n
+from app.i18n import init_i18n, install_catalog_lookup
 from app.input_guard import init_input_guard
 from app.ledger import rollup
 from app.replica import init_replica
@@ -72,6 +72,7 @@ def init_appbuilder(app: Flask) -> None:
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():
         appbuilder.init_app(app, db.session)
+        install_catalog_lookup(app)  # over Flask-Babel's, which FAB's set-up installed
         register_views(appbuilder)
     navbar.install(app)
 

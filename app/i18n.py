@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, g, request, session
-from flask_babel import format_date, refresh
+from flask import Flask, g, has_app_context, request, session
+from flask_babel import format_date, get_locale, get_translations, refresh
 from flask_babel import lazy_gettext as _l
 
 from app.domain import clock
@@ -27,6 +27,49 @@ def _user():
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
+def _locale():
+    """The locale Flask-Babel settled for this context (forced or not), without its lookup of
+    the context at every call; None before it settled one."""
+    state = g.get("_flask_babel") if has_app_context() else None  # Flask-Babel 4's namespace
+    return getattr(state, "babel_locale", None)
+
+
+# Flask-Babel finds the catalog again for every string (its context, the locale's name, its
+# cache: as long as twenty lookups of the string itself); a case page's template translates some
+# seventy. The catalog of a language never changes while the process runs (Flask-Babel keeps
+# them for good too), so it is kept here by locale.
+_CATALOGS: dict = {}
+
+
+def _catalog():
+    locale = _locale()
+    catalog = _CATALOGS.get(locale) if locale is not None else None
+    if catalog is None:
+        catalog = get_translations()
+        locale = _locale() or get_locale()
+        if locale is not None:
+            _CATALOGS[locale] = catalog
+    return catalog
+
+
+def install_catalog_lookup(app: Flask) -> None:
+    """Templates' ``_()`` and ``ngettext`` through ``_catalog`` (after Flask-Babel's set-up,
+    which installs its own)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalog().ugettext(s),
+        ngettext=lambda s, p, n: _catalog().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalog().unpgettext(c, s, p, n),
+    )
+
+
+# Dates as the pages show them, by locale and day (a timeline repeats a few days many times);
+# emptied whole beyond the bound.
+_DATES: dict = {}
+MAX_DATES = 4096
+
+
 def local_date(value) -> str:
     """A date (or a stored timestamp's Asia/Shanghai date) in the user's language."""
 
@@ -34,7 +77,16 @@ def local_date(value) -> str:
         return ""
     if isinstance(value, dt.datetime):
         value = clock.local_date(value)
-    return format_date(value, "long")
+    locale = _locale()
+    if locale is None:
+        return format_date(value, "long")
+    key = (locale, value)
+    text = _DATES.get(key)
+    if text is None:
+        if len(_DATES) >= MAX_DATES:
+            _DATES.clear()
+        text = _DATES[key] = format_date(value, "long")
+    return text
 
 
 def local_datetime(value) -> str:

@@ -228,3 +228,28 @@ def test_language_choice_sticks_to_the_user(app, tree, login):
     assert "Logout" in fresh.get("/").text
     fresh.get("/lang/zh_Hant")
     assert "登出" in login(app.test_client(), "spec").get("/").text
+
+
+def test_template_strings_and_dates_follow_the_language_of_the_moment(app):
+    """The templates' catalog and the dates they show are kept per language (app/i18n.py): a
+    language forced inside a request, and back, reads each in its own language every time."""
+    import datetime as dt  # lazy: only this test
+
+    from flask import render_template_string  # lazy: only this test
+    from flask_babel import force_locale  # lazy: only this test
+
+    day = dt.date(2026, 3, 2)
+    source = '{{ _("Case timeline") }} {{ day|ldate }} {{ moment|ldate }}'
+    moment = dt.datetime(2026, 3, 2, 17, 30, tzinfo=dt.UTC)  # 3 March in Asia/Shanghai
+    seen = []
+    with app.test_request_context("/"):
+        for lang in ("zh", "en", "zh_Hant", "en", "zh"):
+            with force_locale(lang):
+                seen.append((lang, render_template_string(source, day=day, moment=moment)))
+    assert seen == [
+        ("zh", "办理过程 2026年3月2日 2026年3月3日"),
+        ("en", "Case timeline March 2, 2026 March 3, 2026"),
+        ("zh_Hant", "辦理過程 2026年3月2日 2026年3月3日"),
+        ("en", "Case timeline March 2, 2026 March 3, 2026"),
+        ("zh", "办理过程 2026年3月2日 2026年3月3日"),
+    ]
