@@ -45,6 +45,7 @@ def request_memo() -> dict | None:
     return memo
 
 
+ACCOUNT = "account"  # request memo: the request's account, read with the stamps (app/sessions.py)
 SECURITY = 1  # roles and permissions (migration 0026)
 REFERENCE = 2  # the working-day calendar and the settings (migration 0030, app/reference.py)
 
@@ -74,11 +75,12 @@ def current_stamp(session, row: int = SECURITY) -> str | None:
 
 
 def _forget_stamp(*_args) -> None:
-    """A write in this request's session (maybe to the roles) or the end of its transaction:
-    the stamps are read again at the next check."""
+    """A write in this request's session (maybe to the roles or the account) or the end of its
+    transaction: the stamps (and the account read with them) are read again at the next check."""
     memo = request_memo()
     if memo is not None:
-        for key in [k for k in memo if isinstance(k, tuple) and k[0] in ("stamp", "pairs")]:
+        forget = ("stamp", "pairs", ACCOUNT)
+        for key in [k for k in memo if isinstance(k, tuple) and k[0] in forget]:
             del memo[key]
 
 

@@ -5,20 +5,35 @@ session cookie (``session["sv"]``) and in every JWT (claim ``sv``); each request
 the account's current one, and a stale cookie or token no longer authenticates (the cookie's
 user is not loaded; the token answers 401 as revoked, refresh tokens included). Log-out and a
 password change raise the version; the session that changed its own password is carried over.
+
+Both paths load the account the same way, in one statement per request (``load_with_versions``):
+the user with roles and groups, the session version, the security stamps and the scope's units.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import gettext as _
+from flask_jwt_extended import decode_token
+from flask_jwt_extended.config import config as jwt_config
+from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_login import user_logged_in
+from jwt.exceptions import PyJWTError
 from sqlalchemy.orm import joinedload
 
+from app.api import API_PREFIX
 from app.api.errors import error_response
 from app.extensions import db
 from app.models import AccountSession, OrgUnit
-from app.permission_cache import REFERENCE, SECURITY, remember_stamp, stamp_query
+from app.permission_cache import (
+    ACCOUNT,
+    REFERENCE,
+    SECURITY,
+    remember_stamp,
+    request_memo,
+    stamp_query,
+)
 from app.scope import remember_unit, subtree_of_account, unit_of_account
 
 SESSION_KEY = "sv"
@@ -59,13 +74,27 @@ def cookie_is_current(db_session, user_id) -> bool:
 def load_with_versions(sm, pk):
     """The active account ``pk`` with its roles and groups, its session version, the security
     stamp (app/permission_cache.py) and its unit (the scope), in one statement:
-    (user or None, session version)."""
+    (user or None, session version).
+
+    Read once per request: the cookie's user loader, and the token's revocation check and user
+    lookup (``init_sessions``), share the answer until the request writes (a flush or a commit
+    forgets it, app/permission_cache.py)."""
     try:
         key = int(pk)
     except (TypeError, ValueError):
         return None, 0
     if not 0 < key < 2**31:
         return None, 0
+    memo = request_memo()
+    if memo is not None and (ACCOUNT, key) in memo:
+        return memo[ACCOUNT, key]
+    found = _load_account(sm, key)
+    if memo is not None:
+        memo[ACCOUNT, key] = found
+    return found
+
+
+def _load_account(sm, key: int):
     user_model = sm.user_model
     version = sa.select(AccountSession.version).where(AccountSession.user_id == key)
     unit = unit_of_account(key).limit(1)
@@ -125,11 +154,51 @@ def init_sessions(app: Flask, appbuilder) -> None:
     def version_claim(identity):
         return {CLAIM: version_of(db.session, identity)}
 
+    @app.before_request
+    def load_token_account() -> None:
+        """An API request's bearer token: its account is loaded first, before FAB's first
+        permission check (``is_item_public``) would read the security stamp alone. A token that
+        does not decode is left to the checks below, which refuse it."""
+        if not request.path.startswith(API_PREFIX):
+            return
+        token = _bearer_token()
+        if token is None:
+            return
+        try:
+            payload = decode_token(token)
+        except (PyJWTError, JWTExtendedException):
+            return
+        load_with_versions(sm, payload.get("sub"))
+
     @jwt.token_in_blocklist_loader
     def token_revoked(_header, payload) -> bool:
-        return payload.get(CLAIM, 0) != version_of(db.session, payload.get("sub"))
+        """A token issued under an older session version. An inactive or missing account is
+        refused by the user lookup that follows (``load_token_user``)."""
+        user, version = load_with_versions(sm, payload.get("sub"))
+        return user is not None and payload.get(CLAIM, 0) != version
+
+    @jwt.user_lookup_loader
+    def load_token_user(_header, payload):
+        """The token's active account (FAB's lookup, answered by the load above); None refuses
+        the token."""
+        user, _version = load_with_versions(sm, payload.get("sub"))
+        if user is not None:
+            g.user = user  # as FAB's own lookup does: the request's user
+        return user
 
     @jwt.revoked_token_loader
     def revoked(_header, _payload):
 
         return error_response(401, _("The session has ended; log in again."))
+
+
+def _bearer_token() -> str | None:
+    """The token of the request's ``Authorization: Bearer …`` header (JWT's own settings)."""
+    header = request.headers.get(jwt_config.header_name, "").strip().strip(",")
+    kind = jwt_config.header_type
+    if not kind:
+        return header or None
+    parts = header.split()
+    if len(parts) == 2 and parts[0] == kind:
+        return parts[1]
+    return None

@@ -149,6 +149,15 @@ def counts(q: LedgerQuery) -> dict[str, list[tuple]]:
     return grouped(q, base, sets, [sa.func.count(m.Case.id)])
 
 
+def names_of(session, model, ids) -> dict:
+    """``{id: name}`` of the rows of ``model`` with these ids; no statement for no ids (a
+    period with no walk-ins, no problems recorded...)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(model.id, model.name).where(model.id.in_(ids))).all())
+
+
 def _named(rows) -> list[dict]:
     """(id, name, count) rows as dicts, most first."""
     out = [{"key": k, "label": name, "count": n} for k, name, n in rows if k is not None]
@@ -207,11 +216,7 @@ def workload(q: LedgerQuery, walkin_rows: list[tuple], rows: dict | None = None)
     del total["judged"]
     walkin_counts = {sid: n for sid, n in walkin_rows}
     ids = {k for k in list(rows) + list(walkin_counts) if k is not None}
-    names = dict(
-        q.session.execute(
-            sa.select(m.Specialist.id, m.Specialist.name).where(m.Specialist.id.in_(ids))
-        ).all()
-    )
+    names = names_of(q.session, m.Specialist, ids)
     zero = dict.fromkeys(fields, 0) | {"handling_days": 0, "handled": 0}
     out = []
     for sid in set(rows) | set(walkin_counts):
@@ -380,22 +385,18 @@ def _from_rollups(q: LedgerQuery) -> dict:
         for c, u in [key.split("|")]
     ]
     unit_ids = {u for u, _ in unit_rows} | {u for _, u, _ in problem_units}
-    units = {
-        r.id: r
-        for r in q.session.execute(
+    found = (
+        q.session.execute(
             sa.select(m.OrgUnit.id, m.OrgUnit.name, m.OrgUnit.tier).where(
                 m.OrgUnit.id.in_(unit_ids)
             )
         )
-    }
-    item_rows = [(int(k), c) for k, c in plain("item")]
-    item_names = dict(
-        q.session.execute(
-            sa.select(m.ServiceItem.id, m.ServiceItem.name).where(
-                m.ServiceItem.id.in_([i for i, _ in item_rows])
-            )
-        ).all()
+        if unit_ids
+        else ()  # no case in the period: no statement
     )
+    units = {r.id: r for r in found}
+    item_rows = [(int(k), c) for k, c in plain("item")]
+    item_names = names_of(q.session, m.ServiceItem, [i for i, _ in item_rows])
     tiers: dict = defaultdict(int)
     for unit_id, c in unit_rows:
         if unit_id in units:
@@ -427,13 +428,7 @@ def _from_rollups(q: LedgerQuery) -> dict:
     total = next((vec for key, vec in sums.get("total", [])), [0] * rollup.WIDTH)
     reasons = sorted(plain("ext_reason"), key=lambda r: (-r[1], r[0]))[:TOP_EXTENSION_REASONS]
     notices_, repeats = total[n["notices"]], total[n["repeats"]]
-    cat_names = dict(
-        q.session.execute(
-            sa.select(m.ProblemCategory.id, m.ProblemCategory.name).where(
-                m.ProblemCategory.id.in_(cat_ids)
-            )
-        ).all()
-    )
+    cat_names = names_of(q.session, m.ProblemCategory, cat_ids)
     top: dict[int, list[dict]] = defaultdict(list)
     for cat_id, unit_id, count in sorted(
         problem_units, key=lambda r: (-r[2], units[r[1]].name if r[1] in units else "")
