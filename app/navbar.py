@@ -15,7 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.extensions import db
-from app.permission_cache import current_stamp
+from app.permission_cache import current_stamp, database_key
 
 TEMPLATE = "fab/appbuilder/navbar_menu.html"  # FAB's own (app/reminders/views.py's loader)
 MAX_ENTRIES = 512  # role sets × languages; cleared whole beyond it
@@ -23,8 +23,9 @@ MAX_ENTRIES = 512  # role sets × languages; cleared whole beyond it
 
 class MenuCache:
     def __init__(self) -> None:
-        # (stamp, {key: HTML}), replaced whole: HTML always sits beside the stamp it was made under.
-        self._state: tuple[str | None, dict] = (None, {})
+        # Per database (app/permission_cache.py database_key): (stamp, {key: HTML}), replaced
+        # whole: HTML always sits beside the stamp it was made under.
+        self._states: dict[str, tuple[str | None, dict]] = {}
 
     def menu(self) -> Markup:
         appbuilder = current_app.appbuilder
@@ -36,10 +37,11 @@ class MenuCache:
         else:
             roles = None  # the Public role's menu
         key = (roles, str(get_locale()), request.script_root)
-        state = self._state
+        database = database_key(db.session)
+        state = self._states.get(database, (None, {}))
         if state[0] != stamp or len(state[1]) > MAX_ENTRIES:
             state = (stamp, {})
-            self._state = state
+            self._states = {**self._states, database: state}
         html = state[1].get(key)
         if html is None:
             html = Markup(render_template(TEMPLATE, menu=appbuilder.menu))

@@ -102,13 +102,22 @@ def _pairs_query(role_ids=None) -> sa.Select:
     return query
 
 
+def database_key(session) -> str:
+    """Which database ``session`` reads (the key of a process-wide cache)."""
+    return str(session.get_bind().url)
+
+
 class RolePermissions:
     """Every role's pairs in this process, tagged with the stamp they were read under."""
 
     def __init__(self) -> None:
-        # (stamp, {role id: frozenset of (permission, view)}, {role name: role id}); replaced
-        # whole, never changed in place (threads read it without a lock).
-        self._state: tuple[str | None, dict, dict] = (None, {}, {})
+        # Per database (a process may serve more than one app: the tests, a benchmark pairing
+        # two databases): (stamp, {role id: frozenset of (permission, view)}, {role name: role
+        # id}); replaced whole, never changed in place (threads read it without a lock).
+        self._states: dict[str, tuple[str | None, dict, dict]] = {}
+
+    def _state_of(self, session) -> tuple[str | None, dict, dict]:
+        return self._states.get(database_key(session), (None, {}, {}))
 
     def _load(self, session, stamp: str) -> tuple[str, dict, dict]:
         by_role: dict[int, set] = {}
@@ -116,7 +125,7 @@ class RolePermissions:
             by_role.setdefault(role_id, set()).add((permission, view))
         names = dict(session.execute(sa.select(Role.name, Role.id)).all())
         state = (stamp, {k: frozenset(v) for k, v in by_role.items()}, names)
-        self._state = state
+        self._states = {**self._states, database_key(session): state}
         return state
 
     def of_roles(self, session, role_ids) -> frozenset:
@@ -131,7 +140,7 @@ class RolePermissions:
                 (permission, view) for _, permission, view in session.execute(_pairs_query(key))
             )
         else:
-            state = self._state
+            state = self._state_of(session)
             if state[0] != stamp:
                 state = self._load(session, stamp)
             pairs = frozenset().union(*(state[1].get(role_id, ()) for role_id in key))
@@ -142,7 +151,7 @@ class RolePermissions:
     def of_role_named(self, session, name: str) -> frozenset:
         """The pairs of the role called ``name`` (the Public role of anonymous visitors)."""
         stamp = current_stamp(session)
-        state = self._state
+        state = self._state_of(session)
         if stamp is not None and state[0] != stamp:
             state = self._load(session, stamp)
         if stamp is None:
@@ -152,7 +161,7 @@ class RolePermissions:
         return frozenset() if role_id is None else self.of_roles(session, [role_id])
 
     def clear(self) -> None:
-        self._state = (None, {}, {})
+        self._states = {}
 
 
 ROLE_PERMISSIONS = RolePermissions()

@@ -17,7 +17,7 @@ from app.domain.calendar import confirmed_years as read_confirmed_years
 from app.domain.calendar import load_calendar
 from app.extensions import db
 from app.models import Setting
-from app.permission_cache import REFERENCE, current_stamp
+from app.permission_cache import REFERENCE, current_stamp, database_key
 
 
 class StampedValue:
@@ -25,21 +25,23 @@ class StampedValue:
 
     def __init__(self, load) -> None:
         self._load = load
-        self._state: tuple[str | None, object] = (None, None)
+        # per database (app/permission_cache.py database_key): (stamp, value)
+        self._states: dict[str, tuple[str | None, object]] = {}
 
     def get(self, session=None):
         session = session or db.session
         stamp = current_stamp(session, REFERENCE)
         if stamp is None:
             return self._load(session)
-        state = self._state
+        key = database_key(session)
+        state = self._states.get(key, (None, None))
         if state[0] != stamp:
             state = (stamp, self._load(session))  # read after the stamp: never older than it
-            self._state = state
+            self._states = {**self._states, key: state}
         return state[1]
 
     def clear(self) -> None:
-        self._state = (None, None)
+        self._states = {}
 
 
 def _stored_settings(session) -> dict[str, str]:
