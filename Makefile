@@ -86,6 +86,7 @@ bench: $(VENV)/.installed-dev
 	DB_STATEMENT_TIMEOUT_MS=0 $(BIN)/python bench/scale.py --cases 1000000 --load
 	DB_STATEMENT_TIMEOUT_MS=0 $(BIN)/python bench/scale.py --cases 10000000 --load \
 		--compare bench/results/scale-1000000.json
+	DB_STATEMENT_TIMEOUT_MS=0 $(BIN)/python bench/scale.py --cases 10000000 --paired 1000000
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -18,6 +18,8 @@ also gets its ratio to the same figure there.
     .venv/bin/python bench/scale.py --cases 1000000 --load
     .venv/bin/python bench/scale.py --cases 10000000 --load \
         --compare bench/results/scale-1000000.json
+    # both loaded: every page timed alternately at 10M and at 1M in one process
+    .venv/bin/python bench/scale.py --cases 10000000 --paired 1000000
 """
 
 from __future__ import annotations
@@ -140,8 +142,6 @@ def pages(app, loader) -> dict[str, str]:
 
 def measure(app, client, url: str, runs: int) -> dict:
     """The page through the app, and its statements replayed straight on the driver."""
-    from app.extensions import db
-
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     times = []
@@ -149,6 +149,29 @@ def measure(app, client, url: str, runs: int) -> dict:
         start = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - start) * 1000)
+    return with_sql(app, client, url, runs, times)
+
+
+def measure_paired(one: tuple, other: tuple, runs: int) -> tuple[dict, dict]:
+    """The same page on two databases (``(app, client, url)`` each), requests alternating one
+    and the other, so that a machine whose speed drifts (a shared host) slows both alike: the
+    ratio of the two is the cost that grows with the table."""
+    for _app, client, url in (one, other):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    times: tuple[list, list] = ([], [])
+    for _ in range(runs):
+        for side, (_app, client, url) in enumerate((one, other)):
+            start = time.perf_counter()
+            client.get(url)
+            times[side].append((time.perf_counter() - start) * 1000)
+    return with_sql(*one, runs, times[0]), with_sql(*other, runs, times[1])
+
+
+def with_sql(app, client, url: str, runs: int, times: list[float]) -> dict:
+    """The page's times beside its statements replayed straight on the driver."""
+    from app.extensions import db
+
     statements: list = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
@@ -292,6 +315,13 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="another run's results: ratios to it")
     parser.add_argument("--skip-load-test", action="store_true")
     parser.add_argument("--only-load-test", action="store_true", help="rerun the mixed load only")
+    parser.add_argument(
+        "--paired",
+        type=int,
+        metavar="N",
+        help="also time every page on the (loaded) database of N cases, alternating requests "
+        "between the two; each figure gets its ratio to the paired one",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault(
@@ -320,12 +350,35 @@ def main() -> None:
         out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
         print("mixed", results["mixed_load"], flush=True)
         return
+    paired = None
+    if args.paired:
+        own_url = loader.URL
+        loader.URL = str(
+            sa.engine.make_url(own_url).set(database=f"bangban_bench_scale_{args.paired}")
+        )
+        other_app = loader.build_app()
+        paired = (other_app, accounts(other_app, loader), pages(other_app, loader))
+        loader.URL = own_url
+        results["paired"] = {"cases": args.paired, "figures": {}}
     for tier, username in who.items():
         client = login(app, username, loader.PASSWORD)
+        if paired:
+            other_app, other_who, other_urls = paired
+            other_client = login(other_app, other_who[tier], loader.PASSWORD)
         for name, url in urls.items():
             key = f"{name}/{tier}"
-            results["figures"][key] = measure(app, client, url, args.runs)
-            print(key, results["figures"][key], flush=True)
+            if paired:
+                figure, base = measure_paired(
+                    (app, client, url), (other_app, other_client, other_urls[name]), args.runs
+                )
+                if base["median_ms"]:
+                    figure["ratio_to_paired"] = round(figure["median_ms"] / base["median_ms"], 2)
+                results["paired"]["figures"][key] = base
+                print(key, "paired", base, flush=True)
+            else:
+                figure = measure(app, client, url, args.runs)
+            results["figures"][key] = figure
+            print(key, figure, flush=True)
     if not args.skip_load_test:
         results["mixed_load"] = mixed_load(loader, who, urls, args.seconds, args.clients)
         print("mixed", results["mixed_load"], flush=True)
