@@ -76,6 +76,50 @@ def capped_query_count(query, cap: int | None = None) -> CappedCount:
 class CappedCountInterface(SQLAInterface):
     """SQLAInterface whose list count stops at the cap: "more than 10,000" (screens and API)."""
 
+    def query(
+        self,
+        filters=None,
+        order_column="",
+        order_direction="",
+        page=None,
+        page_size=None,
+        select_columns=None,
+        outer_default_load=False,
+    ):
+        """FAB's paged query, but the first page is read with one row more than it shows, and
+        when that row is not there the page's rows are all there is: no count statement (a
+        search finding a few cases ran its trigram search twice, 3.5 ms each at 10M cases)."""
+        first_page = (page_size or 0) > 0 and not page
+        first_page = first_page and not self.exists_col_to_many(select_columns or [])
+        if not first_page:
+            return super().query(
+                filters,
+                order_column,
+                order_direction,
+                page,
+                page_size,
+                select_columns,
+                outer_default_load,
+            )
+        query = self.apply_all(
+            self.session.query(self.obj),
+            filters,
+            order_column,
+            order_direction,
+            None,
+            page_size + 1,
+            select_columns,
+            outer_default_load,
+        )
+        rows = query.all()
+        name = self.obj.__name__
+        if rows and hasattr(rows[0], name):
+            rows = [getattr(row, name) for row in rows]
+        if len(rows) <= page_size:
+            return CappedCount(len(rows), count_cap()), rows
+        count = self.query_count(self.session.query(self.obj), filters, select_columns)
+        return count, rows[:page_size]
+
     def query_count(self, query, filters=None, select_columns=None):
         arms = scope_count_arms(self.obj, filters)
         if arms is None:

@@ -108,29 +108,43 @@ def test_a_town_s_list_count_adds_its_two_arms_transfers_once(app, tree, login):
 
     app.config["LIST_COUNT_CAP"] = 10
     client = login(app.test_client(), "boss_a")
+
+    def counts_of(*urls) -> list[str]:
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            for url in urls:
+                assert client.get(url).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", capture)
+        return [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT(*)")]
+
+    # Pages of two rows: the count is needed (there is more than the first page).
     sa.event.listen(db.engine, "before_cursor_execute", capture)
     try:
-        page = client.get("/caseview/list/?_l_=en").text
+        page = client.get("/caseview/list/?psize_CaseView=2&_l_=en").text
         # (logged in after the page: a test's requests share one app context and its ``g``)
         api = api_login(app, "boss_a")
-        answer = api.get("/api/v1/case/").json
+        answer = api.get("/api/v1/case/?q=(page_size:2)").json
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", capture)
-    assert answer["count"] == len(answer["result"]) == 5
+    assert (answer["count"], len(answer["result"])) == (5, 2)
     assert not answer["count_capped"]
     assert re.search(r"Record Count:</strong>\s*5\s*<", page), page
     counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT(*)")]
-    assert counts and all("UNION ALL" in s for s in counts), counts
+    assert len(counts) == 2 and all("UNION ALL" in s for s in counts), counts
     app.config["LIST_COUNT_CAP"] = 4
-    answer = api.get("/api/v1/case/").json
+    answer = api.get("/api/v1/case/?q=(page_size:2)").json
     assert (answer["count"], answer["count_capped"]) == (4, True)
-    # A search is narrower than the units: one statement, not repeated per arm.
-    statements.clear()
-    sa.event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        client.get(f"/caseview/list/?_flt_2_number={own[1].number}")
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", capture)
-    counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT(*)")]
-    assert counts and not any("UNION ALL" in s for s in counts), counts
+    app.config["LIST_COUNT_CAP"] = 10
+    # A first page holding every row needs no count: its rows are all there is.
+    assert counts_of("/caseview/list/") == []
+    answer = api.get("/api/v1/case/").json
+    assert (answer["count"], len(answer["result"]), answer["count_capped"]) == (5, 5, False)
+    page = client.get("/caseview/list/?_l_=en").text
+    assert re.search(r"Record Count:</strong>\s*5\s*<", page), page
+    # A search is narrower than the units: one count statement, not repeated per arm.
+    fragment = own[1].number[:6]  # every case number of the county starts with it
+    counts = counts_of(f"/caseview/list/?_flt_2_number={fragment}&psize_CaseView=2")
+    assert len(counts) == 1 and "UNION ALL" not in counts[0], counts
     app.config.pop("LIST_COUNT_CAP", None)
