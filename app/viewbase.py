@@ -171,44 +171,6 @@ class ListInterface(CappedCountInterface):
             found = _RELATED_INTERFACES[key] = super().get_related_interface(col_name)
         return found
 
-    def query(
-        self,
-        filters=None,
-        order_column="",
-        order_direction="",
-        page=None,
-        page_size=None,
-        select_columns=None,
-        outer_default_load=False,
-    ):
-        if page is not None or page_size is not None:
-            return super().query(
-                filters,
-                order_column,
-                order_direction,
-                page,
-                page_size,
-                select_columns,
-                outer_default_load,
-            )
-        # Unpaged (the choices of a related field in a form or the search): every row is read,
-        # so their number needs no count statement of its own.
-        query = self.apply_all(
-            self.session.query(self.obj),
-            filters,
-            order_column,
-            order_direction,
-            None,
-            None,
-            select_columns,
-            outer_default_load,
-        )
-        rows = query.all()
-        name = self.obj.__name__
-        if rows and hasattr(rows[0], name):
-            rows = [getattr(row, name) for row in rows]
-        return len(rows), rows
-
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)
         if self.eager_relations:
