@@ -123,12 +123,16 @@ def pages(app, loader) -> dict[str, str]:
         case_id = db.session.execute(
             sa.select(sa.func.max(m.Case.id)).where(m.Case.handling_unit_id == village)
         ).scalar_one()
+        # A whole case number: one match at every size (the "contains" search above finds more
+        # cases in a bigger table, and shows more rows).
+        number = db.session.get(m.Case, case_id).number
     month = loader.NOW.date().replace(day=1)
     end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     last = (end - dt.timedelta(days=1)).isoformat()
     return {
         "case_list": "/caseview/list/",
         "search_number": "/caseview/list/?_flt_2_number=123456",
+        "search_number_full": f"/caseview/list/?_flt_2_number={number}",
         "search_applicant": "/caseview/list/?_flt_0_applicant=申请人12345",
         "ledger": "/ledger/list/",
         "ledger_month": f"/ledger/list/?date_from={month.isoformat()}&date_to={last}",
