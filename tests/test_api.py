@@ -449,7 +449,6 @@ def test_constraint_answers_on_sqlite_too(sqlite_app):
     from tests.conftest import wipe
 
     wipe(sqlite_app)
-    sqlite_app.config["API_LOGIN_RATE_LIMIT"] = "10000 per minute"
     try:
         with sqlite_app.app_context():
             factories.staff("admin_sqlite", "Admin", None)
@@ -465,7 +464,6 @@ def test_constraint_answers_on_sqlite_too(sqlite_app):
             assert broken.status_code == 422
             assert set(broken.json["errors"]) == {"legal_days", "promised_days"}
     finally:
-        sqlite_app.config.pop("API_LOGIN_RATE_LIMIT", None)
         wipe(sqlite_app)
 
 

@@ -30,7 +30,6 @@ Q2 = (dt.date(2026, 4, 1), dt.date(2026, 6, 30))
 
 @pytest.fixture
 def world(app):
-    app.config["API_LOGIN_RATE_LIMIT"] = "10000 per minute"
     world = ledger_world.build()
     ledger_world.at("2026-07-02", 9)
     yield world

@@ -32,7 +32,6 @@ Q2 = ("2026-04-01", "2026-06-30")
 
 @pytest.fixture
 def world(app):
-    app.config["API_LOGIN_RATE_LIMIT"] = "10000 per minute"
     world = ledger_world.build()
     ledger_world.at("2026-07-02", 9)
     yield world
