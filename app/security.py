@@ -117,7 +117,23 @@ def _check_rank_of(user_id) -> None:
         abort(403)
 
 
-class RankedUserView(UserDBModelView):
+class RankGuarded:
+    """A screen whose every add, change and delete first passes ``_refuse_above_rank``."""
+
+    def pre_add(self, item):
+        self._refuse_above_rank(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._refuse_above_rank(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        self._refuse_above_rank(item)
+        super().pre_delete(item)
+
+
+class RankedUserView(RankGuarded, UserDBModelView):
     """FAB's user screen: accounts ranking as high as the caller's are not changed here, nor
     given roles (directly or through groups) ranking as high. An account's rank counts the
     roles its groups give it (app/roles.py held_roles), before and after the change."""
@@ -135,20 +151,8 @@ class RankedUserView(UserDBModelView):
             db.session.rollback()  # the form's values are on the item: nothing of them stays
             raise ValueError(_("You may not change an account that ranks as high as your own."))
 
-    def pre_add(self, item):
-        self._refuse_above_rank(item)
-        super().pre_add(item)
 
-    def pre_update(self, item):
-        self._refuse_above_rank(item)
-        super().pre_update(item)
-
-    def pre_delete(self, item):
-        self._refuse_above_rank(item)
-        super().pre_delete(item)
-
-
-class RankedGroupView(UserGroupModelView):
+class RankedGroupView(RankGuarded, UserGroupModelView):
     """FAB's group screen under the user screen's rule: a group gives its roles to its members,
     so nobody makes, changes or deletes a group whose roles rank as high as their own, nor one
     holding (or made to hold) an account ranking as high as their own (themselves aside)."""
@@ -165,18 +169,6 @@ class RankedGroupView(UserGroupModelView):
         if not _may_change_group(item):
             db.session.rollback()  # the form's values are on the item: nothing of them stays
             raise ValueError(_("You may not change a group that ranks as high as your own."))
-
-    def pre_add(self, item):
-        self._refuse_above_rank(item)
-        super().pre_add(item)
-
-    def pre_update(self, item):
-        self._refuse_above_rank(item)
-        super().pre_update(item)
-
-    def pre_delete(self, item):
-        self._refuse_above_rank(item)
-        super().pre_delete(item)
 
 
 def _may_change_group(group) -> bool:
